@@ -1,0 +1,62 @@
+import { allocate, type DType, type TypedArray } from "../../dtype";
+import { broadcastStrides, type Shape, sameShape, sizeOf } from "../../shape";
+
+/**
+ * Elementwise loops are generated from an op's scalar formula (`a + b`, `Math.tanh(a)`), one
+ * loop per formula and operand layout, so no function is called per element. The compiler
+ * builds fused loops from the same formulas.
+ */
+type Layout = "full" | "scalar" | "strided";
+type Loop = (out: TypedArray, size: number, shape: Shape, inputs: TypedArray[], strides: number[][]) => void;
+
+const operandNames = ["a", "b", "c", "d"];
+const loops = new Map<string, Loop>();
+
+function generateLoop(expr: string, layouts: readonly Layout[]): Loop {
+  const n = layouts.length;
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) lines.push(`const in${i} = inputs[${i}];`);
+  if (layouts.every((l) => l !== "strided")) {
+    for (let i = 0; i < n; i++) if (layouts[i] === "scalar") lines.push(`const ${operandNames[i]} = in${i}[0];`);
+    const loads = layouts.map((l, i) => (l === "full" ? `const ${operandNames[i]} = in${i}[i];` : "")).join(" ");
+    lines.push(`for (let i = 0; i < size; i++) { ${loads} out[i] = ${expr}; }`);
+  } else {
+    // An odometer over the output index; each operand advances by its own (possibly zero) strides.
+    const rank = "shape.length";
+    lines.push(`const rank = ${rank}; const idx = new Int32Array(rank);`);
+    for (let i = 0; i < n; i++) lines.push(`const s${i} = strides[${i}]; let o${i} = 0;`);
+    const loads = layouts.map((_, i) => `const ${operandNames[i]} = in${i}[o${i}];`).join(" ");
+    const advance = layouts.map((_, i) => `o${i} += s${i}[d];`).join(" ");
+    const rewind = layouts.map((_, i) => `o${i} -= s${i}[d] * shape[d];`).join(" ");
+    lines.push(
+      `for (let i = 0; i < size; i++) { ${loads} out[i] = ${expr};`,
+      `  for (let d = rank - 1; d >= 0; d--) { idx[d]++; ${advance} if (idx[d] < shape[d]) break; ${rewind} idx[d] = 0; } }`,
+    );
+  }
+  return new Function("out", "size", "shape", "inputs", "strides", lines.join("\n")) as Loop;
+}
+
+function loopFor(expr: string, layouts: readonly Layout[]): Loop {
+  const key = `${layouts.join(",")}|${expr}`;
+  let loop = loops.get(key);
+  if (loop === undefined) {
+    loop = generateLoop(expr, layouts);
+    loops.set(key, loop);
+  }
+  return loop;
+}
+
+/** Runs `expr` over broadcast operands into a fresh array of `outShape`. */
+export function runElementwise(
+  expr: string,
+  inputs: readonly { data: TypedArray; shape: Shape }[],
+  outShape: Shape,
+  outDType: DType,
+): TypedArray {
+  const size = sizeOf(outShape);
+  const out = allocate(outDType, size);
+  const layouts = inputs.map((x): Layout => (x.data.length === 1 ? "scalar" : sameShape(x.shape, outShape) ? "full" : "strided"));
+  const strides = layouts.includes("strided") ? inputs.map((x) => broadcastStrides(x.shape, outShape)) : [];
+  loopFor(expr, layouts)(out, size, outShape, inputs.map((x) => x.data), strides);
+  return out;
+}

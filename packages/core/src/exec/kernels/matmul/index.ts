@@ -1,0 +1,81 @@
+/**
+ * Dense matrix-multiply kernels on typed arrays (no graph code).
+ *
+ * Float32 dispatch: tiny products run a direct loop (no packing, no copies);
+ * the rest go to the WebAssembly SIMD kernel (two threads above a work
+ * threshold), or to the blocked JS kernel when WebAssembly is unavailable or
+ * the "js" backend is selected. Float64 always uses the blocked JS kernel.
+ */
+import { blockedGemm, naiveGemm, type FloatArray } from "./jsGemm";
+import { getThreadMinWork, setThreadMinWork, startMatmulWorker, wasmAvailable, wasmGemm } from "./wasmGemm";
+
+export type { FloatArray };
+export { startMatmulWorker, wasmAvailable };
+
+export type MatmulBackend = "js" | "wasm";
+
+let backend: MatmulBackend = "wasm";
+
+/**
+ * Below this m·n·k the direct loop beats packing (JS) or copying into WASM
+ * memory; measured with bench/matmul.ts.
+ */
+let smallMaxWork = 16 * 16 * 16;
+
+/** "wasm" (default) falls back to JS by itself where WebAssembly is unavailable. */
+export function setMatmulBackend(b: MatmulBackend): void {
+  backend = b;
+}
+
+export function getMatmulBackend(): MatmulBackend {
+  return backend;
+}
+
+export interface MatmulTuning {
+  /** m·n·k at or below which the direct loop is used. */
+  smallMaxWork?: number;
+  /** m·n·k from which the WASM path splits work with the worker thread. */
+  threadMinWork?: number;
+}
+
+/** Tests use this to force a path (e.g. threading on a moderate size). */
+export function setMatmulTuning(t: MatmulTuning): void {
+  if (t.smallMaxWork !== undefined) smallMaxWork = t.smallMaxWork;
+  if (t.threadMinWork !== undefined) setThreadMinWork(t.threadMinWork);
+}
+
+export function getMatmulTuning(): Required<MatmulTuning> {
+  return { smallMaxWork, threadMinWork: getThreadMinWork() };
+}
+
+/**
+ * out[m×n] = op(A)·op(B), row-major, overwriting out. op(A) is m×k: A is
+ * stored m×k, or k×m when transA (read in place, no copy). op(B) is k×n: B
+ * stored k×n, or n×k when transB. Offsets let a batched caller point at one
+ * matrix of a batch.
+ */
+export function gemm(
+  m: number, n: number, k: number,
+  a: FloatArray, aOffset: number, transA: boolean,
+  b: FloatArray, bOffset: number, transB: boolean,
+  out: FloatArray, outOffset: number,
+): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    out.fill(0, outOffset, outOffset + m * n);
+    return;
+  }
+  const work = m * n * k;
+  if (work <= smallMaxWork) {
+    naiveGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset);
+    return;
+  }
+  if (
+    backend === "wasm" &&
+    a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array &&
+    wasmGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset)
+  ) {
+    return;
+  }
+  blockedGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset);
+}

@@ -1,0 +1,12 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { mul } from "./mul";
+import { sign } from "./sign";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+export const absOp = registerOp(unaryOp("abs", "Math.abs(a)", (g, { inputs: [x] }) => [mul(g, sign(x))]));
+
+export function abs(x: Tensor): Tensor {
+  return apply(absOp, [x]);
+}

@@ -1,0 +1,14 @@
+import { unbroadcast } from "../autodiff/unbroadcast";
+import { apply } from "../ir/graph";
+import type { Tensor, TensorLike } from "../tensor";
+import { binaryOp } from "./elementwise";
+import { sameDTypeOperands } from "./operands";
+import { registerOp } from "./registry";
+
+export const addOp = registerOp(
+  binaryOp("add", "a + b", (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]),
+);
+
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  return apply(addOp, sameDTypeOperands("add", a, b));
+}

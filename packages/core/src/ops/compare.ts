@@ -1,0 +1,27 @@
+import { apply } from "../ir/graph";
+import type { Tensor, TensorLike } from "../tensor";
+import { binaryOp } from "./elementwise";
+import { sameDTypeOperands } from "./operands";
+import { type OpDef, registerOp } from "./registry";
+
+/**
+ * Comparisons give 1 or 0 in the operands' dtype (there is no bool dtype); they are piecewise
+ * constant, so no gradient flows through them.
+ */
+function comparison(name: string, operator: string): OpDef {
+  return registerOp(binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable"));
+}
+
+export const eqOp = comparison("eq", "===");
+export const neOp = comparison("ne", "!==");
+export const ltOp = comparison("lt", "<");
+export const leOp = comparison("le", "<=");
+export const gtOp = comparison("gt", ">");
+export const geOp = comparison("ge", ">=");
+
+export const eq = (a: TensorLike, b: TensorLike): Tensor => apply(eqOp, sameDTypeOperands("eq", a, b));
+export const ne = (a: TensorLike, b: TensorLike): Tensor => apply(neOp, sameDTypeOperands("ne", a, b));
+export const lt = (a: TensorLike, b: TensorLike): Tensor => apply(ltOp, sameDTypeOperands("lt", a, b));
+export const le = (a: TensorLike, b: TensorLike): Tensor => apply(leOp, sameDTypeOperands("le", a, b));
+export const gt = (a: TensorLike, b: TensorLike): Tensor => apply(gtOp, sameDTypeOperands("gt", a, b));
+export const ge = (a: TensorLike, b: TensorLike): Tensor => apply(geOp, sameDTypeOperands("ge", a, b));

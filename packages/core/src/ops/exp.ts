@@ -1,0 +1,11 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { mul } from "./mul";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+export const expOp = registerOp(unaryOp("exp", "Math.exp(a)", (g, { output }) => [mul(g, output)]));
+
+export function exp(x: Tensor): Tensor {
+  return apply(expOp, [x]);
+}

@@ -1,0 +1,44 @@
+import { OpError } from "../errors";
+import { apply } from "../ir/graph";
+import { formatShape, normalizeDim, sizeOf } from "../shape";
+import type { Tensor } from "../tensor";
+import { checkIndexTensor, checkIndexValue } from "./indexing";
+import { indexSelect } from "./indexSelect";
+import { registerOp } from "./registry";
+
+/** out = base; out[..., index[k], ...] += src[..., k, ...] along `dim`: the gradient of indexSelect. */
+export const indexAddOp = registerOp<{ dim: number }>({
+  name: "indexAdd",
+  arity: 3,
+  infer([base, index, src], { dim }) {
+    checkIndexTensor("indexAdd", index);
+    const d = normalizeDim("indexAdd", dim, base.shape.length);
+    const expected = [...base.shape];
+    expected[d] = index.shape[0] ?? 0;
+    if (index.shape.length !== 1 || src.dtype !== base.dtype || formatShape(src.shape) !== formatShape(expected)) {
+      throw new OpError("indexAdd", `expected a 1-D index and src ${base.dtype} ${formatShape(expected)}, got index ${formatShape(index.shape)} and src ${src.dtype} ${formatShape(src.shape)}`);
+    }
+    return base;
+  },
+  kernel([base, index, src], { dim }) {
+    const result = base.data.slice();
+    const inner = sizeOf(base.shape.slice(dim + 1));
+    const outer = sizeOf(base.shape.slice(0, dim));
+    const size = base.shape[dim];
+    const picked = index.data.length;
+    for (let k = 0; k < picked; k++) checkIndexValue("indexAdd", index.data[k], dim, size);
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < picked; k++) {
+        const dst = (o * size + index.data[k]) * inner;
+        const from = (o * picked + k) * inner;
+        for (let j = 0; j < inner; j++) result[dst + j] += src.data[from + j];
+      }
+    }
+    return result;
+  },
+  vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? indexSelect(g, dim, index) : null],
+});
+
+export function indexAdd(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
+  return apply(indexAddOp, [base, index, src], { dim: normalizeDim("indexAdd", dim, base.shape.length) });
+}

@@ -1,0 +1,42 @@
+import { allocate } from "../dtype";
+import { OpError } from "../errors";
+import { apply, scalarNode } from "../ir/graph";
+import { normalizeDim, sizeOf } from "../shape";
+import type { Tensor } from "../tensor";
+import { expand } from "./expand";
+import { indexAdd } from "./indexAdd";
+import { checkIndexTensor, checkIndexValue } from "./indexing";
+import { registerOp } from "./registry";
+
+/** Picks whole slices along `dim` by a 1-D int32 index (an embedding lookup is indexSelect on dim 0). */
+export const indexSelectOp = registerOp<{ dim: number }>({
+  name: "indexSelect",
+  arity: 2,
+  infer([x, index], { dim }) {
+    checkIndexTensor("indexSelect", index);
+    if (index.shape.length !== 1) throw new OpError("indexSelect", `index must be 1-D, got ${index.shape.length}-D`);
+    const shape = [...x.shape];
+    shape[normalizeDim("indexSelect", dim, shape.length)] = index.shape[0];
+    return { shape, dtype: x.dtype };
+  },
+  kernel([x, index], { dim }, out) {
+    const result = allocate(out.dtype, sizeOf(out.shape));
+    const inner = sizeOf(x.shape.slice(dim + 1));
+    const outer = sizeOf(x.shape.slice(0, dim));
+    const size = x.shape[dim];
+    const picked = index.data.length;
+    for (let k = 0; k < picked; k++) checkIndexValue("indexSelect", index.data[k], dim, size);
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < picked; k++) {
+        const src = (o * size + index.data[k]) * inner;
+        result.set(x.data.subarray(src, src + inner), (o * picked + k) * inner);
+      }
+    }
+    return result;
+  },
+  vjp: (g, { inputs: [x, index], attrs: { dim } }) => [indexAdd(expand(scalarNode(0, x.dtype), x.shape), dim, index, g), null],
+});
+
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  return apply(indexSelectOp, [x, index], { dim: normalizeDim("indexSelect", dim, x.shape.length) });
+}

@@ -1,0 +1,27 @@
+import { OpError } from "../errors";
+import { formatShape, normalizeDim } from "../shape";
+import type { TensorMeta } from "./registry";
+
+/** Shared checks for gather, scatterAdd, indexSelect and indexAdd. */
+export function checkIndexTensor(op: string, index: TensorMeta): void {
+  if (index.dtype !== "int32") throw new OpError(op, `index must be an int32 tensor, got ${index.dtype}`);
+}
+
+export function checkIndexValue(op: string, i: number, dim: number, size: number): void {
+  if (i < 0 || i >= size) throw new OpError(op, `index ${i} is out of bounds for dimension ${dim} with size ${size}`);
+}
+
+/** gather/scatterAdd: index has x's rank and fits inside x except along `dim` (PyTorch's rule). */
+export function checkGatherShapes(op: string, x: TensorMeta, index: TensorMeta, dim: number): number {
+  checkIndexTensor(op, index);
+  const d = normalizeDim(op, dim, x.shape.length);
+  if (index.shape.length !== x.shape.length) {
+    throw new OpError(op, `index tensor must have the same number of dimensions as input: ${formatShape(index.shape)} vs ${formatShape(x.shape)}`);
+  }
+  index.shape.forEach((size, i) => {
+    if (i !== d && size > x.shape[i]) {
+      throw new OpError(op, `size of index ${formatShape(index.shape)} does not fit input ${formatShape(x.shape)} at dimension ${i}`);
+    }
+  });
+  return d;
+}

@@ -1,0 +1,11 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { div } from "./div";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+export const logOp = registerOp(unaryOp("log", "Math.log(a)", (g, { inputs: [x] }) => [div(g, x)]));
+
+export function log(x: Tensor): Tensor {
+  return apply(logOp, [x]);
+}

@@ -1,0 +1,81 @@
+import { unbroadcast } from "../autodiff/unbroadcast";
+import { allocate, isFloat } from "../dtype";
+import { OpError } from "../errors";
+import { apply } from "../ir/graph";
+import { gemm } from "../exec/kernels/matmul";
+import { broadcastShapes, broadcastStrides, type Shape, sizeOf } from "../shape";
+import type { Tensor } from "../tensor";
+import { checkSameDType } from "./elementwise";
+import { reshape } from "./reshape";
+import { transpose } from "./transpose";
+import { registerOp } from "./registry";
+
+function shapesCannotBeMultiplied(a: Shape, b: Shape): OpError {
+  const fmt = (s: Shape) => (s.length === 0 ? "scalar" : s.join("x"));
+  return new OpError("matmul", `shapes cannot be multiplied (${fmt(a)} and ${fmt(b)})`);
+}
+
+/**
+ * Batched matrix product of operands with rank >= 2; batch dims broadcast. `matmul()` maps the
+ * 1-D cases of torch.matmul onto it with reshapes.
+ */
+export const matmulOp = registerOp({
+  name: "matmul",
+  arity: 2,
+  infer([a, b]) {
+    checkSameDType("matmul", [a, b]);
+    if (!isFloat(a.dtype)) throw new OpError("matmul", `expected float tensors, got ${a.dtype}`);
+    if (a.shape.length < 2 || b.shape.length < 2 || a.shape[a.shape.length - 1] !== b.shape[b.shape.length - 2]) {
+      throw shapesCannotBeMultiplied(a.shape, b.shape);
+    }
+    const batch = broadcastShapes("matmul", a.shape.slice(0, -2), b.shape.slice(0, -2));
+    return { shape: [...batch, a.shape[a.shape.length - 2], b.shape[b.shape.length - 1]], dtype: a.dtype };
+  },
+  kernel([a, b], _attrs, out) {
+    const rank = out.shape.length;
+    const [m, n] = [out.shape[rank - 2], out.shape[rank - 1]];
+    const k = a.shape[a.shape.length - 1];
+    const result = allocate(out.dtype, sizeOf(out.shape)) as Float32Array | Float64Array;
+    const batchShape = out.shape.slice(0, -2);
+    const batches = sizeOf(batchShape);
+    // Batch offsets follow broadcast strides over whole matrices, so a broadcast operand is read in place.
+    const aStrides = broadcastStrides(a.shape.slice(0, -2), batchShape);
+    const bStrides = broadcastStrides(b.shape.slice(0, -2), batchShape);
+    for (let batch = 0; batch < batches; batch++) {
+      let aOffset = 0;
+      let bOffset = 0;
+      for (let d = batchShape.length - 1, rest = batch; d >= 0; d--) {
+        const coord = rest % batchShape[d];
+        rest = (rest - coord) / batchShape[d];
+        aOffset += coord * aStrides[d];
+        bOffset += coord * bStrides[d];
+      }
+      gemm(m, n, k, a.data as Float32Array, aOffset * m * k, false, b.data as Float32Array, bOffset * k * n, false, result, batch * m * n);
+    }
+    return result;
+  },
+  vjp: (g, { inputs: [a, b], needs }) => [
+    needs[0] ? unbroadcast(matmulOrThrow(g, transpose(b, -1, -2)), a.shape) : null,
+    needs[1] ? unbroadcast(matmulOrThrow(transpose(a, -1, -2), g), b.shape) : null,
+  ],
+});
+
+function matmulOrThrow(a: Tensor, b: Tensor): Tensor {
+  return apply(matmulOp, [a, b]);
+}
+
+/** torch.matmul: 1-D operands are promoted to a row (left) or a column (right), then removed again. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.shape.length === 0 || b.shape.length === 0) {
+    throw new OpError("matmul", `both arguments need to be at least 1D, but they are ${a.shape.length}D and ${b.shape.length}D`);
+  }
+  const inner = a.shape[a.shape.length - 1];
+  const bInner = b.shape.length === 1 ? b.shape[0] : b.shape[b.shape.length - 2];
+  if (inner !== bInner) throw shapesCannotBeMultiplied(a.shape, b.shape);
+  const a2 = a.shape.length === 1 ? reshape(a, [1, inner]) : a;
+  const b2 = b.shape.length === 1 ? reshape(b, [inner, 1]) : b;
+  const product = apply(matmulOp, [a2, b2]);
+  if (a.shape.length > 1 && b.shape.length > 1) return product;
+  const shape = product.shape.filter((_, i) => !((a.shape.length === 1 && i === product.shape.length - 2) || (b.shape.length === 1 && i === product.shape.length - 1)));
+  return reshape(product, shape);
+}

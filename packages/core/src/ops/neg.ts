@@ -1,0 +1,10 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+export const negOp = registerOp(unaryOp("neg", "-a", (g) => [neg(g)]));
+
+export function neg(x: Tensor): Tensor {
+  return apply(negOp, [x]);
+}

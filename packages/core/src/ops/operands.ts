@@ -1,0 +1,26 @@
+import { type DType, isFloat, promote } from "../dtype";
+import { OpError } from "../errors";
+import { scalarNode } from "../ir/graph";
+import { Tensor, type TensorLike } from "../tensor";
+import { cast } from "./cast";
+
+/** A JS number joins a tensor expression as a scalar of the tensor's dtype (PyTorch: Python scalars don't promote). */
+export function asTensor(op: string, x: TensorLike, dtype: DType): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== "number") throw new OpError(op, `expected a Tensor or a number, got ${x === null ? "null" : typeof x}`);
+  return scalarNode(x, Number.isInteger(x) || isFloat(dtype) ? dtype : "float32");
+}
+
+/** Both operands as tensors of one dtype, promoting float32 to float64 as PyTorch does. */
+export function sameDTypeOperands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
+    return [asTensor(op, a, "float32"), asTensor(op, b, "float32")];
+  }
+  const like = a instanceof Tensor ? a.dtype : (b as Tensor).dtype;
+  let ta = asTensor(op, a, like);
+  let tb = asTensor(op, b, like);
+  const dtype = promote(ta.dtype, tb.dtype);
+  if (ta.dtype !== dtype) ta = cast(ta, dtype);
+  if (tb.dtype !== dtype) tb = cast(tb, dtype);
+  return [ta, tb];
+}

@@ -1,0 +1,12 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { mul } from "./mul";
+import { sub } from "./sub";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+export const sigmoidOp = registerOp(unaryOp("sigmoid", "1 / (1 + Math.exp(-a))", (g, { output }) => [mul(g, mul(output, sub(1, output)))]));
+
+export function sigmoid(x: Tensor): Tensor {
+  return apply(sigmoidOp, [x]);
+}

@@ -1,0 +1,11 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+// sign has zero derivative wherever it has one; NaN stays NaN.
+export const signOp = registerOp(unaryOp("sign", "a > 0 ? 1 : a < 0 ? -1 : a", "nondifferentiable"));
+
+export function sign(x: Tensor): Tensor {
+  return apply(signOp, [x]);
+}

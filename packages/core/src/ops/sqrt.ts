@@ -1,0 +1,12 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { div } from "./div";
+import { mul } from "./mul";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+export const sqrtOp = registerOp(unaryOp("sqrt", "Math.sqrt(a)", (g, { output }) => [div(g, mul(output, 2))]));
+
+export function sqrt(x: Tensor): Tensor {
+  return apply(sqrtOp, [x]);
+}

@@ -1,0 +1,12 @@
+import { apply } from "../ir/graph";
+import type { Tensor } from "../tensor";
+import { mul } from "./mul";
+import { sub } from "./sub";
+import { unaryOp } from "./elementwise";
+import { registerOp } from "./registry";
+
+export const tanhOp = registerOp(unaryOp("tanh", "Math.tanh(a)", (g, { output }) => [mul(g, sub(1, mul(output, output)))]));
+
+export function tanh(x: Tensor): Tensor {
+  return apply(tanhOp, [x]);
+}

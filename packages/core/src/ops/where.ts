@@ -1,0 +1,35 @@
+import { unbroadcast } from "../autodiff/unbroadcast";
+import { OpError } from "../errors";
+import { apply } from "../ir/graph";
+import { runElementwise } from "../exec/kernels/elementwise";
+import { broadcastShapes } from "../shape";
+import { Tensor, type TensorLike } from "../tensor";
+import { checkSameDType } from "./elementwise";
+import { asTensor, sameDTypeOperands } from "./operands";
+import { registerOp } from "./registry";
+
+const expr = "a !== 0 ? b : c";
+
+/** where(cond, x, y): x where cond is nonzero, else y; all three broadcast together. */
+export const whereOp = registerOp({
+  name: "where",
+  arity: 3,
+  infer([cond, x, y]) {
+    checkSameDType("where", [x, y]);
+    const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, x.shape), y.shape);
+    return { shape, dtype: x.dtype };
+  },
+  kernel: (inputs, _attrs, out) => runElementwise(expr, inputs, out.shape, out.dtype),
+  vjp: (g, { inputs: [cond, x, y], needs }) => [
+    null,
+    needs[1] ? unbroadcast(where(cond, g, 0), x.shape) : null,
+    needs[2] ? unbroadcast(where(cond, 0, g), y.shape) : null,
+  ],
+  elementwise: { expr },
+});
+
+export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
+  if (!(cond instanceof Tensor)) throw new OpError("where", "condition must be a Tensor");
+  const [tx, ty] = sameDTypeOperands("where", x, y);
+  return apply(whereOp, [cond, asTensor("where", tx, tx.dtype), ty]);
+}
