@@ -1,0 +1,10 @@
+export {
+  CheckpointError,
+  MAX_HEADER_SIZE,
+  decodeSafetensors,
+  encodeSafetensors,
+  type TensorRecord,
+} from "./safetensors";
+export { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./atomicWrite";
+export { createProgress, formatLoss, type ProgressOptions, type ProgressReporter } from "./progress";
+export { lossCurveSvg, writeLossCurve, type LossCurveOptions, type LossPoint } from "./lossCurve";

@@ -1,0 +1,60 @@
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import { writeFileAtomic } from "./atomicWrite";
+
+export type LossPoint = { step: number; loss: number };
+
+export type LossCurveOptions = {
+  title?: string;
+  /** Log-scale y axis (the usual view of a loss that falls over orders of magnitude). */
+  logScale?: boolean;
+  width?: number;
+  height?: number;
+};
+
+/**
+ * Render a step-vs-loss line chart as a standalone SVG string (headless: no browser, no canvas).
+ * A plain array is read as losses at steps 0, 1, 2, ...
+ *
+ * Points that cannot be plotted are left out rather than drawn wrongly: non-finite losses
+ * (a diverged run), and on a log scale losses <= 0. The subtitle says how many were left out.
+ */
+export async function lossCurveSvg(losses: number[] | LossPoint[], opts: LossCurveOptions = {}): Promise<string> {
+  const all: LossPoint[] = losses.map((p, i) => (typeof p === "number" ? { step: i, loss: p } : { step: p.step, loss: p.loss }));
+  const points = all.filter((p) => Number.isFinite(p.step) && Number.isFinite(p.loss) && (!opts.logScale || p.loss > 0));
+  const dropped = all.length - points.length;
+  const subtitle = dropped > 0 ? `${dropped} non-plottable point${dropped === 1 ? "" : "s"} omitted` : undefined;
+
+  const vlSpec: TopLevelSpec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: opts.title ?? "Training loss", ...(subtitle ? { subtitle } : {}) },
+    width: opts.width ?? 600,
+    height: opts.height ?? 300,
+    background: "white",
+    data: { values: points },
+    mark: { type: "line", interpolate: "linear" },
+    encoding: {
+      x: { field: "step", type: "quantitative", title: "step" },
+      y: {
+        field: "loss",
+        type: "quantitative",
+        title: "loss",
+        scale: opts.logScale ? { type: "log" } : { zero: false },
+      },
+      order: { field: "step" }, // draw in step order even if the input is not sorted
+    },
+  };
+  const spec = compile(vlSpec).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Render with {@link lossCurveSvg} and write the SVG atomically. */
+export async function writeLossCurve(path: string, losses: number[] | LossPoint[], opts: LossCurveOptions = {}): Promise<void> {
+  const svg = await lossCurveSvg(losses, opts);
+  await writeFileAtomic(path, new TextEncoder().encode(svg));
+}

@@ -1,0 +1,400 @@
+/**
+ * The safetensors format, byte-compatible with Hugging Face's reference implementation
+ * (the Rust crate behind Python's `safetensors`):
+ *
+ *   [u64 LE header length N][N bytes UTF-8 JSON header, space-padded to a multiple of 8][data]
+ *
+ * Header: `{"__metadata__": {str: str}, name: {"dtype", "shape", "data_offsets": [begin, end]}}`,
+ * offsets relative to the start of the data area. The writer lays tensors out by descending
+ * dtype (so F64 before F32), then by name in code point order, exactly as the crate does, so
+ * our bytes equal Python's for the same tensors (metadata keys: the crate uses a HashMap, so
+ * with more than one key its order is arbitrary; we sort them).
+ *
+ * The reader is at least as strict as the crate: the tensors must tile the data area exactly
+ * (no gaps, overlaps or trailing bytes), sizes must match shape * dtype, and it also rejects
+ * what the crate lets through or resolves silently (duplicate JSON keys).
+ */
+
+export type TensorRecord = {
+  dtype: "float32" | "float64";
+  shape: number[];
+  data: Float32Array | Float64Array;
+};
+
+/** Raised for any malformed checkpoint (when reading) or unencodable tensor (when writing). */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointError";
+  }
+}
+
+/** Same limit as the reference implementation: larger headers are refused as absurd. */
+export const MAX_HEADER_SIZE = 100_000_000;
+
+const DTYPES = {
+  F32: { dtype: "float32", size: 4 },
+  F64: { dtype: "float64", size: 8 },
+} as const;
+type SupportedCode = keyof typeof DTYPES;
+
+/** Valid safetensors dtypes we do not load; named in errors so users know the file is fine. */
+const OTHER_SAFETENSORS_DTYPES = new Set([
+  "BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
+  "I16", "U16", "F16", "BF16", "I32", "U32", "C64", "I64", "U64",
+]);
+
+const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+const utf8Encoder = new TextEncoder();
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+export function encodeSafetensors(
+  tensors: Record<string, TensorRecord>,
+  metadata?: Record<string, string>,
+): Uint8Array {
+  type Prepared = { name: string; code: SupportedCode; shape: number[]; bytes: Uint8Array };
+  const prepared: Prepared[] = [];
+  for (const name of Object.keys(tensors)) {
+    if (name === "__metadata__") throw new CheckpointError(`tensor name "__metadata__" is reserved`);
+    checkUnicode(name, "tensor name");
+    prepared.push({ name, ...prepareTensor(name, tensors[name]) });
+  }
+  // The crate's order: descending dtype (F64 sorts after F32 in its enum), then name. Rust
+  // compares names as UTF-8 bytes, which is code point order, not JS's UTF-16 order.
+  prepared.sort((a, b) => (a.code !== b.code ? (a.code === "F64" ? -1 : 1) : compareCodePoints(a.name, b.name)));
+
+  const parts: string[] = [];
+  if (metadata !== undefined) {
+    const keys = Object.keys(metadata).sort(compareCodePoints);
+    const entries = keys.map((k) => {
+      const v = metadata[k];
+      if (typeof v !== "string") throw new CheckpointError(`metadata value for key ${JSON.stringify(k)} is not a string`);
+      checkUnicode(k, "metadata key");
+      checkUnicode(v, `metadata value for key ${JSON.stringify(k)}`);
+      return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
+    });
+    parts.push(`"__metadata__":{${entries.join(",")}}`);
+  }
+  let offset = 0;
+  for (const t of prepared) {
+    const end = offset + t.bytes.byteLength;
+    // JSON.stringify escapes strings exactly like serde_json for well-formed Unicode.
+    parts.push(
+      `${JSON.stringify(t.name)}:{"dtype":"${t.code}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${end}]}`,
+    );
+    offset = end;
+  }
+  const json = utf8Encoder.encode(`{${parts.join(",")}}`);
+  const headerLen = Math.ceil(json.byteLength / 8) * 8;
+  if (headerLen > MAX_HEADER_SIZE) throw new CheckpointError(`header of ${headerLen} bytes exceeds the ${MAX_HEADER_SIZE}-byte limit`);
+
+  const out = new Uint8Array(8 + headerLen + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.byteLength, 8 + headerLen);
+  let pos = 8 + headerLen;
+  for (const t of prepared) {
+    out.set(t.bytes, pos);
+    pos += t.bytes.byteLength;
+  }
+  return out;
+}
+
+function prepareTensor(name: string, t: TensorRecord): { code: SupportedCode; shape: number[]; bytes: Uint8Array } {
+  const where = `tensor ${JSON.stringify(name)}`;
+  if (t === null || typeof t !== "object") throw new CheckpointError(`${where} is not a tensor record`);
+  let code: SupportedCode;
+  if (t.dtype === "float32" && t.data instanceof Float32Array) code = "F32";
+  else if (t.dtype === "float64" && t.data instanceof Float64Array) code = "F64";
+  else throw new CheckpointError(`${where}: dtype ${String(t.dtype)} does not match its data (${t.data?.constructor?.name})`);
+  if (!Array.isArray(t.shape)) throw new CheckpointError(`${where}: shape is not an array`);
+  let numel = 1;
+  for (const d of t.shape) {
+    if (!Number.isSafeInteger(d) || d < 0) throw new CheckpointError(`${where}: shape entry ${d} is not a non-negative integer`);
+    numel *= d;
+  }
+  if (numel !== t.data.length) {
+    throw new CheckpointError(`${where}: shape [${t.shape.join(", ")}] has ${numel} elements but data has ${t.data.length}`);
+  }
+  return { code, shape: [...t.shape], bytes: toLittleEndianBytes(t.data) };
+}
+
+/** A fresh little-endian byte copy (subarray views are honoured, the source is untouched). */
+function toLittleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
+  const bytes = new Uint8Array(data.byteLength);
+  bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  if (!HOST_IS_LITTLE_ENDIAN) swapBytes(bytes, data.BYTES_PER_ELEMENT);
+  return bytes;
+}
+
+function swapBytes(bytes: Uint8Array, size: number): void {
+  for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
+}
+
+function compareCodePoints(a: string, b: string): number {
+  const ia = a[Symbol.iterator]();
+  const ib = b[Symbol.iterator]();
+  for (;;) {
+    const x = ia.next();
+    const y = ib.next();
+    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
+    const cx = x.value.codePointAt(0)!;
+    const cy = y.value.codePointAt(0)!;
+    if (cx !== cy) return cx - cy;
+  }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** A lone surrogate has no UTF-8 form: TextEncoder would silently turn it into U+FFFD. */
+function checkUnicode(s: string, what: string): void {
+  if (LONE_SURROGATE.test(s)) throw new CheckpointError(`${what} ${JSON.stringify(s)} contains a lone surrogate (not valid Unicode)`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+export function decodeSafetensors(bytes: Uint8Array): {
+  tensors: Record<string, TensorRecord>;
+  metadata: Record<string, string>;
+} {
+  if (!(bytes instanceof Uint8Array)) throw new CheckpointError("expected the file contents as a Uint8Array");
+  if (bytes.byteLength < 8) throw new CheckpointError(`file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_SIZE)) throw new CheckpointError(`header length ${n} exceeds the ${MAX_HEADER_SIZE}-byte limit`);
+  const headerLen = Number(n);
+  if (8 + headerLen > bytes.byteLength) {
+    throw new CheckpointError(`header length ${headerLen} runs past the end of the ${bytes.byteLength}-byte file`);
+  }
+
+  let text: string;
+  try {
+    // ignoreBOM keeps a leading BOM in the text so the JSON parser rejects it, as serde_json does.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + headerLen));
+  } catch {
+    throw new CheckpointError("header is not valid UTF-8");
+  }
+  const header = parseJson(text);
+  if (!(header instanceof Map)) throw new CheckpointError("header JSON is not an object");
+
+  const dataStart = 8 + headerLen;
+  const dataLen = bytes.byteLength - dataStart;
+  const metadata: Record<string, string> = {};
+  type Entry = { name: string; code: SupportedCode; shape: number[]; begin: number; end: number };
+  const entries: Entry[] = [];
+
+  for (const [name, value] of header) {
+    if (name === "__metadata__") {
+      if (value === null) continue; // serde reads null as "no metadata"
+      if (!(value instanceof Map)) throw new CheckpointError(`"__metadata__" is not an object`);
+      for (const [k, v] of value) {
+        if (typeof v !== "string") throw new CheckpointError(`metadata value for key ${JSON.stringify(k)} is not a string`);
+        setOwn(metadata, k, v);
+      }
+      continue;
+    }
+    const where = `tensor ${JSON.stringify(name)}`;
+    if (!(value instanceof Map)) throw new CheckpointError(`${where}: entry is not an object`);
+    const dtype = value.get("dtype");
+    const shape = value.get("shape");
+    const offsets = value.get("data_offsets");
+    if (dtype === undefined || shape === undefined || offsets === undefined) {
+      const missing = ["dtype", "shape", "data_offsets"].filter((f) => !value.has(f));
+      throw new CheckpointError(`${where}: missing field(s) ${missing.join(", ")}`);
+    }
+    if (typeof dtype !== "string") throw new CheckpointError(`${where}: dtype is not a string`);
+    if (!Object.hasOwn(DTYPES, dtype)) {
+      throw new CheckpointError(
+        OTHER_SAFETENSORS_DTYPES.has(dtype)
+          ? `${where} has dtype ${dtype}, which is not supported (only F32 and F64 are)`
+          : `${where} has unknown dtype ${JSON.stringify(dtype)} (only F32 and F64 are supported)`,
+      );
+    }
+    if (!Array.isArray(shape)) throw new CheckpointError(`${where}: shape is not an array`);
+    const dims = shape.map((d, i) => toIndex(d, `${where}: shape[${i}]`));
+    if (!Array.isArray(offsets) || offsets.length !== 2) {
+      throw new CheckpointError(`${where}: data_offsets is not a [begin, end] pair`);
+    }
+    const begin = toIndex(offsets[0], `${where}: data_offsets[0]`);
+    const end = toIndex(offsets[1], `${where}: data_offsets[1]`);
+    if (end < begin) throw new CheckpointError(`${where}: data_offsets [${begin}, ${end}] are reversed`);
+    if (end > dataLen) {
+      throw new CheckpointError(`${where}: data_offsets [${begin}, ${end}] extend past the ${dataLen}-byte data area`);
+    }
+    entries.push({ name, code: dtype as SupportedCode, shape: dims, begin, end });
+  }
+
+  // Like the crate, require the tensors to tile the data area exactly once sorted by offset.
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end || compareCodePoints(a.name, b.name));
+  let cursor = 0;
+  let prev: Entry | undefined;
+  for (const e of entries) {
+    const where = `tensor ${JSON.stringify(e.name)}`;
+    if (e.begin < cursor) {
+      throw new CheckpointError(
+        `${where}: data_offsets [${e.begin}, ${e.end}] overlap tensor ${JSON.stringify(prev!.name)} [${prev!.begin}, ${prev!.end}]`,
+      );
+    }
+    if (e.begin > cursor) throw new CheckpointError(`${where}: ${e.begin - cursor} unused bytes before its data (at offset ${cursor})`);
+    let numel = 1;
+    for (const d of e.shape) {
+      numel *= d;
+      if (numel > Number.MAX_SAFE_INTEGER) throw new CheckpointError(`${where}: shape [${e.shape.join(", ")}] is absurdly large`);
+    }
+    const expected = numel * DTYPES[e.code].size;
+    if (e.end - e.begin !== expected) {
+      throw new CheckpointError(
+        `${where}: ${e.end - e.begin} bytes of data but shape [${e.shape.join(", ")}] of ${e.code} needs ${expected}`,
+      );
+    }
+    cursor = e.end;
+    prev = e;
+  }
+  if (cursor !== dataLen) throw new CheckpointError(`${dataLen - cursor} trailing bytes after the last tensor`);
+
+  const tensors: Record<string, TensorRecord> = {};
+  for (const e of entries) {
+    // Copy into a fresh buffer: the file's data area need not be aligned for Float64Array.
+    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    if (!HOST_IS_LITTLE_ENDIAN) swapBytes(raw, DTYPES[e.code].size);
+    const data = e.code === "F32" ? new Float32Array(raw.buffer) : new Float64Array(raw.buffer);
+    setOwn(tensors, e.name, { dtype: DTYPES[e.code].dtype, shape: e.shape, data });
+  }
+  return { tensors, metadata };
+}
+
+/** Plain assignment would treat a tensor named "__proto__" as a prototype change. */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function toIndex(v: JsonValue | undefined, where: string): number {
+  // serde reads these as usize: integer literals only, no fractions or exponents.
+  if (!(v instanceof JsonNumber) || !/^(0|[1-9][0-9]*)$/.test(v.raw)) {
+    throw new CheckpointError(`${where} is not a non-negative integer (got ${describe(v)})`);
+  }
+  const x = Number(v.raw);
+  if (!Number.isSafeInteger(x)) throw new CheckpointError(`${where} = ${v.raw} is absurdly large`);
+  return x;
+}
+
+function describe(v: JsonValue | undefined): string {
+  if (v instanceof JsonNumber) return v.raw;
+  if (v instanceof Map) return "an object";
+  if (Array.isArray(v)) return "an array";
+  return JSON.stringify(v) ?? String(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A strict JSON parser: JSON.parse silently keeps the last of duplicate keys and rounds big
+// or fractional numbers, which could yield a silently wrong tensor. Objects become Maps (file
+// order kept), numbers keep their literal text.
+
+class JsonNumber {
+  constructor(readonly raw: string) {}
+}
+type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | Map<string, JsonValue>;
+
+const MAX_DEPTH = 64; // far deeper than any header; keeps recursion from overflowing the stack
+const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
+
+function parseJson(text: string): JsonValue {
+  let pos = 0;
+  const fail = (what: string): never => {
+    throw new CheckpointError(`header is not valid JSON: ${what} at character ${pos}`);
+  };
+  const skipWs = () => {
+    while (pos < text.length) {
+      const c = text.charCodeAt(pos);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
+      pos++;
+    }
+  };
+  const parseString = (): string => {
+    const start = pos; // at the opening quote
+    pos++;
+    for (;;) {
+      if (pos >= text.length) fail("unterminated string");
+      const c = text.charCodeAt(pos);
+      if (c === 0x22) break;
+      if (c < 0x20) fail("control character in string");
+      pos += c === 0x5c ? 2 : 1;
+    }
+    pos++;
+    let s: string;
+    try {
+      s = JSON.parse(text.slice(start, pos)) as string; // decodes (and validates) the escapes
+    } catch {
+      return fail("bad escape in string");
+    }
+    if (LONE_SURROGATE.test(s)) fail("lone surrogate escape in string");
+    return s;
+  };
+  const parseValue = (depth: number): JsonValue => {
+    if (depth > MAX_DEPTH) fail("nesting too deep");
+    skipWs();
+    const c = text[pos];
+    if (c === "{") {
+      pos++;
+      const obj = new Map<string, JsonValue>();
+      skipWs();
+      if (text[pos] === "}") {
+        pos++;
+        return obj;
+      }
+      for (;;) {
+        skipWs();
+        if (text[pos] !== '"') fail("expected a key");
+        const key = parseString();
+        if (obj.has(key)) fail(`duplicate key ${JSON.stringify(key)}`);
+        skipWs();
+        if (text[pos] !== ":") fail("expected ':'");
+        pos++;
+        obj.set(key, parseValue(depth + 1));
+        skipWs();
+        if (text[pos] === ",") pos++;
+        else if (text[pos] === "}") {
+          pos++;
+          return obj;
+        } else fail("expected ',' or '}'");
+      }
+    }
+    if (c === "[") {
+      pos++;
+      const arr: JsonValue[] = [];
+      skipWs();
+      if (text[pos] === "]") {
+        pos++;
+        return arr;
+      }
+      for (;;) {
+        arr.push(parseValue(depth + 1));
+        skipWs();
+        if (text[pos] === ",") pos++;
+        else if (text[pos] === "]") {
+          pos++;
+          return arr;
+        } else fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') return parseString();
+    for (const [lit, v] of [["true", true], ["false", false], ["null", null]] as const) {
+      if (text.startsWith(lit, pos)) {
+        pos += lit.length;
+        return v;
+      }
+    }
+    NUMBER_RE.lastIndex = pos;
+    const m = NUMBER_RE.exec(text);
+    if (m === null) return fail("unexpected character");
+    pos += m[0].length;
+    return new JsonNumber(m[0]);
+  };
+  const value = parseValue(0);
+  skipWs(); // the writer pads with spaces
+  if (pos !== text.length) fail("trailing characters");
+  return value;
+}
