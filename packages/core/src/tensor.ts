@@ -31,6 +31,14 @@ export class Tensor {
   frozen = false;
   /** Set by `release()`: the node may not be used to build or evaluate anything more. */
   released = false;
+  /** @internal evaluator scratch: the value during one evaluation, and how many consumers still need it. */
+  scratchValue: TypedArray | undefined;
+  /** @internal */
+  pendingUses = 0;
+  /** @internal nodes built with this one as their newest input (see interning in ir/graph.ts). */
+  consumers: Tensor[] | undefined;
+  /** @internal graph walks mark visited nodes with their walk's number instead of keeping a Set. */
+  visitMark = 0;
   private leafData: TypedArray | undefined;
   private cachedData: TypedArray | undefined;
   private cachedEpoch = -1;
@@ -45,6 +53,8 @@ export class Tensor {
     /** Module path and time step that built this node, e.g. `rnn.l0.t2`. */
     readonly scope: string | undefined,
     requiresGrad: boolean,
+    /** @internal the attributes as a canonical string, for interning. */
+    readonly attrsKey: string,
   ) {
     this.requiresGradFlag = requiresGrad;
   }

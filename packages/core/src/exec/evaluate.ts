@@ -44,38 +44,37 @@ function missingValue(node: Tensor): Error {
  * has run. The requested values are kept on their tensors until a leaf changes.
  */
 export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
-  const known = (node: Tensor) => node.cachedValue !== undefined || node.isLeaf;
   if (outputs.every((o) => o.cachedValue !== undefined)) return outputs.map((o) => o.cachedValue!);
-  const order = topologicalOrder(outputs, known);
-  const remainingUses = new Map<Tensor, number>();
+  const order = topologicalOrder(outputs, (node) => node.cachedValue !== undefined || node.isLeaf);
   for (const node of order) {
-    if (known(node)) continue;
-    for (const input of node.inputs) remainingUses.set(input, (remainingUses.get(input) ?? 0) + 1);
+    node.scratchValue = node.cachedValue;
+    if (node.scratchValue === undefined) for (const input of node.inputs) input.pendingUses++;
   }
-  const requested = new Set(outputs);
-  const values = new Map<Tensor, TypedArray>();
-  for (const node of order) {
-    let data = node.cachedValue;
-    if (data === undefined) {
+  // One extra use per request keeps requested values alive to the end.
+  for (const output of outputs) output.pendingUses++;
+  try {
+    for (const node of order) {
+      if (node.scratchValue !== undefined) continue;
       if (node.isLeaf) throw missingValue(node);
-      const inputs: Value[] = node.inputs.map((input) => ({ data: values.get(input)!, shape: input.shape, dtype: input.dtype }));
-      data = getOp(node.op).kernel(inputs, node.attrs, node);
+      const inputs: Value[] = node.inputs.map((input) => ({ data: input.scratchValue!, shape: input.shape, dtype: input.dtype }));
+      const data = getOp(node.op).kernel(inputs, node.attrs, node);
       evaluationStats.kernelInvocations++;
       if (data.length !== sizeOf(node.shape)) {
         throw new Error(`kernel '${node.op}' returned ${data.length} values for shape ${formatShape(node.shape)}`);
       }
       if (anomalyDetection && hasNaN(data) && !inputs.some((x) => hasNaN(x.data))) throw new AnomalyError(node);
-      for (const input of node.inputs) {
-        const uses = remainingUses.get(input)! - 1;
-        remainingUses.set(input, uses);
-        if (uses === 0 && !requested.has(input)) values.delete(input);
-      }
+      node.scratchValue = data;
+      for (const input of node.inputs) if (--input.pendingUses === 0) input.scratchValue = undefined;
     }
-    values.set(node, data);
+    return outputs.map((output) => {
+      const data = output.scratchValue!;
+      if (!output.isLeaf) output.cache(data);
+      return data;
+    });
+  } finally {
+    for (const node of order) {
+      node.scratchValue = undefined;
+      node.pendingUses = 0;
+    }
   }
-  return outputs.map((output) => {
-    const data = values.get(output)!;
-    if (!output.isLeaf) output.cache(data);
-    return data;
-  });
 }

@@ -1,4 +1,4 @@
-import { type DType, type TypedArray } from "../dtype";
+import { allocate, type DType, type TypedArray } from "../dtype";
 import { OpError } from "../errors";
 import { type OpDef, isRegistered } from "../ops/registry";
 import { Tensor } from "../tensor";
@@ -7,15 +7,19 @@ import { currentScope, isGradEnabled } from "./scope";
 
 /**
  * Interning: building the same (op, inputs, attrs) twice returns the same node, so common
- * subexpressions exist once. Weak references let unused graphs be collected; dead entries are
- * swept whenever the table has doubled.
+ * subexpressions exist once. A node is remembered by its newest input (the one built last), so
+ * it lives exactly as long as that input: per-step nodes of a training loop go with their step,
+ * and nothing needs weak references or a global table.
  */
-const interned = new Map<string, WeakRef<Tensor>>();
-let sweepAt = 1 << 14;
-
-function sweep(): void {
-  for (const [key, ref] of interned) if (ref.deref() === undefined) interned.delete(key);
-  sweepAt = Math.max(1 << 14, interned.size * 2);
+function findInterned(newest: Tensor, op: string, inputs: readonly Tensor[], key: string, requiresGrad: boolean): Tensor | undefined {
+  const candidates = newest.consumers;
+  if (candidates === undefined) return undefined;
+  search: for (const node of candidates) {
+    if (node.op !== op || node.attrsKey !== key || node.requiresGrad !== requiresGrad) continue;
+    for (let i = 0; i < inputs.length; i++) if (node.inputs[i] !== inputs[i]) continue search;
+    return node;
+  }
+  return undefined;
 }
 
 /** Builds (or finds) the node `def(inputs; attrs)`. The shape rule runs here, so errors point at the caller. */
@@ -25,7 +29,7 @@ export function apply<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[],
     throw new OpError(def.name, `expected ${def.arity} input tensor(s), got ${inputs.length}`);
   }
   let requiresGrad = false;
-  let key = def.name;
+  let newest: Tensor | undefined;
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i];
     if (!(input instanceof Tensor)) {
@@ -33,54 +37,63 @@ export function apply<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[],
     }
     if (input.released) throw new OpError(def.name, `input ${i} was released and can no longer be used`);
     requiresGrad ||= input.requiresGrad;
-    key += `|${input.id}`;
+    if (newest === undefined || input.id > newest.id) newest = input;
   }
   requiresGrad &&= def.vjp !== "nondifferentiable" && isGradEnabled();
-  key += `|${attrsKey(attrs)}${requiresGrad ? "|g" : ""}`;
-  const existing = interned.get(key)?.deref();
-  if (existing !== undefined) return existing;
-
+  const key = attrs === noAttrs ? "" : attrsKey(attrs);
+  if (newest !== undefined) {
+    const existing = findInterned(newest, def.name, inputs, key, requiresGrad);
+    if (existing !== undefined) return existing;
+  }
   const meta = def.infer(inputs, attrs);
-  const node = new Tensor(def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad);
-  interned.set(key, new WeakRef(node));
-  if (interned.size > sweepAt) sweep();
+  const node = new Tensor(def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad, key);
+  if (newest !== undefined) (newest.consumers ??= []).push(node);
   return node;
 }
 
+/** Shared scalar constants, bounded so a changing learning rate cannot grow the table forever. */
+const scalars = new Map<string, Tensor>();
+const maxScalars = 4096;
+
 /** A leaf that holds data: a user tensor, a parameter, or a constant made by an op's gradient. */
 export function constantNode(data: TypedArray, shape: readonly number[], dtype: DType, requiresGrad = false): Tensor {
-  const node = new Tensor("constant", [], noAttrs, shape, dtype, currentScope(), requiresGrad);
+  const node = new Tensor("constant", [], noAttrs, shape, dtype, currentScope(), requiresGrad, "");
   node.setLeafData(data);
   return node;
 }
 
 /** Scalar constants are immutable and common (0, 1, learning rates), so equal ones are one node. */
 export function scalarNode(value: number, dtype: DType): Tensor {
-  const key = `scalar|${dtype}|${Object.is(value, -0) ? "-0" : String(value)}`;
-  const existing = interned.get(key)?.deref();
+  const key = `${dtype}|${Object.is(value, -0) ? "-0" : String(value)}`;
+  const existing = scalars.get(key);
   if (existing !== undefined) return existing;
-  const data = dtype === "float32" ? new Float32Array([value]) : dtype === "float64" ? new Float64Array([value]) : new Int32Array([value]);
-  const node = new Tensor("constant", [], noAttrs, [], dtype, undefined, false);
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  const node = new Tensor("constant", [], noAttrs, [], dtype, undefined, false, "");
   node.setLeafData(data);
   node.frozen = true;
-  interned.set(key, new WeakRef(node));
+  if (scalars.size >= maxScalars) scalars.clear();
+  scalars.set(key, node);
   return node;
 }
 
 export function placeholderNode(shape: readonly number[], dtype: DType, name?: string): Tensor {
-  const node = new Tensor("placeholder", [], noAttrs, shape, dtype, currentScope(), false);
+  const node = new Tensor("placeholder", [], noAttrs, shape, dtype, currentScope(), false, "");
   node.name = name;
   return node;
 }
 
+let walkCount = 0;
+
 /** Every node the outputs depend on, inputs before consumers, found without recursion. */
 export function topologicalOrder(outputs: readonly Tensor[], stopAt?: (node: Tensor) => boolean): Tensor[] {
+  const walk = ++walkCount;
   const order: Tensor[] = [];
-  const visited = new Set<Tensor>();
   const stack: Tensor[] = [];
+  // A node is pushed once to be expanded and, when met again on top, emitted.
   const expanded: boolean[] = [];
   for (const output of outputs) {
-    if (visited.has(output)) continue;
+    if (output.visitMark === walk) continue;
     stack.push(output);
     expanded.push(false);
     while (stack.length > 0) {
@@ -92,17 +105,17 @@ export function topologicalOrder(outputs: readonly Tensor[], stopAt?: (node: Ten
         order.push(node);
         continue;
       }
-      if (visited.has(node)) {
+      if (node.visitMark === walk) {
         stack.pop();
         expanded.pop();
         continue;
       }
-      visited.add(node);
+      node.visitMark = walk;
       expanded[top] = true;
       if (stopAt !== undefined && stopAt(node)) continue;
       for (let i = node.inputs.length - 1; i >= 0; i--) {
         const input = node.inputs[i];
-        if (!visited.has(input)) {
+        if (input.visitMark !== walk) {
           stack.push(input);
           expanded.push(false);
         }

@@ -6,11 +6,13 @@ import { broadcastStrides, type Shape, sameShape, sizeOf } from "../../shape";
  * loop per formula and operand layout, so no function is called per element. The compiler
  * builds fused loops from the same formulas.
  */
-type Layout = "full" | "scalar" | "strided";
+const layoutCodes = { full: 0, scalar: 1, strided: 2 } as const;
+type Layout = keyof typeof layoutCodes;
 type Loop = (out: TypedArray, size: number, shape: Shape, inputs: TypedArray[], strides: number[][]) => void;
 
 const operandNames = ["a", "b", "c", "d"];
-const loops = new Map<string, Loop>();
+/** Generated loops per formula, indexed by the operands' layouts in base 3. */
+const loops = new Map<string, Loop[]>();
 
 function generateLoop(expr: string, layouts: readonly Layout[]): Loop {
   const n = layouts.length;
@@ -37,13 +39,11 @@ function generateLoop(expr: string, layouts: readonly Layout[]): Loop {
 }
 
 function loopFor(expr: string, layouts: readonly Layout[]): Loop {
-  const key = `${layouts.join(",")}|${expr}`;
-  let loop = loops.get(key);
-  if (loop === undefined) {
-    loop = generateLoop(expr, layouts);
-    loops.set(key, loop);
-  }
-  return loop;
+  let byLayout = loops.get(expr);
+  if (byLayout === undefined) loops.set(expr, (byLayout = []));
+  let code = 0;
+  for (const layout of layouts) code = code * 3 + layoutCodes[layout];
+  return (byLayout[code] ??= generateLoop(expr, layouts));
 }
 
 /** Runs `expr` over broadcast operands into a fresh array of `outShape`. */
