@@ -17,10 +17,11 @@ export type MatmulBackend = "js" | "wasm";
 let backend: MatmulBackend = "wasm";
 
 /**
- * Below this m·n·k the direct loop beats packing (JS) or copying into WASM
- * memory; measured with bench/matmul.ts.
+ * Up to this m·n·k the direct loop beats packing (JS) or copying into WASM
+ * memory: the WASM path costs ~0.7 µs fixed (two copies in, three calls, one
+ * copy out), which the direct loop only exceeds at about 8×8×8.
  */
-let smallMaxWork = 16 * 16 * 16;
+let smallMaxWork = 8 * 8 * 8;
 
 /** "wasm" (default) falls back to JS by itself where WebAssembly is unavailable. */
 export function setMatmulBackend(b: MatmulBackend): void {

@@ -45,9 +45,9 @@ const KC = 256;
 const NC_PANELS = 64;
 
 // Scratch grows monotonically and is reused so repeated calls do not allocate.
-let packA = new Float64Array(0);
-let packB = new Float64Array(0);
-let cBuf = new Float64Array(0);
+let packA: Float64Array = new Float64Array(0);
+let packB: Float64Array = new Float64Array(0);
+let cBuf: Float64Array = new Float64Array(0);
 
 function ensure(buf: Float64Array, size: number): Float64Array {
   return buf.length >= size ? buf : new Float64Array(Math.max(size, buf.length * 2));
