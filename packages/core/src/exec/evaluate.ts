@@ -38,14 +38,22 @@ function missingValue(node: Tensor): Error {
   return new Error(`placeholder${name} ${formatShape(node.shape)} ${node.dtype} has no value: assign() it data or feed it to a compiled program`);
 }
 
+/** Released nodes may not be evaluated or evaluated through (a released constant still holds its data, a derived node could be recomputed). */
+function checkNotReleased(nodes: readonly Tensor[]): void {
+  const released = nodes.find((node) => node.released);
+  if (released !== undefined) throw new Error(`${released} was released and can no longer be evaluated or used`);
+}
+
 /**
  * Realizes `outputs`: walks only the subgraph they need (stopping at values already known), in
  * topological order without recursion, and drops each intermediate as soon as its last consumer
  * has run. The requested values are kept on their tensors until a leaf changes.
  */
 export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
+  checkNotReleased(outputs);
   if (outputs.every((o) => o.cachedValue !== undefined)) return outputs.map((o) => o.cachedValue!);
   const order = topologicalOrder(outputs, (node) => node.cachedValue !== undefined || node.isLeaf);
+  checkNotReleased(order);
   for (const node of order) {
     node.scratchValue = node.cachedValue;
     if (node.scratchValue === undefined) for (const input of node.inputs) input.pendingUses++;

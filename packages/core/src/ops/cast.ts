@@ -1,4 +1,4 @@
-import { assertDType, type DType, type TypedArray, allocate } from "../dtype";
+import { assertDType, type DType, type TypedArray, allocate, isFloat } from "../dtype";
 import { apply } from "../ir/graph";
 import type { Tensor } from "../tensor";
 import { registerOp } from "./registry";
@@ -13,7 +13,8 @@ export const castOp = registerOp<{ dtype: DType }>({
     result.set(x.data);
     return result;
   },
-  vjp: (g, { inputs: [x] }) => [cast(g, x.dtype)],
+  // Integer results are piecewise constant and integer inputs take no gradient, as in PyTorch.
+  vjp: (g, { inputs: [x], output }) => [isFloat(x.dtype) && isFloat(output.dtype) ? cast(g, x.dtype) : null],
 });
 
 export function cast(x: Tensor, dtype: DType): Tensor {

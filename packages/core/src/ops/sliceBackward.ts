@@ -29,7 +29,11 @@ export const sliceBackwardOp = registerOp<Attrs>({
     }
     return result;
   },
-  vjp: (gg, { inputs: [g], attrs: { dim, start, step } }) => [slice(gg, dim, start, start + step * (g.shape[dim] - 1) + 1, step)],
+  vjp(gg, { inputs: [g], attrs: { dim, start, step } }) {
+    // With nothing sliced the end is `start`: the formula would give a negative end, which slice() wraps.
+    const count = g.shape[dim];
+    return [slice(gg, dim, start, count === 0 ? start : start + step * (count - 1) + 1, step)];
+  },
 });
 
 export function sliceBackward(g: Tensor, dim: number, start: number, step: number, size: number): Tensor {
