@@ -1,0 +1,28 @@
+import type { Tensor } from "@gradgraph/core";
+import { Module } from "../module";
+
+/** torch.nn.Sequential: children named "0", "1", ... (so state-dict keys are `0.weight`), applied in order. */
+export class Sequential extends Module {
+  private readonly layers: Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    this.layers = layers.map((layer, i) => this.registerModule(String(i), layer));
+  }
+
+  get length(): number {
+    return this.layers.length;
+  }
+
+  at(index: number): Module {
+    const layer = this.layers.at(index);
+    if (layer === undefined) throw new RangeError(`Sequential: index ${index} is out of range for ${this.layers.length} layers`);
+    return layer;
+  }
+
+  forward(input: Tensor): Tensor {
+    let x = input;
+    for (const layer of this.layers) x = layer.forward(x);
+    return x;
+  }
+}

@@ -1,0 +1,236 @@
+import { type NestedArray, Tensor, type TypedArray, currentScope, flattenNested, formatShape, sizeOf, withScope, zeroGrad } from "@gradgraph/core";
+
+/** A checkpoint entry: a tensor, a fixture-style `{shape, data}` record, or nested arrays. */
+export type StateDictValue = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> } | NestedArray;
+
+export interface LoadStateDictOptions {
+  /** As PyTorch: when true (the default), missing and unexpected keys are errors. Size mismatches always are. */
+  strict?: boolean;
+}
+
+export interface LoadStateDictResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+export interface ModuleOptions {
+  /**
+   * The module's path when it is the root: the scope of the nodes its forward pass builds and the
+   * prefix of its parameter names. Defaults to the lowercased class name (`rnn`, `linear`); `""`
+   * means no prefix. A registered child's path is always `<parent path>.<key>`.
+   */
+  name?: string;
+}
+
+/** Any module, whatever its forward signature: what containers hold. */
+export type AnyModule = Module<any[], unknown>;
+
+function joinPath(prefix: string, key: string): string {
+  return prefix === "" ? key : `${prefix}.${key}`;
+}
+
+/** The scope to open for `path` from inside `current`: relative when nested, so a child called by its parent is not tagged twice. */
+function scopeFrom(current: string | undefined, path: string): string {
+  if (current === undefined) return path;
+  if (path === current) return "";
+  return path.startsWith(`${current}.`) ? path.slice(current.length + 1) : path;
+}
+
+function checkKey(owner: string, kind: string, key: string): void {
+  if (typeof key !== "string" || key === "" || key.includes(".")) {
+    throw new Error(`${owner}: ${kind} name must be a non-empty string without ".", got ${JSON.stringify(key)}`);
+  }
+}
+
+/** A checkpoint entry's shape now, its values later (once every entry has been checked). */
+function readEntry(key: string, value: StateDictValue): { shape: readonly number[]; data: () => ArrayLike<number> } {
+  if (value instanceof Tensor) return { shape: value.shape, data: () => value.data() };
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && "shape" in value && "data" in value) {
+    const expected = sizeOf(value.shape);
+    if (value.data.length !== expected) {
+      throw new Error(`loadStateDict: entry "${key}" of shape ${formatShape(value.shape)} needs ${expected} values, got ${value.data.length}`);
+    }
+    return { shape: value.shape, data: () => value.data };
+  }
+  if (typeof value === "number" || Array.isArray(value)) {
+    const { shape, values } = flattenNested(value, `loadStateDict: entry "${key}"`);
+    return { shape, data: () => values };
+  }
+  throw new TypeError(`loadStateDict: entry "${key}" must be a Tensor, {shape, data} or nested arrays, got ${typeof value}`);
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/**
+ * The base of every layer, following torch.nn.Module: parameters and children are registered in
+ * construction order, which fixes the order of `namedParameters()` and the keys of `stateDict()`.
+ *
+ * Parameters are leaf tensors that require gradients, named by their full path
+ * (`rnn.weight_ih_l0`) so graph exports show them. `forward()` runs inside the module's scope, so
+ * every node it builds is tagged with the module path.
+ */
+export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor> {
+  /** Dropout and similar layers behave differently while training; see `train()` / `eval()`. */
+  training = true;
+  private readonly ownParameters = new Map<string, Tensor>();
+  private readonly ownChildren = new Map<string, AnyModule>();
+  private modulePath: string;
+
+  constructor(options: ModuleOptions = {}) {
+    this.modulePath = options.name ?? this.constructor.name.toLowerCase();
+    // Subclasses write a plain forward(); wrapping it here tags everything it builds with the
+    // module path however it is reached (forward, call, or a parent's forward).
+    const forward = this.forward;
+    this.forward = (...args: Args): Output => {
+      const scope = scopeFrom(currentScope(), this.modulePath);
+      return scope === "" ? forward.apply(this, args) : withScope(scope, () => forward.apply(this, args));
+    };
+  }
+
+  /** The module's full path: its scope and the prefix of its parameter names. */
+  get path(): string {
+    return this.modulePath;
+  }
+
+  abstract forward(...args: Args): Output;
+
+  /** PyTorch's `module(...)`, the same as `forward(...)`. */
+  call(...args: Args): Output {
+    return this.forward(...args);
+  }
+
+  /** Makes a float leaf a parameter of this module: it will require gradients and be named by its path. */
+  registerParameter(key: string, parameter: Tensor): Tensor {
+    checkKey(this.constructor.name, "parameter", key);
+    this.checkFree(key);
+    if (!(parameter instanceof Tensor) || !parameter.isLeaf || parameter.dtype === "int32") {
+      throw new TypeError(`${this.constructor.name}: parameter '${key}' must be a float leaf tensor, got ${String(parameter)}`);
+    }
+    parameter.requiresGrad = true;
+    parameter.name = joinPath(this.modulePath, key);
+    this.ownParameters.set(key, parameter);
+    return parameter;
+  }
+
+  /** Adds a child under `key`; its path (and its parameters' names) become `<this path>.<key>`. */
+  registerModule<M extends AnyModule>(key: string, child: M): M {
+    checkKey(this.constructor.name, "module", key);
+    this.checkFree(key);
+    if (!(child instanceof Module)) throw new TypeError(`${this.constructor.name}: child '${key}' must be a Module`);
+    this.ownChildren.set(key, child);
+    child.setPath(joinPath(this.modulePath, key));
+    return child;
+  }
+
+  private checkFree(key: string): void {
+    if (this.ownParameters.has(key) || this.ownChildren.has(key)) {
+      throw new Error(`${this.constructor.name}: attribute '${key}' already exists`);
+    }
+  }
+
+  private setPath(path: string): void {
+    this.modulePath = path;
+    for (const [key, parameter] of this.ownParameters) parameter.name = joinPath(path, key);
+    for (const [key, child] of this.ownChildren) child.setPath(joinPath(path, key));
+  }
+
+  namedChildren(): [string, AnyModule][] {
+    return [...this.ownChildren];
+  }
+
+  children(): AnyModule[] {
+    return [...this.ownChildren.values()];
+  }
+
+  /** This module and every descendant, depth first, keyed by path relative to this module ("" for itself). */
+  namedModules(): [string, AnyModule][] {
+    const result: [string, AnyModule][] = [];
+    const pending: [string, AnyModule][] = [["", this as AnyModule]];
+    while (pending.length > 0) {
+      const [prefix, module] = pending.pop()!;
+      result.push([prefix, module]);
+      const children = module.namedChildren();
+      for (let i = children.length - 1; i >= 0; i--) pending.push([joinPath(prefix, children[i][0]), children[i][1]]);
+    }
+    return result;
+  }
+
+  /** PyTorch's `named_parameters()`: own parameters first, then each child's, in registration order; shared ones once. */
+  namedParameters(): [string, Tensor][] {
+    const seen = new Set<Tensor>();
+    return this.allNamedParameters().filter(([, parameter]) => {
+      if (seen.has(parameter)) return false;
+      seen.add(parameter);
+      return true;
+    });
+  }
+
+  /** Every (path, parameter) pair, a shared parameter under each of its paths (as state_dict lists it). */
+  private allNamedParameters(): [string, Tensor][] {
+    return this.namedModules().flatMap(([prefix, module]) =>
+      [...module.ownParameters].map(([key, parameter]): [string, Tensor] => [joinPath(prefix, key), parameter]),
+    );
+  }
+
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, parameter]) => parameter);
+  }
+
+  /**
+   * The parameters under PyTorch's state_dict keys (`0.weight`, `weight_ih_l0`); a shared parameter
+   * appears under each of its paths. These are the live leaves, not copies.
+   */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.allNamedParameters());
+  }
+
+  /**
+   * Copies a checkpoint into the existing parameter leaves (so optimizers holding them stay valid),
+   * converting to each parameter's dtype. Everything is checked before anything is copied; errors
+   * are reported together, in PyTorch's words.
+   */
+  loadStateDict(stateDict: Record<string, StateDictValue>, { strict = true }: LoadStateDictOptions = {}): LoadStateDictResult {
+    const own = new Map(this.allNamedParameters());
+    const missingKeys = [...own.keys()].filter((key) => !Object.hasOwn(stateDict, key));
+    const unexpectedKeys = Object.keys(stateDict).filter((key) => !own.has(key));
+    const errors: string[] = [];
+    const quoted = (keys: string[]) => keys.map((key) => `"${key}"`).join(", ");
+    if (strict && missingKeys.length > 0) errors.push(`Missing key(s) in state_dict: ${quoted(missingKeys)}.`);
+    if (strict && unexpectedKeys.length > 0) errors.push(`Unexpected key(s) in state_dict: ${quoted(unexpectedKeys)}.`);
+    const copies: [Tensor, () => ArrayLike<number>][] = [];
+    for (const [key, parameter] of own) {
+      if (!Object.hasOwn(stateDict, key)) continue;
+      const entry = readEntry(key, stateDict[key]);
+      if (!sameShape(entry.shape, parameter.shape)) {
+        errors.push(
+          `size mismatch for ${key}: copying a param with shape ${formatShape(entry.shape)} from checkpoint, ` +
+            `the shape in current model is ${formatShape(parameter.shape)}.`,
+        );
+      } else {
+        copies.push([parameter, entry.data]);
+      }
+    }
+    if (errors.length > 0) throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join("\n\t")}`);
+    for (const [parameter, data] of copies) {
+      const values = data();
+      // assign() converts into the parameter's dtype (float64 checkpoints into float32 models and back).
+      parameter.assign(ArrayBuffer.isView(values) ? (values as TypedArray) : Array.from(values));
+    }
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Sets training mode here and in every descendant (Dropout and recurrent dropout read it). */
+  train(mode = true): this {
+    for (const [, module] of this.namedModules()) module.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Clears `.grad` on every parameter. */
+  zeroGrad(): void {
+    zeroGrad(this.parameters());
+  }
+}
