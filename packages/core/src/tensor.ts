@@ -1,6 +1,7 @@
 import { type DType, type TypedArray, allocate } from "./dtype";
 import { OpError } from "./errors";
 import type { Attrs } from "./ir/attrs";
+import type { Consumers } from "./ir/graph";
 import { evaluate } from "./exec/evaluate";
 import { backward } from "./autodiff/backward";
 import * as F from "./functional";
@@ -15,6 +16,11 @@ let leafEpoch = 0;
 
 export function currentEpoch(): number {
   return leafEpoch;
+}
+
+/** @internal compiled programs call this after writing new values into leaves' arrays in place. */
+export function markLeavesWritten(): void {
+  leafEpoch++;
 }
 
 /**
@@ -36,7 +42,7 @@ export class Tensor {
   /** @internal */
   pendingUses = 0;
   /** @internal nodes built with this one as their newest input (see interning in ir/graph.ts). */
-  consumers: Tensor[] | undefined;
+  consumers: Consumers | undefined;
   /** @internal graph walks mark visited nodes with their walk's number instead of keeping a Set. */
   visitMark = 0;
   private leafData: TypedArray | undefined;

@@ -2,6 +2,7 @@ import { OpError } from "../errors";
 import { scalarNode, topologicalOrder } from "../ir/graph";
 import { withExactScope } from "../ir/scope";
 import { add } from "../ops/add";
+import { concat } from "../ops/concat";
 import { expand } from "../ops/expand";
 import { getOp } from "../ops/registry";
 import { formatShape, sameShape } from "../shape";
@@ -10,6 +11,56 @@ import { Tensor } from "../tensor";
 /** Gradient nodes are tagged after the node they differentiate, under `backward`, so pictures can tell them apart. */
 function backwardScope(node: Tensor): string {
   return node.scope === undefined ? "backward" : `backward.${node.scope}`;
+}
+
+type SliceGrad = Tensor & { attrs: { dim: number; start: number; step: number; size: number } };
+
+function zerosOfShape(like: Tensor, dim: number, size: number): Tensor {
+  const shape = [...like.shape];
+  shape[dim] = size;
+  return expand(scalarNode(0, like.dtype), shape);
+}
+
+/**
+ * Gradients of disjoint slices of one tensor, placed side by side: one concat instead of a sum
+ * of mostly-zero full-size tensors, which would cost O(L²) for the L steps of a sequence.
+ */
+function assembleSlices(slices: SliceGrad[]): Tensor | undefined {
+  const { dim, size } = slices[0].attrs;
+  const sorted = [...slices].sort((a, b) => a.attrs.start - b.attrs.start);
+  const pieces: Tensor[] = [];
+  let position = 0;
+  for (const slice of sorted) {
+    const { start } = slice.attrs;
+    if (start < position) return undefined;
+    if (start > position) pieces.push(zerosOfShape(slice, dim, start - position));
+    const piece = slice.inputs[0];
+    pieces.push(piece);
+    position = start + piece.shape[dim];
+  }
+  if (position < size) pieces.push(zerosOfShape(sorted[0], dim, size - position));
+  return concat(pieces, dim);
+}
+
+/** The total gradient of a node from its consumers' contributions. */
+function sumContributions(parts: readonly Tensor[]): Tensor {
+  if (parts.length === 1) return parts[0];
+  const slicesByDim = new Map<number, SliceGrad[]>();
+  const terms: Tensor[] = [];
+  for (const part of parts) {
+    if (part.op === "sliceBackward" && part.attrs.step === 1) {
+      const slice = part as SliceGrad;
+      const group = slicesByDim.get(slice.attrs.dim) ?? [];
+      group.push(slice);
+      slicesByDim.set(slice.attrs.dim, group);
+    } else terms.push(part);
+  }
+  for (const group of slicesByDim.values()) {
+    const assembled = group.length > 1 ? assembleSlices(group) : undefined;
+    if (assembled === undefined) terms.push(...group);
+    else terms.push(assembled);
+  }
+  return terms.reduce((total, term) => add(total, term));
 }
 
 /**
@@ -49,11 +100,17 @@ export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Ten
     }
   }
 
-  const grads = new Map<Tensor, Tensor>([[output, seed]]);
+  // Contributions are collected and summed when the walk reaches their node: by then all are in.
+  const contributions = new Map<Tensor, Tensor[]>([[output, [seed]]]);
+  const total = (node: Tensor): Tensor | undefined => {
+    const parts = contributions.get(node);
+    return parts === undefined ? undefined : withExactScope(backwardScope(node), () => sumContributions(parts));
+  };
   for (let n = order.length - 1; n >= 0; n--) {
     const node = order[n];
-    const g = grads.get(node);
-    if (g === undefined || node.isLeaf || !relevant.has(node)) continue;
+    if (node.isLeaf || !relevant.has(node)) continue;
+    const g = total(node);
+    if (g === undefined) continue;
     const def = getOp(node.op);
     if (def.vjp === "nondifferentiable") continue;
     const vjp = def.vjp;
@@ -70,11 +127,12 @@ export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Ten
             `but the input is ${input.dtype} ${formatShape(input.shape)}`,
         );
       }
-      const previous = grads.get(input);
-      grads.set(input, previous === undefined ? contribution : withExactScope(backwardScope(node), () => add(previous, contribution)));
+      const parts = contributions.get(input);
+      if (parts === undefined) contributions.set(input, [contribution]);
+      else parts.push(contribution);
     });
   }
-  return inputs.map((x) => grads.get(x) ?? expand(scalarNode(0, x.dtype), x.shape));
+  return inputs.map((x) => total(x) ?? expand(scalarNode(0, x.dtype), x.shape));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { allocate, type DType, type TypedArray } from "../dtype";
 import { OpError } from "../errors";
 import { type OpDef, isRegistered } from "../ops/registry";
+import { MAX_ELEMENTS, formatShape, sizeOf } from "../shape";
 import { Tensor } from "../tensor";
 import { type Attrs, attrsKey, noAttrs } from "./attrs";
 import { currentScope, isGradEnabled } from "./scope";
@@ -11,15 +12,41 @@ import { currentScope, isGradEnabled } from "./scope";
  * it lives exactly as long as that input: per-step nodes of a training loop go with their step,
  * and nothing needs weak references or a global table.
  */
+/** A node's consumers: a short list, or once there are many, lists keyed by op and attributes. */
+export type Consumers = Tensor[] | Map<string, Tensor[]>;
+const listLimit = 8;
+
+function sameNode(node: Tensor, op: string, inputs: readonly Tensor[], key: string, requiresGrad: boolean): boolean {
+  if (node.op !== op || node.attrsKey !== key || node.requiresGrad !== requiresGrad) return false;
+  for (let i = 0; i < inputs.length; i++) if (node.inputs[i] !== inputs[i]) return false;
+  return true;
+}
+
 function findInterned(newest: Tensor, op: string, inputs: readonly Tensor[], key: string, requiresGrad: boolean): Tensor | undefined {
-  const candidates = newest.consumers;
-  if (candidates === undefined) return undefined;
-  search: for (const node of candidates) {
-    if (node.op !== op || node.attrsKey !== key || node.requiresGrad !== requiresGrad) continue;
-    for (let i = 0; i < inputs.length; i++) if (node.inputs[i] !== inputs[i]) continue search;
-    return node;
+  const consumers = newest.consumers;
+  const candidates = consumers instanceof Map ? consumers.get(`${op}|${key}`) : consumers;
+  return candidates?.find((node) => sameNode(node, op, inputs, key, requiresGrad));
+}
+
+function addToIndex(index: Map<string, Tensor[]>, node: Tensor): void {
+  const key = `${node.op}|${node.attrsKey}`;
+  const bucket = index.get(key);
+  if (bucket === undefined) index.set(key, [node]);
+  else bucket.push(node);
+}
+
+function remember(newest: Tensor, node: Tensor): void {
+  const consumers = newest.consumers;
+  if (consumers === undefined) newest.consumers = [node];
+  else if (consumers instanceof Map) addToIndex(consumers, node);
+  else if (consumers.length < listLimit) consumers.push(node);
+  else {
+    // Many consumers (the L slices of a sequence): index them so each lookup stays O(1).
+    const index = new Map<string, Tensor[]>();
+    for (const c of consumers) addToIndex(index, c);
+    addToIndex(index, node);
+    newest.consumers = index;
   }
-  return undefined;
 }
 
 /** Builds (or finds) the node `def(inputs; attrs)`. The shape rule runs here, so errors point at the caller. */
@@ -46,8 +73,13 @@ export function apply<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[],
     if (existing !== undefined) return existing;
   }
   const meta = def.infer(inputs, attrs);
+  // Refused here, before any kernel tries to allocate it (matmul or broadcasting can ask for absurd sizes).
+  const size = sizeOf(meta.shape);
+  if (size > MAX_ELEMENTS) {
+    throw new OpError(def.name, `result shape ${formatShape(meta.shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
+  }
   const node = new Tensor(def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad, key);
-  if (newest !== undefined) (newest.consumers ??= []).push(node);
+  if (newest !== undefined) remember(newest, node);
   return node;
 }
 

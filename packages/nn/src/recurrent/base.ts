@@ -45,33 +45,6 @@ export interface RecurrentWeights {
   biasHh: Tensor | undefined;
 }
 
-/** Sequences up to this length are sliced and stacked step by step; longer ones go through blocks. */
-const DIRECT_STEPS = 64;
-
-/**
- * Step t of a (L, ...) sequence. Taking L slices straight from one tensor costs O(L²): its
- * gradient becomes a sum of L full-length, mostly-zero tensors, and each new slice is looked up
- * among the slices already taken (interning). Long sequences are first cut into blocks of about
- * √L steps, which keeps both at O(L√L). Blocks are cut up front; the step itself is taken when
- * asked for, inside the step's scope.
- */
-function stepReader(sequence: Tensor): (t: number) => Tensor {
-  const length = sequence.shape[0];
-  if (length <= DIRECT_STEPS) return (t) => sequence.select(0, t);
-  const block = Math.ceil(Math.sqrt(length));
-  const blocks = Array.from({ length: Math.ceil(length / block) }, (_, b) => sequence.slice(0, b * block, (b + 1) * block));
-  return (t) => blocks[Math.floor(t / block)].select(0, t % block);
-}
-
-/** `stack(steps, 0)`, through blocks for long sequences: concat's gradient slices one tensor L times, as above. */
-function stackSteps(steps: Tensor[]): Tensor {
-  if (steps.length <= DIRECT_STEPS) return stack(steps, 0);
-  const block = Math.ceil(Math.sqrt(steps.length));
-  const blocks: Tensor[] = [];
-  for (let start = 0; start < steps.length; start += block) blocks.push(stack(steps.slice(start, start + block), 0));
-  return concat(blocks, 0);
-}
-
 /** The states a cell carries between steps: [h] for RNN and GRU, [h, c] for LSTM; the first is the output. */
 export type CellState = readonly Tensor[];
 
@@ -212,16 +185,15 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
     const projected = sequence.matmul(parameters.weightIh.T);
     const inputGates = parameters.biasIh === undefined ? projected : projected.add(parameters.biasIh);
     const weights: RecurrentWeights = { weightHhT: parameters.weightHh.T, biasHh: parameters.biasHh };
-    const gatesAt = stepReader(inputGates);
     const length = sequence.shape[0];
     const outputs = new Array<Tensor>(length);
     let state = start;
     for (let i = 0; i < length; i++) {
       const t = reverse ? length - 1 - i : i;
-      state = withScope(`t${t}`, () => this.cell(gatesAt(t), state, weights));
+      state = withScope(`t${t}`, () => this.cell(inputGates.select(0, t), state, weights));
       outputs[t] = state[0];
     }
-    return [stackSteps(outputs), state];
+    return [stack(outputs, 0), state];
   }
 
   /** Checks rank, feature size, length and dtype; returns whether the input is batched (3-D). */
