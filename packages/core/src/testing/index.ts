@@ -47,7 +47,7 @@ import {
   type NestedArray,
   type Shape,
   type TypedArray,
-} from "../index";
+} from "@gradgraph/core";
 
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
