@@ -12,3 +12,4 @@ export * from "./recurrent";
 export * from "./training";
 export * from "./losses";
 export * from "./optim";
+export { load, restore, save, type Checkpoint, type SaveOptions } from "./checkpoint";

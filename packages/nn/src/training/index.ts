@@ -8,3 +8,4 @@ export {
 export { loadCheckpoint, saveCheckpoint, writeFileAtomic } from "./atomicWrite";
 export { createProgress, formatLoss, type ProgressOptions, type ProgressReporter } from "./progress";
 export { lossCurveSvg, writeLossCurve, type LossCurveOptions, type LossPoint } from "./lossCurve";
+export { trainStep } from "./step";

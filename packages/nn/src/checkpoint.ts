@@ -1,0 +1,149 @@
+/**
+ * Checkpoints: a module's state dict, and optionally an optimizer's state, in one safetensors
+ * file. Tensor names are the PyTorch state-dict keys (`rnn.weight_ih_l0`), so the weights load
+ * in Python with `safetensors.torch.load_file`. Optimizer buffers sit beside them as
+ * `optimizer.state.<param index>.<buffer>` (`optimizer.state.0.exp_avg`); the optimizer's
+ * scalars (hyperparameters, step counts) go into `__metadata__` as JSON strings.
+ */
+import { Tensor, formatShape, tensor } from "@gradgraph/core";
+import { type AnyModule, Module } from "./module";
+import type { Hyperparameters, Optimizer, OptimizerStateDict, ParamState } from "./optim";
+import { CheckpointError, type TensorRecord, loadCheckpoint, saveCheckpoint } from "./training";
+
+export interface SaveOptions {
+  /** An optimizer (or its `stateDict()`), saved alongside so training can resume exactly. */
+  optimizer?: Optimizer<any> | OptimizerStateDict;
+  /** Free-form strings stored in the file's `__metadata__` (keys starting with "optimizer." are reserved). */
+  metadata?: Record<string, string>;
+}
+
+export interface Checkpoint {
+  /** Module parameters under their state-dict keys; feed to `module.loadStateDict`. */
+  stateDict: Record<string, Tensor>;
+  /** Present when the checkpoint was saved with an optimizer; feed to `optimizer.loadStateDict`. */
+  optimizerState?: OptimizerStateDict;
+  /** The user's metadata. */
+  metadata: Record<string, string>;
+}
+
+const OPTIMIZER = "optimizer.";
+const STATE_PREFIX = `${OPTIMIZER}state.`;
+const GROUPS_KEY = `${OPTIMIZER}param_groups`;
+const STEPS_KEY = `${OPTIMIZER}steps`;
+
+/** Writes the checkpoint atomically: a crash mid-save leaves the previous file intact. */
+export async function save(source: AnyModule | Record<string, Tensor>, path: string, options: SaveOptions = {}): Promise<void> {
+  const { tensors, metadata } = pack(source, options);
+  await saveCheckpoint(path, tensors, metadata);
+}
+
+/** Reads a checkpoint written by `save` (or any safetensors file of F32/F64 tensors). */
+export async function load(path: string): Promise<Checkpoint> {
+  const { tensors, metadata } = await loadCheckpoint(path);
+  return unpack(tensors, metadata);
+}
+
+function record(name: string, t: Tensor): TensorRecord {
+  if (!(t instanceof Tensor)) throw new CheckpointError(`save: "${name}" is not a Tensor`);
+  if (t.dtype === "int32") throw new CheckpointError(`save: "${name}" is int32; checkpoints hold float32 and float64 tensors`);
+  return { dtype: t.dtype, shape: [...t.shape], data: t.data() as Float32Array | Float64Array };
+}
+
+function pack(source: AnyModule | Record<string, Tensor>, { optimizer, metadata = {} }: SaveOptions) {
+  const stateDict = source instanceof Module ? source.stateDict() : source;
+  if (stateDict === null || typeof stateDict !== "object") throw new CheckpointError("save: expected a Module or a state dict");
+  const tensors: Record<string, TensorRecord> = {};
+  for (const [name, t] of Object.entries(stateDict)) setOwn(tensors, name, record(name, t));
+
+  const reserved = Object.keys(metadata).filter((k) => k.startsWith(OPTIMIZER));
+  if (reserved.length > 0) throw new CheckpointError(`save: metadata key(s) ${reserved.join(", ")} are reserved for the optimizer`);
+  const allMetadata: Record<string, string> = { ...metadata };
+  if (optimizer === undefined) return { tensors, metadata: allMetadata };
+
+  const clashes = Object.keys(tensors).filter((k) => k.startsWith(OPTIMIZER));
+  if (clashes.length > 0) throw new CheckpointError(`save: state-dict key(s) ${clashes.join(", ")} clash with the optimizer's`);
+  const optimizerState = "stateDict" in optimizer && typeof optimizer.stateDict === "function" ? optimizer.stateDict() : (optimizer as OptimizerStateDict);
+  const steps: Record<string, number> = {};
+  for (const [index, { step, buffers }] of Object.entries(optimizerState.state)) {
+    steps[index] = step;
+    for (const [name, buffer] of Object.entries(buffers)) {
+      const key = `${STATE_PREFIX}${index}.${name}`;
+      tensors[key] = record(key, buffer);
+    }
+  }
+  allMetadata[GROUPS_KEY] = JSON.stringify(optimizerState.paramGroups);
+  allMetadata[STEPS_KEY] = JSON.stringify(steps);
+  return { tensors, metadata: allMetadata };
+}
+
+function unpack(tensors: Record<string, TensorRecord>, metadata: Record<string, string>): Checkpoint {
+  // Without optimizer metadata every tensor is the module's, whatever its name.
+  const hasOptimizer = Object.hasOwn(metadata, GROUPS_KEY) || Object.hasOwn(metadata, STEPS_KEY);
+  const stateDict: Record<string, Tensor> = {};
+  const optimizerTensors: [string, TensorRecord][] = [];
+  for (const [name, r] of Object.entries(tensors)) {
+    if (hasOptimizer && name.startsWith(STATE_PREFIX)) optimizerTensors.push([name.slice(STATE_PREFIX.length), r]);
+    else setOwn(stateDict, name, toTensor(r));
+  }
+  if (!hasOptimizer) return { stateDict, metadata: { ...metadata } };
+  const userMetadata = Object.fromEntries(Object.entries(metadata).filter(([k]) => !k.startsWith(OPTIMIZER)));
+
+  const paramGroups = parseJson(metadata, GROUPS_KEY);
+  if (!Array.isArray(paramGroups) || !paramGroups.every(isParamGroup)) {
+    throw new CheckpointError(`"${GROUPS_KEY}" must be a list of {params: [indices], ...hyperparameters}`);
+  }
+  const steps = parseJson(metadata, STEPS_KEY);
+  if (steps === null || typeof steps !== "object" || Array.isArray(steps)) throw new CheckpointError(`"${STEPS_KEY}" must be an object`);
+  const state: Record<number, ParamState> = {};
+  for (const [index, step] of Object.entries(steps as Record<string, unknown>)) {
+    if (!/^(0|[1-9][0-9]*)$/.test(index) || !Number.isSafeInteger(step) || (step as number) < 0) {
+      throw new CheckpointError(`"${STEPS_KEY}": entry ${JSON.stringify(index)}: ${JSON.stringify(step)} is not a step count`);
+    }
+    state[Number(index)] = { step: step as number, buffers: {} };
+  }
+  for (const [rest, r] of optimizerTensors) {
+    const dot = rest.indexOf(".");
+    const entry = dot > 0 ? state[Number(rest.slice(0, dot))] : undefined;
+    if (entry === undefined || !/^(0|[1-9][0-9]*)$/.test(rest.slice(0, dot))) {
+      throw new CheckpointError(`optimizer tensor "${STATE_PREFIX}${rest}" names no parameter listed in "${STEPS_KEY}" (shape ${formatShape(r.shape)})`);
+    }
+    setOwn(entry.buffers, rest.slice(dot + 1), toTensor(r));
+  }
+  return { stateDict, optimizerState: { state, paramGroups }, metadata: userMetadata };
+}
+
+const toTensor = (r: TensorRecord): Tensor => tensor(r.data, { shape: r.shape, dtype: r.dtype });
+
+/** Plain assignment would turn a tensor named "__proto__" into a prototype change instead of a key. */
+function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function parseJson(metadata: Record<string, string>, key: string): unknown {
+  if (!Object.hasOwn(metadata, key)) throw new CheckpointError(`checkpoint has optimizer metadata but no "${key}"`);
+  try {
+    return JSON.parse(metadata[key]);
+  } catch {
+    throw new CheckpointError(`checkpoint metadata "${key}" is not valid JSON`);
+  }
+}
+
+function isParamGroup(g: unknown): g is Hyperparameters & { params: number[] } {
+  if (g === null || typeof g !== "object" || Array.isArray(g)) return false;
+  const params = (g as { params?: unknown }).params;
+  return Array.isArray(params) && params.every((i) => Number.isSafeInteger(i) && i >= 0);
+}
+
+/**
+ * Loads a checkpoint into a module (strictly: every key must match) and, if given, an optimizer
+ * built over that module's parameters. Returns the user's metadata.
+ */
+export async function restore(path: string, module: AnyModule, optimizer?: Optimizer<any>): Promise<Record<string, string>> {
+  const checkpoint = await load(path);
+  if (optimizer !== undefined && checkpoint.optimizerState === undefined) {
+    throw new CheckpointError(`restore: ${path} holds no optimizer state`);
+  }
+  module.loadStateDict(checkpoint.stateDict);
+  if (optimizer !== undefined) optimizer.loadStateDict(checkpoint.optimizerState!);
+  return checkpoint.metadata;
+}

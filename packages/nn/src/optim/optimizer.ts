@@ -1,0 +1,265 @@
+import { Tensor, evaluate, formatShape, noGrad, tensor, zeroGrad } from "@gradgraph/core";
+
+/** Hyperparameter values an optimizer understands (numbers, flags, pairs such as Adam's betas). */
+export type Hyperparameters = Record<string, number | boolean | readonly number[]>;
+
+/** Parameters with hyperparameters that override the optimizer's defaults for them. */
+export type ParamGroupInput<H extends Hyperparameters> = Partial<H> & { params: Iterable<Tensor> };
+
+/** What an optimizer is given: parameters, or PyTorch-style parameter groups. */
+export type Params<H extends Hyperparameters> = Iterable<Tensor> | readonly ParamGroupInput<H>[];
+
+export type ParamGroup<H extends Hyperparameters> = H & { params: Tensor[] };
+
+/**
+ * Per-parameter state. Buffers (momentum, moment estimates) are leaf tensors that persist across
+ * steps and are updated in place with `assign`.
+ */
+export interface ParamState {
+  /** Updates applied to this parameter so far. */
+  step: number;
+  buffers: Record<string, Tensor>;
+}
+
+/**
+ * A snapshot of the optimizer, PyTorch's `optimizer.state_dict()`: parameters are numbered in
+ * group order, buffers keep PyTorch's names (`momentum_buffer`, `exp_avg`, ...).
+ */
+export interface OptimizerStateDict {
+  state: Record<number, ParamState>;
+  paramGroups: (Hyperparameters & { params: number[] })[];
+}
+
+/** A parameter's new value and its buffers' new values, as graphs over the current ones. */
+export interface Update {
+  param: Tensor;
+  buffers: Record<string, Tensor>;
+}
+
+/**
+ * The shared machinery: parameter groups, hyperparameter validation, state, and a step that
+ * builds every parameter's update graph under `noGrad`, evaluates them all in one pass (so no
+ * update sees another's new value), then assigns the results to the leaves.
+ */
+export abstract class Optimizer<H extends Hyperparameters> {
+  readonly paramGroups: ParamGroup<H>[];
+  private state = new Map<Tensor, ParamState>();
+
+  protected constructor(
+    /** Class name, used in error messages. */
+    readonly name: string,
+    params: Params<H>,
+    /** Every option with its default value; other names are refused. */
+    private readonly defaults: H,
+    options: Partial<H>,
+  ) {
+    const base = { ...defaults, ...options } as H;
+    this.checkHyperparameters(base);
+    if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
+      throw new Error(`${name}: params must be an iterable of Tensors or of parameter groups, got ${describeValue(params)}`);
+    }
+    const groups = isGroupList(params) ? params : [{ params }];
+    const seen = new Set<Tensor>();
+    this.paramGroups = groups.map((group, g) => {
+      const { params: groupParams, ...overrides } = group as ParamGroupInput<H>;
+      const hyper = { ...base, ...overrides } as H;
+      this.checkHyperparameters(hyper, `parameter group ${g}: `);
+      const list = [...groupParams];
+      list.forEach((p, i) => {
+        checkParameter(name, p, `parameter ${i} of group ${g}`);
+        if (seen.has(p)) throw new Error(`${name}: parameter ${i} of group ${g} (${describe(p)}) appears more than once`);
+        seen.add(p);
+      });
+      return { ...hyper, params: list };
+    });
+    if (seen.size === 0) throw new Error(`${name}: optimizer got an empty parameter list`);
+  }
+
+  /** The new value of `param` and its buffers, for update number `step` (1 on the first). */
+  protected abstract update(param: Tensor, grad: Tensor, step: number, buffers: Record<string, Tensor>, group: H): Update;
+
+  /** The buffers a parameter has once updated; a loaded state must provide exactly these. */
+  protected abstract bufferNames(group: H): string[];
+
+  /** Throws for values out of range; types and unknown names are checked by the base class. */
+  protected abstract checkRanges(hyper: H, where: string): void;
+
+  /** Applies one update to every parameter that has a gradient (others are skipped, as in PyTorch). */
+  step(): void {
+    const targets: { param: Tensor; state: ParamState; update: Update }[] = [];
+    noGrad(() => {
+      for (const group of this.paramGroups) {
+        for (const param of group.params) {
+          const grad = param.grad;
+          if (grad === undefined) continue;
+          if (grad.dtype !== param.dtype || formatShape(grad.shape) !== formatShape(param.shape)) {
+            throw new Error(`${this.name}: gradient ${grad.dtype} ${formatShape(grad.shape)} does not match ${describe(param)}`);
+          }
+          const state = this.state.get(param) ?? { step: 0, buffers: {} };
+          targets.push({ param, state, update: this.update(param, grad, state.step + 1, state.buffers, group) });
+        }
+      }
+    });
+    const graphs = targets.flatMap(({ update }) => [update.param, ...Object.values(update.buffers)]);
+    const values = evaluate(graphs);
+    let next = 0;
+    for (const { param, state, update } of targets) {
+      param.assign(values[next++]);
+      for (const name of Object.keys(update.buffers)) {
+        const value = values[next++];
+        const buffer = state.buffers[name];
+        if (buffer === undefined) state.buffers[name] = tensor(value, { shape: param.shape, dtype: param.dtype });
+        else buffer.assign(value);
+      }
+      state.step++;
+      this.state.set(param, state);
+    }
+  }
+
+  /** Forgets every parameter's gradient (PyTorch's `zero_grad(set_to_none=True)`). */
+  zeroGrad(): void {
+    for (const group of this.paramGroups) zeroGrad(group.params);
+  }
+
+  /** A copy of the hyperparameters and state: later steps do not change it. */
+  stateDict(): OptimizerStateDict {
+    const state: Record<number, ParamState> = {};
+    const paramGroups: OptimizerStateDict["paramGroups"] = [];
+    let index = 0;
+    for (const { params, ...hyper } of this.paramGroups) {
+      const indices: number[] = [];
+      for (const param of params) {
+        const s = this.state.get(param);
+        if (s !== undefined) {
+          const buffers: Record<string, Tensor> = {};
+          for (const [name, b] of Object.entries(s.buffers)) buffers[name] = tensor(b.data(), { shape: b.shape, dtype: b.dtype });
+          state[index] = { step: s.step, buffers };
+        }
+        indices.push(index++);
+      }
+      paramGroups.push({ ...structuredClone(hyper), params: indices });
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Restores a `stateDict()` (possibly from a checkpoint) onto this optimizer's parameters, which
+   * must be grouped as when it was taken. Everything is validated before anything changes.
+   */
+  loadStateDict(stateDict: OptimizerStateDict): void {
+    const { paramGroups, state } = stateDict ?? {};
+    if (!Array.isArray(paramGroups) || state === null || typeof state !== "object") {
+      throw new Error(`${this.name}: loadStateDict expects {state, paramGroups}`);
+    }
+    if (paramGroups.length !== this.paramGroups.length) {
+      throw new Error(`${this.name}: loaded state dict has ${paramGroups.length} parameter groups, the optimizer has ${this.paramGroups.length}`);
+    }
+    const params: { param: Tensor; group: H }[] = [];
+    const hypers = paramGroups.map((loaded, g) => {
+      const { params: indices, ...loadedHyper } = loaded;
+      const { params: own, ...current } = this.paramGroups[g];
+      if (!Array.isArray(indices) || indices.length !== own.length) {
+        throw new Error(`${this.name}: loaded parameter group ${g} has ${indices?.length} parameters, the optimizer's has ${own.length}`);
+      }
+      // Options the checkpoint does not mention keep their current values.
+      const hyper = { ...current, ...loadedHyper } as unknown as H;
+      this.checkHyperparameters(hyper, `loaded parameter group ${g}: `);
+      own.forEach((param) => params.push({ param, group: hyper }));
+      return hyper;
+    });
+
+    const restored = new Map<Tensor, ParamState>();
+    for (const [key, entry] of Object.entries(state)) {
+      const index = Number(key);
+      if (!Number.isInteger(index) || index < 0 || index >= params.length) {
+        throw new Error(`${this.name}: loaded state names parameter ${key}, but the optimizer has ${params.length} parameters`);
+      }
+      const { param, group } = params[index];
+      restored.set(param, this.restoreParamState(entry, param, group, `loaded state of parameter ${index}`));
+    }
+
+    hypers.forEach((hyper, g) => Object.assign(this.paramGroups[g], hyper));
+    this.state = restored;
+  }
+
+  private restoreParamState(entry: ParamState, param: Tensor, group: H, where: string): ParamState {
+    const { step, buffers } = entry ?? {};
+    if (!Number.isSafeInteger(step) || step < 0) throw new Error(`${this.name}: ${where}: step must be a non-negative integer, got ${step}`);
+    if (buffers === null || typeof buffers !== "object") throw new Error(`${this.name}: ${where}: buffers missing`);
+    const expected = step === 0 ? [] : this.bufferNames(group);
+    const names = Object.keys(buffers);
+    const missing = expected.filter((n) => !names.includes(n));
+    const unexpected = names.filter((n) => !expected.includes(n));
+    if (missing.length > 0 || unexpected.length > 0) {
+      throw new Error(
+        `${this.name}: ${where}: expected buffers [${expected.join(", ")}], ` +
+          `missing [${missing.join(", ")}], unexpected [${unexpected.join(", ")}]`,
+      );
+    }
+    const copies: Record<string, Tensor> = {};
+    for (const name of names) {
+      const b = buffers[name];
+      if (!(b instanceof Tensor) || formatShape(b.shape) !== formatShape(param.shape) || b.dtype === "int32") {
+        const got = b instanceof Tensor ? `${b.dtype} ${formatShape(b.shape)}` : describeValue(b);
+        throw new Error(`${this.name}: ${where}: buffer ${name} is ${got}, expected a float tensor shaped like ${describe(param)}`);
+      }
+      // PyTorch casts loaded state to the parameter's dtype; assign-style copying does the same.
+      copies[name] = tensor(b.data(), { shape: param.shape, dtype: param.dtype });
+    }
+    return { step, buffers: copies };
+  }
+
+  private checkHyperparameters(hyper: H, where = ""): void {
+    for (const [key, value] of Object.entries(hyper)) {
+      const expected = this.defaults[key];
+      if (!Object.hasOwn(this.defaults, key)) {
+        throw new Error(`${this.name}: ${where}unknown option '${key}' (options are ${Object.keys(this.defaults).join(", ")})`);
+      }
+      const ok = Array.isArray(expected)
+        ? Array.isArray(value) && value.length === expected.length && value.every((v) => typeof v === "number")
+        : typeof value === typeof expected;
+      if (!ok) throw new Error(`${this.name}: ${where}${key} must be ${describeType(expected)}, got ${JSON.stringify(value)}`);
+    }
+    this.checkRanges(hyper, where);
+  }
+}
+
+function isGroupList<H extends Hyperparameters>(params: Params<H>): params is readonly ParamGroupInput<H>[] {
+  if (!Array.isArray(params)) return false;
+  return params.length > 0 && params.every((p) => p !== null && typeof p === "object" && "params" in p);
+}
+
+function checkParameter(optimizer: string, t: unknown, where: string): asserts t is Tensor {
+  const fail = (why: string) => new Error(`${optimizer}: ${where} ${why}`);
+  if (!(t instanceof Tensor)) throw fail(`is not a Tensor (got ${describeValue(t)})`);
+  if (!t.isLeaf) throw fail(`(${describe(t)}) is not a leaf tensor and cannot be optimized`);
+  if (t.dtype === "int32") throw fail(`(${describe(t)}) is not a float tensor`);
+  if (t.frozen) throw fail(`(${describe(t)}) is a shared constant and cannot be updated`);
+}
+
+function describe(p: Tensor): string {
+  return `${p.name === undefined ? "" : `'${p.name}' `}${p.dtype} ${formatShape(p.shape)}`;
+}
+
+function describeValue(value: unknown): string {
+  return value instanceof Tensor ? String(value) : value === null ? "null" : typeof value;
+}
+
+function describeType(example: unknown): string {
+  if (Array.isArray(example)) return `a list of ${example.length} numbers`;
+  return `a ${typeof example}`;
+}
+
+/** PyTorch's check and wording, extended to refuse NaN and infinities. */
+export function checkRange(
+  optimizer: string,
+  where: string,
+  label: string,
+  value: number,
+  range: { min?: number; maxExclusive?: number } = {},
+): void {
+  const { min = -Infinity, maxExclusive = Infinity } = range;
+  if (Number.isFinite(value) && value >= min && value < maxExclusive) return;
+  const bounds = [min > -Infinity ? `>= ${min}` : "", maxExclusive < Infinity ? `< ${maxExclusive}` : ""].filter(Boolean).join(" and ");
+  throw new Error(`${optimizer}: ${where}Invalid ${label}: ${value} (expected a finite number${bounds === "" ? "" : ` ${bounds}`})`);
+}

@@ -1,0 +1,24 @@
+import { type Tensor, evaluate, grad, tensor, topologicalOrder } from "@gradgraph/core";
+import type { Optimizer } from "../optim";
+
+/**
+ * One optimization step: `zeroGrad()`, `loss.backward()`, `optimizer.step()`, returning the loss
+ * value. Unlike calling those in turn, the loss and every gradient come out of one evaluation
+ * pass, so the forward pass is not computed a second time just to read the loss.
+ *
+ * As with backward(), parameters the loss does not depend on get no gradient (and so no update).
+ */
+export function trainStep(optimizer: Optimizer<any>, loss: Tensor): number {
+  if (loss.size !== 1) throw new Error(`trainStep: the loss must have one element, got shape [${loss.shape.join(", ")}]`);
+  const reachable = new Set(topologicalOrder([loss], (node) => !node.requiresGrad));
+  const params = optimizer.paramGroups.flatMap((g) => g.params);
+  const used = params.filter((p) => reachable.has(p));
+  if (used.length === 0) throw new Error(`trainStep: the loss depends on none of the ${optimizer.name} optimizer's parameters`);
+  const [value, ...grads] = evaluate([loss, ...grad(loss, used)]);
+  optimizer.zeroGrad();
+  used.forEach((p, i) => {
+    p.grad = tensor(grads[i], { shape: p.shape, dtype: p.dtype });
+  });
+  optimizer.step();
+  return value[0];
+}

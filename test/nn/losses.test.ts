@@ -1,0 +1,171 @@
+import { grad, placeholder, randn, Generator, tensor, type Tensor } from "@gradgraph/core";
+import { checkGrad, checkGradGrad } from "@gradgraph/core/testing";
+import { describe, expect, test } from "vitest";
+import { binaryCrossEntropyWithLogits, crossEntropyLoss, mseLoss } from "../../packages/nn/src/losses";
+import { expectClose, FLOAT64, type FixtureTensor, fromFixture, loadFixture } from "./helpers";
+
+type LossCase = {
+  id: string;
+  loss: "mse" | "cross_entropy";
+  reduction: "mean" | "sum";
+  input: FixtureTensor;
+  target: FixtureTensor;
+  output: number;
+  grad_input: FixtureTensor;
+  grad_target?: FixtureTensor;
+};
+
+describe("PyTorch fixtures (loss.json, float64)", () => {
+  for (const c of loadFixture<LossCase>("loss.json")) {
+    test(c.id, () => {
+      const input = fromFixture(c.input, "float64", { requiresGrad: true });
+      const target = fromFixture(c.target, "float64", { requiresGrad: c.loss === "mse" });
+      const output =
+        c.loss === "mse" ? mseLoss(input, target, { reduction: c.reduction }) : crossEntropyLoss(input, target, { reduction: c.reduction });
+      expect(output.shape).toEqual([]);
+      expectClose(output.item(), c.output, FLOAT64, "output");
+      const wrt = c.grad_target === undefined ? [input] : [input, target];
+      const [gInput, gTarget] = grad(output, wrt);
+      expectClose(gInput.data(), c.grad_input.data, FLOAT64, "grad_input");
+      if (c.grad_target !== undefined) expectClose(gTarget.data(), c.grad_target.data, FLOAT64, "grad_target");
+    });
+  }
+});
+
+const gen = () => new Generator(1234);
+const f64 = (shape: number[], g: Generator) => randn(shape, { dtype: "float64", generator: g });
+
+describe("reductions against explicit loops", () => {
+  test("mseLoss none / sum / mean", () => {
+    const g = gen();
+    const [a, b] = [f64([3, 4], g), f64([3, 4], g)];
+    const [x, y] = [a.data(), b.data()];
+    const squares = Array.from(x, (v, i) => (v - y[i]) ** 2);
+    expectClose(mseLoss(a, b, { reduction: "none" }).data(), squares, FLOAT64, "none");
+    const total = squares.reduce((s, v) => s + v, 0);
+    expectClose(mseLoss(a, b, { reduction: "sum" }).item(), total, FLOAT64, "sum");
+    expectClose(mseLoss(a, b).item(), total / 12, FLOAT64, "mean (default)");
+  });
+
+  /** -log softmax(row)[k], computed directly. */
+  const nll = (row: number[], k: number) => {
+    const m = Math.max(...row);
+    return Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0)) + m - row[k];
+  };
+
+  test("crossEntropyLoss (N, C): none / sum / mean", () => {
+    const logits = f64([4, 5], gen());
+    const labels = [4, 0, 2, 2];
+    const target = tensor(labels, { dtype: "int32" });
+    const rows = logits.toArray() as number[][];
+    const perSample = rows.map((row, i) => nll(row, labels[i]));
+    expectClose(crossEntropyLoss(logits, target, { reduction: "none" }).data(), perSample, FLOAT64, "none");
+    expectClose(crossEntropyLoss(logits, target, { reduction: "sum" }).item(), perSample.reduce((s, v) => s + v), FLOAT64, "sum");
+    expectClose(crossEntropyLoss(logits, target).item(), perSample.reduce((s, v) => s + v) / 4, FLOAT64, "mean");
+  });
+
+  test("crossEntropyLoss (N, C, d): the class dim is 1, as in PyTorch", () => {
+    const logits = f64([2, 3, 4], gen()); // N=2, C=3, d=4
+    const labels = [
+      [0, 1, 2, 1],
+      [2, 2, 0, 1],
+    ];
+    const loss = crossEntropyLoss(logits, tensor(labels, { dtype: "int32" }), { reduction: "none" });
+    expect(loss.shape).toEqual([2, 4]);
+    const x = logits.toArray() as number[][][];
+    const expected = labels.flatMap((row, n) => row.map((k, j) => nll([0, 1, 2].map((c) => x[n][c][j]), k)));
+    expectClose(loss.data(), expected, FLOAT64, "none");
+  });
+
+  test("crossEntropyLoss with a class index fed later through a placeholder", () => {
+    const logits = f64([2, 3], gen());
+    const target = placeholder([2], "int32", "labels");
+    const loss = crossEntropyLoss(logits, target, { reduction: "sum" });
+    target.assign([1, 2]);
+    const rows = logits.toArray() as number[][];
+    expectClose(loss.item(), nll(rows[0], 1) + nll(rows[1], 2), FLOAT64, "sum");
+  });
+});
+
+describe("binaryCrossEntropyWithLogits", () => {
+  const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+  test("equals -(y log s + (1-y) log(1-s)) for moderate logits, with every reduction", () => {
+    const g = gen();
+    const logits = f64([2, 5], g);
+    const target = tensor(Array.from({ length: 10 }, (_, i) => i / 9), { shape: [2, 5], dtype: "float64" });
+    const x = logits.data();
+    const y = target.data();
+    const naive = Array.from(x, (v, i) => -(y[i] * Math.log(sigmoid(v)) + (1 - y[i]) * Math.log(1 - sigmoid(v))));
+    expectClose(binaryCrossEntropyWithLogits(logits, target, { reduction: "none" }).data(), naive, FLOAT64, "none");
+    const total = naive.reduce((s, v) => s + v);
+    expectClose(binaryCrossEntropyWithLogits(logits, target, { reduction: "sum" }).item(), total, FLOAT64, "sum");
+    expectClose(binaryCrossEntropyWithLogits(logits, target).item(), total / 10, FLOAT64, "mean");
+  });
+
+  test("stays finite and exact for huge logits, where the naive form overflows", () => {
+    const logits = tensor([1000, -1000, 800, -40], { dtype: "float64" });
+    const target = tensor([0, 1, 1, 0], { dtype: "float64" });
+    // log(1 + e^-40) = e^-40 to double precision; the others are exactly |x| or 0.
+    expect(Array.from(binaryCrossEntropyWithLogits(logits, target, { reduction: "none" }).data())).toEqual([1000, 1000, 0, Math.exp(-40)]);
+  });
+
+  test("first and second derivatives match finite differences (logits and target)", () => {
+    const g = gen();
+    const logits = f64([3, 4], g);
+    const target = tensor(Array.from({ length: 12 }, (_, i) => ((i * 7) % 12) / 11), { shape: [3, 4], dtype: "float64" });
+    const loss = (x: Tensor, y: Tensor) => binaryCrossEntropyWithLogits(x, y, { reduction: "none" });
+    const tol = { atol: 1e-8, rtol: 1e-6 };
+    checkGrad(loss, [logits, target], tol);
+    checkGradGrad(loss, [logits, target], tol);
+  });
+
+  test("the gradient at logit 0 is sigmoid(0) - y, not a subgradient of relu/abs", () => {
+    const logits = tensor([0, 0, 0], { dtype: "float64", requiresGrad: true });
+    const target = tensor([0, 0.25, 1], { dtype: "float64" });
+    const [g] = grad(binaryCrossEntropyWithLogits(logits, target, { reduction: "sum" }), [logits]);
+    expect(Array.from(g.data())).toEqual([0.5, 0.25, -0.5]);
+  });
+
+  test("second derivative in the logits is sigmoid(x)(1 - sigmoid(x))", () => {
+    const values = [-3, -0.5, 0, 2];
+    const logits = tensor(values, { dtype: "float64", requiresGrad: true });
+    const target = tensor([1, 0, 0.5, 0.2], { dtype: "float64" });
+    const [first] = grad(binaryCrossEntropyWithLogits(logits, target, { reduction: "sum" }), [logits]);
+    const [second] = grad(first.sum(), [logits]);
+    expectClose(second.data(), values.map((x) => sigmoid(x) * (1 - sigmoid(x))), FLOAT64, "d2/dx2");
+  });
+});
+
+describe("errors", () => {
+  const a = tensor([[1, 2], [3, 4], [5, 6]]);
+  test("shape mismatches name both shapes", () => {
+    expect(() => mseLoss(a, tensor([1, 2, 3]))).toThrow("mseLoss: input [3, 2] and target [3] must have the same shape");
+    expect(() => binaryCrossEntropyWithLogits(a, tensor([[1, 2, 3]]))).toThrow(
+      "binaryCrossEntropyWithLogits: input [3, 2] and target [1, 3] must have the same shape",
+    );
+    expect(() => crossEntropyLoss(a, tensor([0, 1], { dtype: "int32" }))).toThrow(
+      "crossEntropyLoss: logits [3, 2] need a target of shape [3], got [2]",
+    );
+    expect(() => crossEntropyLoss(tensor(1), tensor(0, { dtype: "int32" }))).toThrow("logits must have a class dimension");
+  });
+
+  test("dtype mismatches", () => {
+    expect(() => mseLoss(a, a.cast("float64"))).toThrow("mseLoss: input (float32) and target (float64) must have the same dtype");
+    expect(() => mseLoss(a.cast("int32"), a.cast("int32"))).toThrow("mseLoss: input must be a float tensor, got int32");
+    expect(() => crossEntropyLoss(a, tensor([0, 1, 1]))).toThrow("crossEntropyLoss: target must hold int32 class indices, got float32");
+  });
+
+  test("class indices out of range: at build time for known targets, at evaluation for placeholders", () => {
+    expect(() => crossEntropyLoss(a, tensor([0, 5, 1], { dtype: "int32" }))).toThrow("crossEntropyLoss: target 5 is out of bounds for 2 classes");
+    expect(() => crossEntropyLoss(tensor([1, 2, 3]), tensor(-1, { dtype: "int32" }))).toThrow("target -1 is out of bounds for 3 classes");
+    const later = placeholder([3], "int32");
+    const loss = crossEntropyLoss(a, later);
+    later.assign([0, 1, 2]);
+    expect(() => loss.item()).toThrow("crossEntropyLoss: target 2 is out of bounds for 2 classes");
+  });
+
+  test("unknown reduction", () => {
+    expect(() => mseLoss(a, a, { reduction: "avg" as "mean" })).toThrow(`mseLoss: reduction must be 'mean', 'sum' or 'none', got "avg"`);
+  });
+});
