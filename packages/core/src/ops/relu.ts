@@ -1,12 +1,13 @@
 import { apply } from "../ir/graph";
 import type { Tensor } from "../tensor";
-import { gt } from "./compare";
-import { mul } from "./mul";
+import { le } from "./compare";
 import { unaryOp } from "./elementwise";
 import { registerOp } from "./registry";
+import { where } from "./where";
 
-// relu'(0) = 0, as in PyTorch; NaN passes through.
-export const reluOp = registerOp(unaryOp("relu", "a <= 0 ? 0 : a", (g, { inputs: [x] }) => [mul(g, gt(x, 0))]));
+// As PyTorch's threshold_backward: the gradient is dropped where the output is <= 0, so relu'(0) = 0
+// and a NaN input passes its gradient through.
+export const reluOp = registerOp(unaryOp("relu", "a <= 0 ? 0 : a", (g, { output }) => [where(le(output, 0), 0, g)]));
 
 export function relu(x: Tensor): Tensor {
   return apply(reluOp, [x]);
