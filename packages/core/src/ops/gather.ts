@@ -1,12 +1,10 @@
 import { allocate } from "../dtype";
-import { apply } from "../ir/graph";
-import { sizeOf, stridesOf } from "../shape";
+import { apply, scalarNode } from "../ir/graph";
 import type { Tensor } from "../tensor";
 import { expand } from "./expand";
-import { checkGatherShapes, checkIndexValue } from "./indexing";
+import { checkGatherShapes, indexedPositions } from "./indexing";
 import { scatterAdd } from "./scatterAdd";
 import { registerOp } from "./registry";
-import { scalarNode } from "../ir/graph";
 
 /** out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim), as torch.gather. */
 export const gatherOp = registerOp<{ dim: number }>({
@@ -17,22 +15,9 @@ export const gatherOp = registerOp<{ dim: number }>({
     return { shape: index.shape, dtype: x.dtype };
   },
   kernel([x, index], { dim }, out) {
-    const result = allocate(out.dtype, sizeOf(out.shape));
-    const xStrides = stridesOf(x.shape);
-    const outStrides = stridesOf(out.shape);
-    for (let i = 0; i < result.length; i++) {
-      let src = 0;
-      for (let d = 0, rest = i; d < out.shape.length; d++) {
-        const coord = Math.floor(rest / outStrides[d]);
-        rest -= coord * outStrides[d];
-        if (d === dim) {
-          const j = index.data[i];
-          checkIndexValue("gather", j, dim, x.shape[dim]);
-          src += j * xStrides[d];
-        } else src += coord * xStrides[d];
-      }
-      result[i] = x.data[src];
-    }
+    const positions = indexedPositions("gather", index, dim, x.shape);
+    const result = allocate(out.dtype, positions.length);
+    for (let i = 0; i < positions.length; i++) result[i] = x.data[positions[i]];
     return result;
   },
   vjp: (g, { inputs: [x, index], attrs: { dim } }) => [

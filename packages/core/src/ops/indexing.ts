@@ -1,5 +1,5 @@
 import { OpError } from "../errors";
-import { formatShape, normalizeDim } from "../shape";
+import { formatShape, normalizeDim, type Shape, stridesOf } from "../shape";
 import type { TensorMeta } from "./registry";
 
 /** Shared checks for gather, scatterAdd, indexSelect and indexAdd. */
@@ -24,4 +24,29 @@ export function checkGatherShapes(op: string, x: TensorMeta, index: TensorMeta, 
     }
   });
   return d;
+}
+
+/**
+ * For each element of a gather-style index (row-major over `index.shape`), the flat position it
+ * addresses in a tensor of `target` shape: the element's own coordinates, with the index value
+ * along `dim`. gather reads from these positions; scatterAdd adds into them.
+ */
+export function indexedPositions(op: string, index: { data: ArrayLike<number>; shape: Shape }, dim: number, target: Shape): Int32Array {
+  const positions = new Int32Array(index.data.length);
+  const targetStrides = stridesOf(target);
+  const indexStrides = stridesOf(index.shape);
+  for (let i = 0; i < positions.length; i++) {
+    let position = 0;
+    for (let d = 0, rest = i; d < index.shape.length; d++) {
+      const coord = Math.floor(rest / indexStrides[d]);
+      rest -= coord * indexStrides[d];
+      if (d === dim) {
+        const j = index.data[i];
+        checkIndexValue(op, j, dim, target[dim]);
+        position += j * targetStrides[d];
+      } else position += coord * targetStrides[d];
+    }
+    positions[i] = position;
+  }
+  return positions;
 }

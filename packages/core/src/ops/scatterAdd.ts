@@ -1,9 +1,9 @@
 import { OpError } from "../errors";
 import { apply } from "../ir/graph";
-import { formatShape, sameShape, stridesOf } from "../shape";
+import { formatShape, sameShape } from "../shape";
 import type { Tensor } from "../tensor";
 import { gather } from "./gather";
-import { checkGatherShapes, checkIndexValue } from "./indexing";
+import { checkGatherShapes, indexedPositions } from "./indexing";
 import { registerOp } from "./registry";
 
 /** out = base; out[...index[i]...] += src[i] along `dim`: the gradient of gather. */
@@ -17,23 +17,10 @@ export const scatterAddOp = registerOp<{ dim: number }>({
     }
     return base;
   },
-  kernel([base, index, src], { dim }, out) {
+  kernel([base, index, src], { dim }) {
+    const positions = indexedPositions("scatterAdd", index, dim, base.shape);
     const result = base.data.slice();
-    const baseStrides = stridesOf(base.shape);
-    const srcStrides = stridesOf(src.shape);
-    for (let i = 0; i < src.data.length; i++) {
-      let dst = 0;
-      for (let d = 0, rest = i; d < src.shape.length; d++) {
-        const coord = Math.floor(rest / srcStrides[d]);
-        rest -= coord * srcStrides[d];
-        if (d === dim) {
-          const j = index.data[i];
-          checkIndexValue("scatterAdd", j, dim, out.shape[dim]);
-          dst += j * baseStrides[d];
-        } else dst += coord * baseStrides[d];
-      }
-      result[dst] += src.data[i];
-    }
+    for (let i = 0; i < positions.length; i++) result[positions[i]] += src.data[i];
     return result;
   },
   vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? gather(g, dim, index) : null],
