@@ -1,5 +1,4 @@
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "./atomicWrite";
 
 export type LossPoint = { step: number; loss: number };
@@ -44,6 +43,8 @@ export async function lossCurveSvg(losses: number[] | LossPoint[], opts: LossCur
       order: { field: "step" }, // draw in step order even if the input is not sorted
     },
   };
+  // vega is ESM-only with top-level await: loaded on first use, so the CommonJS build can still be required.
+  const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const spec = compile(vlSpec).spec;
   const view = new vega.View(vega.parse(spec), { renderer: "none" });
   try {
