@@ -16,3 +16,4 @@ export { zeroGrad } from "./autodiff/backward";
 export { unbroadcast } from "./autodiff/unbroadcast";
 export { evaluate, evaluationStats, setAnomalyDetection, AnomalyError } from "./exec/evaluate";
 export { Generator, defaultGenerator, manualSeed } from "./random";
+export { compile, Program, type CompileSpec, type InputSpec, type ProgramStats } from "./exec/compile";

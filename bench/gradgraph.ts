@@ -1,0 +1,53 @@
+/**
+ * gradgraph's side of the benchmark (a child of bench/run.ts). `--memory` runs only W3 and
+ * reports the peak resident set.
+ */
+import { readFileSync } from "node:fs";
+import { compile, evaluationStats, matmul, tensor } from "@gradgraph/core";
+import { startMatmulWorker } from "../packages/core/src/exec/kernels/matmul/index";
+import { checkNotebookGradients, gflops, medianMs, peakRssMb, report, type Results, uniformArray, W1_SIZES, W3_MEMORY_STEPS, W4 } from "./common";
+import { notebookProgram, trainingStepProgram } from "./models";
+
+await startMatmulWorker();
+
+if (process.argv.includes("--memory")) {
+  const { program, x } = trainingStepProgram();
+  for (let i = 0; i < W3_MEMORY_STEPS; i++) program.run([x]);
+  report({ peakRssMb: peakRssMb() });
+} else {
+  const notes: string[] = [];
+  const w1: Record<string, number> = {};
+  for (const n of W1_SIZES) {
+    const a = tensor(uniformArray(n * n, -1, 1, 11), { shape: [n, n] });
+    const b = tensor(uniformArray(n * n, -1, 1, 12), { shape: [n, n] });
+    const program = compile({ outputs: [matmul(a, b)] });
+    w1[n] = gflops(n, medianMs(() => program.run()));
+  }
+
+  const seed = JSON.parse(readFileSync(new URL("../test/fixtures/seed.json", import.meta.url), "utf8")).cases[0];
+  const notebook = notebookProgram(seed.params);
+  const x = Float32Array.from(seed.input.data);
+  notes.push(checkNotebookGradients(notebook.run([x]), seed.float32.grads.params));
+  const w2 = medianMs(() => notebook.run([x])) * 1e3;
+
+  const training = trainingStepProgram();
+  const w3 = medianMs(() => training.program.run([training.x]));
+  notes.push(`W3 program: ${JSON.stringify(training.program.stats)}`);
+
+  const y = tensor(uniformArray(4, -1, 1, 13), { shape: [...W4.shape] });
+  const start = uniformArray(4, -1, 1, 14);
+  const chain = (x0: ReturnType<typeof tensor>) => {
+    let acc = x0;
+    for (let i = 0; i < W4.chain; i++) acc = acc.add(y);
+    return acc;
+  };
+  // A fresh leaf each time: otherwise interning would hand back the previous chain, already evaluated.
+  const kernelsBefore = evaluationStats.kernelInvocations;
+  const lazy = medianMs(() => chain(tensor(start, { shape: [...W4.shape] })).data()) * 1e3;
+  if (evaluationStats.kernelInvocations === kernelsBefore) throw new Error("W4 lazy: nothing was evaluated");
+  const adds = compile(chain, [{ shape: W4.shape }]);
+  const compiled = medianMs(() => adds.run([start])) * 1e3;
+
+  const results: Results = { w1, w2, w3, w4: { lazy: lazy / W4.chain, compiled: compiled / W4.chain }, notes };
+  report(results);
+}

@@ -1,0 +1,96 @@
+import { type DType } from "../../dtype";
+import { OpError } from "../../errors";
+import { placeholderNode } from "../../ir/graph";
+import { checkShape, formatShape, sameShape, type Shape } from "../../shape";
+import { Tensor } from "../../tensor";
+import { buildGraph } from "./graph";
+import { planMemory } from "./memory";
+import { Program } from "./program";
+import { schedule } from "./schedule";
+
+export { Program, type ProgramStats } from "./program";
+
+export interface CompileSpec {
+  /** Leaves fed by every `run()` (placeholders, or constants whose values change per run). */
+  readonly inputs?: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+  /**
+   * `[leaf, newValue]` pairs: after each run, every newValue (all computed first) is written into
+   * its leaf's array in place, e.g. `[w, w - lr * grad]` for an SGD step.
+   */
+  readonly updates?: readonly (readonly [Tensor, Tensor])[];
+}
+
+export interface InputSpec {
+  readonly shape: Shape;
+  readonly dtype?: DType;
+  readonly name?: string;
+}
+
+/**
+ * Compiles a graph into a `Program` that runs again and again on new input data: merges common
+ * subexpressions, folds constants, reads views (reshape, transpose, expand, slice, permute) in
+ * place (a transposed matmul operand included), fuses elementwise chains (and the reductions that
+ * consume them) into single generated loops, lets steps write their block of a concatenation in
+ * place, drops dead code, and plans memory so that buffers of dead values are reused.
+ *
+ * `compile(fn, inputSpecs)` traces `fn` on fresh placeholders of those shapes instead.
+ * Leaves that are not inputs (parameters, targets) are read in place from their arrays every run,
+ * so `assign()` and updates are seen. Results equal the lazy evaluator's bit for bit: no
+ * arithmetic is reordered, and fused float32 intermediates are rounded as stored arrays would be.
+ */
+export function compile(spec: CompileSpec): Program;
+export function compile(fn: (...inputs: Tensor[]) => Tensor | readonly Tensor[], inputs: readonly InputSpec[]): Program;
+export function compile(
+  specOrFn: CompileSpec | ((...inputs: Tensor[]) => Tensor | readonly Tensor[]),
+  inputSpecs: readonly InputSpec[] = [],
+): Program {
+  if (typeof specOrFn === "function") {
+    const inputs = inputSpecs.map((s) => placeholderNode(checkShape("compile", s.shape), s.dtype ?? "float32", s.name));
+    const result = specOrFn(...inputs);
+    return compile({ inputs, outputs: result instanceof Tensor ? [result] : result });
+  }
+  const { inputs = [], outputs, updates = [] } = specOrFn;
+  validate(inputs, outputs, updates);
+  const roots = [...outputs, ...updates.flat()];
+  const graph = buildGraph(roots, inputs);
+  const node = (t: Tensor) => graph.nodeOf.get(t)!;
+  const scheduled = schedule(
+    graph,
+    outputs.map(node),
+    updates.map(([leaf, value]) => [node(leaf), node(value)] as const),
+  );
+  const keep = new Set([...scheduled.outputs, ...scheduled.updates.map((u) => u.value)].map((ref) => ref.storage));
+  const plan = planMemory(scheduled.steps, keep);
+  return new Program(inputs, outputs, scheduled, plan, {
+    graphNodes: graph.tensorCount,
+    mergedNodes: graph.mergedCount,
+    foldedNodes: graph.foldedCount,
+  });
+}
+
+function validate(inputs: readonly Tensor[], outputs: readonly Tensor[], updates: readonly (readonly [Tensor, Tensor])[]): void {
+  const isTensor = (x: unknown, what: string) => {
+    if (!(x instanceof Tensor)) throw new TypeError(`compile: ${what} must be a Tensor`);
+    if (x.released) throw new Error(`compile: ${what} was released`);
+  };
+  inputs.forEach((x, i) => {
+    isTensor(x, `inputs[${i}]`);
+    if (!x.isLeaf || x.frozen) throw new Error(`compile: inputs[${i}] must be a placeholder or a (non-shared) constant leaf, got ${x}`);
+  });
+  if (new Set(inputs).size !== inputs.length) throw new Error("compile: an input is listed twice");
+  outputs.forEach((x, i) => isTensor(x, `outputs[${i}]`));
+  const targets = new Set<Tensor>();
+  updates.forEach(([leaf, value], i) => {
+    isTensor(leaf, `updates[${i}][0]`);
+    isTensor(value, `updates[${i}][1]`);
+    if (leaf.op !== "constant" || leaf.frozen || inputs.includes(leaf)) {
+      throw new Error(`compile: updates[${i}] must target a constant leaf that is not an input (a parameter), got ${leaf}`);
+    }
+    if (!sameShape(leaf.shape, value.shape) || leaf.dtype !== value.dtype) {
+      throw new OpError("compile", `updates[${i}]: the new value ${value.dtype} ${formatShape(value.shape)} must match the leaf ${leaf.dtype} ${formatShape(leaf.shape)}`);
+    }
+    if (targets.has(leaf)) throw new Error(`compile: updates[${i}] targets a leaf already updated`);
+    targets.add(leaf);
+  });
+}

@@ -1,0 +1,165 @@
+import { allocate, type TypedArray } from "../../dtype";
+import { getOp } from "../../ops/registry";
+import { formatShape, sizeOf } from "../../shape";
+import { currentEpoch, markLeavesWritten, type Tensor } from "../../tensor";
+import { type FloatArray, gemm } from "../kernels/matmul";
+import type { Ref, Storage } from "./layout";
+import { instantiateLoop } from "./loops";
+import type { MemoryPlan } from "./memory";
+import type { Part, Schedule } from "./schedule";
+
+export interface ProgramStats {
+  /** Distinct tensors the outputs and updates depend on. */
+  readonly graphNodes: number;
+  /** Nodes that duplicated another (same op, inputs and attrs) and were merged. */
+  readonly mergedNodes: number;
+  /** Nodes computed once at compile time because all their inputs are immutable constants. */
+  readonly foldedNodes: number;
+  /** Kernel calls per run (loops, matmuls, copies). */
+  readonly kernels: number;
+  /** Graph ops evaluated inside another op's loop rather than by a kernel of their own. */
+  readonly fusedOps: number;
+  /** Values kept in temporary buffers, and the buffers the memory plan needed for them. */
+  readonly storedValues: number;
+  readonly buffers: number;
+  readonly bufferBytes: number;
+}
+
+interface LeafBinding {
+  readonly tensor: Tensor;
+  readonly array: TypedArray;
+}
+
+/**
+ * A compiled graph: a flat list of kernels bound to preallocated arrays. `run()` builds no graph,
+ * walks no graph and allocates nothing (ops without a compiled kernel, such as gather, still
+ * allocate inside their own kernel).
+ */
+export class Program {
+  readonly stats: ProgramStats;
+  private readonly kernels: readonly (() => void)[];
+  private readonly feedArrays: readonly TypedArray[];
+  private readonly results: readonly TypedArray[];
+  private readonly writes: readonly (readonly [TypedArray, TypedArray])[];
+  private readonly leaves: readonly LeafBinding[];
+  private syncedEpoch: number;
+
+  constructor(
+    /** Tensors fed by `run()`, in order. */
+    readonly inputs: readonly Tensor[],
+    /** Tensors whose values `run()` returns, in order. */
+    readonly outputs: readonly Tensor[],
+    schedule: Schedule,
+    plan: MemoryPlan,
+    graphStats: Pick<ProgramStats, "graphNodes" | "mergedNodes" | "foldedNodes">,
+  ) {
+    const buffers = plan.buffers.map((b) => allocate(b.dtype, b.size));
+    this.feedArrays = inputs.map((x) => allocate(x.dtype, x.size));
+    const feedOf = new Map(inputs.map((x, i) => [x, this.feedArrays[i]]));
+    const arrayOf = (s: Storage): TypedArray => {
+      switch (s.kind) {
+        case "temp": {
+          const { buffer, offset } = plan.placement.get(s)!;
+          const array = buffers[buffer];
+          return offset === 0 && s.size === array.length ? array : array.subarray(offset, offset + s.size);
+        }
+        case "input":
+          return feedOf.get(s.tensor!)!;
+        case "leaf":
+          return s.tensor!.leafValue!;
+        case "const":
+          return s.value!;
+      }
+    };
+    const window = (ref: Ref): TypedArray => {
+      const array = arrayOf(ref.storage);
+      const size = sizeOf(ref.shape);
+      return ref.offset === 0 && size === array.length ? array : array.subarray(ref.offset, ref.offset + size);
+    };
+    this.kernels = schedule.steps.flatMap((step) => step.parts.map((part) => bind(part, arrayOf(step.out), arrayOf, window)));
+    this.results = schedule.outputs.map(window);
+    this.writes = schedule.updates.map(({ leaf, value }) => [arrayOf(leaf), window(value)] as const);
+    this.leaves = schedule.storages.filter((s) => s.kind === "leaf").map((s) => ({ tensor: s.tensor!, array: arrayOf(s) }));
+    this.syncedEpoch = currentEpoch();
+    this.stats = {
+      ...graphStats,
+      kernels: this.kernels.length,
+      fusedOps: schedule.steps.reduce((n, step) => n + step.ops - 1, 0),
+      storedValues: plan.placement.size,
+      buffers: plan.buffers.length,
+      bufferBytes: buffers.reduce((n, b) => n + b.byteLength, 0),
+    };
+  }
+
+  /**
+   * Copies `feeds` (one per input, in order) into the program's input arrays, runs every kernel,
+   * then writes the update values into their leaves (all computed before any is written) and marks
+   * values cached by the lazy evaluator stale. Returns the outputs' values in arrays the program
+   * owns and overwrites on the next run: copy them to keep them.
+   */
+  run(feeds: readonly ArrayLike<number>[] = []): readonly TypedArray[] {
+    const arrays = this.feedArrays;
+    if (feeds.length !== arrays.length) throw new Error(`run: expected ${arrays.length} feeds (one per input), got ${feeds.length}`);
+    for (let i = 0; i < arrays.length; i++) {
+      const feed = feeds[i];
+      if (feed.length !== arrays[i].length) {
+        const x = this.inputs[i];
+        throw new Error(`run: feed ${i}${x.name === undefined ? "" : ` '${x.name}'`} needs ${arrays[i].length} values for ${formatShape(x.shape)}, got ${feed.length}`);
+      }
+      arrays[i].set(feed);
+    }
+    if (currentEpoch() !== this.syncedEpoch) this.syncLeaves();
+    const kernels = this.kernels;
+    for (let i = 0; i < kernels.length; i++) kernels[i]();
+    const writes = this.writes;
+    if (writes.length > 0) {
+      for (let i = 0; i < writes.length; i++) writes[i][0].set(writes[i][1]);
+      markLeavesWritten();
+    }
+    this.syncedEpoch = currentEpoch();
+    return this.results;
+  }
+
+  /**
+   * Kernels hold the leaves' arrays; `assign()` gives a leaf a new one. Its values are copied
+   * back into the array the kernels hold, which the leaf then uses again.
+   */
+  private syncLeaves(): void {
+    for (const { tensor, array } of this.leaves) {
+      const current = tensor.leafValue;
+      if (current === undefined) throw new Error(`run: ${tensor} was released`);
+      if (current === array) continue;
+      array.set(current);
+      tensor.setLeafData(array);
+    }
+  }
+}
+
+function bind(part: Part, out: TypedArray, arrayOf: (s: Storage) => TypedArray, window: (ref: Ref) => TypedArray): () => void {
+  switch (part.kind) {
+    case "loop":
+      return instantiateLoop(part.spec, out, part.params.map(arrayOf));
+    case "zero":
+      return () => out.fill(0);
+    case "gemm": {
+      const { m, n, k, transA, transB, aOffsets, bOffsets, outOffsets } = part;
+      const a = arrayOf(part.a) as FloatArray;
+      const b = arrayOf(part.b) as FloatArray;
+      const c = out as FloatArray;
+      if (outOffsets.length === 1) {
+        const [aOffset, bOffset] = [aOffsets[0], bOffsets[0]];
+        return () => gemm(m, n, k, a, aOffset, transA, b, bOffset, transB, c, 0);
+      }
+      return () => {
+        for (let i = 0; i < outOffsets.length; i++) gemm(m, n, k, a, aOffsets[i], transA, b, bOffsets[i], transB, c, outOffsets[i]);
+      };
+    }
+    case "kernel": {
+      const { node } = part;
+      const def = getOp(node.op);
+      const values = part.inputs.map((ref) => ({ data: window(ref), shape: ref.shape, dtype: ref.storage.dtype }));
+      const meta = { shape: node.shape, dtype: node.dtype };
+      return () => out.set(def.kernel(values, node.attrs, meta));
+    }
+  }
+}
