@@ -3,7 +3,7 @@ export * from "./functional";
 export * from "./creation";
 export { type DType, type FloatDType, type TypedArray, dtypes } from "./dtype";
 export { OpError } from "./errors";
-export { type Shape, formatShape, broadcastShapes, sizeOf, MAX_ELEMENTS } from "./shape";
+export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./shape";
 export { type Attrs, type AttrValue } from "./ir/attrs";
 export { apply, topologicalOrder } from "./ir/graph";
 export { noGrad, withScope, currentScope } from "./ir/scope";
