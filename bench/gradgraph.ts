@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { compile, evaluationStats, matmul, tensor } from "@gradgraph/core";
-import { startMatmulWorker } from "../packages/core/src/exec/kernels/matmul/index";
+import { startMatmulWorker } from "../packages/core/src/kernels/matmul/index";
 import { checkNotebookGradients, gflops, medianMs, peakRssMb, report, type Results, uniformArray, W1_SIZES, W3_MEMORY_STEPS, W4 } from "./common";
 import { notebookProgram, trainingStepProgram } from "./models";
 

@@ -10,7 +10,7 @@ import {
   setMatmulTuning,
   startMatmulWorker,
   wasmAvailable,
-} from "../packages/core/src/exec/kernels/matmul/index";
+} from "../packages/core/src/kernels/matmul/index";
 
 const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
 const NS = sizes.length > 0 ? sizes : [64, 256, 512, 1024];

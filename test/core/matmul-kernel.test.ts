@@ -18,8 +18,8 @@ import {
   type FloatArray,
   type MatmulBackend,
   type MatmulTuning,
-} from "../../packages/core/src/exec/kernels/matmul/index";
-import { MATMUL_WASM_BASE64 } from "../../packages/core/src/exec/kernels/matmul/matmulWasm.generated";
+} from "../../packages/core/src/kernels/matmul/index";
+import { MATMUL_WASM_BASE64 } from "../../packages/core/src/kernels/matmul/matmulWasm.generated";
 
 interface Case {
   m: number;

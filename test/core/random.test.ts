@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Generator, defaultGenerator, manualSeed } from "../../packages/core/src/random";
+import { Generator, defaultGenerator, manualSeed } from "../../packages/core/src/basics/random";
 
 interface Tensor {
   shape: number[];

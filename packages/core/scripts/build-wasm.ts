@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const MATMUL_DIR = join(dirname(fileURLToPath(import.meta.url)), "../src/exec/kernels/matmul");
+const MATMUL_DIR = join(dirname(fileURLToPath(import.meta.url)), "../src/kernels/matmul");
 export const MATMUL_WAT_PATH = join(MATMUL_DIR, "matmul.wat");
 export const MATMUL_GENERATED_PATH = join(MATMUL_DIR, "matmulWasm.generated.ts");
 

@@ -1,19 +1,36 @@
-export { Tensor, type TensorLike, type NestedArray } from "./tensor";
-export * from "./functional";
-export * from "./creation";
-export { type DType, type FloatDType, type TypedArray, dtypes } from "./dtype";
-export { OpError } from "./errors";
-export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./shape";
+// The methods of Tensor are installed by the API layer; importing it here makes every entry see them.
+import "./api/methods";
+
+export { Tensor, type TensorLike } from "./ir/tensor";
+export * from "./api/functional";
+export * from "./api/creation";
+export { type NestedArray, flattenNested, nest } from "./basics/nested";
+export { type DType, type FloatDType, type TypedArray, dtypes } from "./basics/dtype";
+export { OpError } from "./basics/errors";
+export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./basics/shape";
+export type { Window } from "./basics/window";
 export { type Attrs, type AttrValue } from "./ir/attrs";
 export { apply, topologicalOrder } from "./ir/graph";
 export { noGrad, withScope, currentScope } from "./ir/scope";
-export { toJSON, fromJSON, type GraphJSON } from "./ir/json";
-export { registerOp, getOp, registeredOps, type OpDef, type Vjp, type VjpContext, type TensorMeta, type Value } from "./ops/registry";
+export {
+  registerOp,
+  getOp,
+  registeredOps,
+  type OpDef,
+  type Vjp,
+  type VjpContext,
+  type TensorMeta,
+  type Value,
+  type ViewRule,
+  type ReductionRule,
+  type Placement,
+  type PlacementRule,
+} from "./ir/registry";
+export { toJSON, fromJSON, type GraphJSON } from "./serialize/json";
 export { builtinOps, type BuiltinOpName } from "./ops";
 export { unaryOp, binaryOp } from "./ops/elementwise";
 export { grad, valueAndGrad } from "./autodiff/grad";
 export { zeroGrad } from "./autodiff/backward";
-export { unbroadcast } from "./autodiff/unbroadcast";
 export { evaluate, evaluationStats, setAnomalyDetection, AnomalyError } from "./exec/evaluate";
-export { Generator, defaultGenerator, manualSeed } from "./random";
+export { Generator, defaultGenerator, manualSeed } from "./basics/random";
 export { compile, Program, type CompileSpec, type InputSpec, type ProgramStats } from "./exec/compile";

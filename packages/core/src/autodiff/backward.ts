@@ -1,6 +1,6 @@
 import { evaluate } from "../exec/evaluate";
 import { constantNode, topologicalOrder } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { grad } from "./grad";
 
 /**

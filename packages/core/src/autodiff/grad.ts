@@ -1,19 +1,19 @@
-import { OpError } from "../errors";
+import { OpError } from "../basics/errors";
+import { formatShape, sameShape } from "../basics/shape";
 import { scalarNode, topologicalOrder } from "../ir/graph";
 import { withExactScope } from "../ir/scope";
+import { isNodeOf, Tensor } from "../ir/tensor";
 import { add } from "../ops/add";
 import { concat } from "../ops/concat";
 import { expand } from "../ops/expand";
-import { getOp } from "../ops/registry";
-import { formatShape, sameShape } from "../shape";
-import { Tensor } from "../tensor";
+import { type SliceBackwardAttrs, sliceBackwardOp } from "../ops/sliceBackward";
 
 /** Gradient nodes are tagged after the node they differentiate, under `backward`, so pictures can tell them apart. */
 function backwardScope(node: Tensor): string {
   return node.scope === undefined ? "backward" : `backward.${node.scope}`;
 }
 
-type SliceGrad = Tensor & { attrs: { dim: number; start: number; step: number; size: number } };
+type SliceGrad = Tensor & { readonly attrs: SliceBackwardAttrs };
 
 function zerosOfShape(like: Tensor, dim: number, size: number): Tensor {
   const shape = [...like.shape];
@@ -48,11 +48,10 @@ function sumContributions(parts: readonly Tensor[]): Tensor {
   const slicesByDim = new Map<number, SliceGrad[]>();
   const terms: Tensor[] = [];
   for (const part of parts) {
-    if (part.op === "sliceBackward" && part.attrs.step === 1) {
-      const slice = part as SliceGrad;
-      const group = slicesByDim.get(slice.attrs.dim) ?? [];
-      group.push(slice);
-      slicesByDim.set(slice.attrs.dim, group);
+    if (isNodeOf(part, sliceBackwardOp) && part.attrs.step === 1) {
+      const group = slicesByDim.get(part.attrs.dim) ?? [];
+      group.push(part);
+      slicesByDim.set(part.attrs.dim, group);
     } else terms.push(part);
   }
   for (const group of slicesByDim.values()) {
@@ -95,7 +94,7 @@ export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Ten
   const relevant = new Set<Tensor>();
   for (const node of order) {
     if (wanted.has(node)) relevant.add(node);
-    else if (!node.isLeaf && getOp(node.op).vjp !== "nondifferentiable" && node.inputs.some((i) => relevant.has(i))) {
+    else if (node.def !== undefined && node.def.vjp !== "nondifferentiable" && node.inputs.some((i) => relevant.has(i))) {
       relevant.add(node);
     }
   }
@@ -108,11 +107,10 @@ export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Ten
   };
   for (let n = order.length - 1; n >= 0; n--) {
     const node = order[n];
-    if (node.isLeaf || !relevant.has(node)) continue;
+    const def = node.def;
+    if (def === undefined || def.vjp === "nondifferentiable" || !relevant.has(node)) continue;
     const g = total(node);
     if (g === undefined) continue;
-    const def = getOp(node.op);
-    if (def.vjp === "nondifferentiable") continue;
     const vjp = def.vjp;
     const needs = node.inputs.map((i) => relevant.has(i));
     if (!needs.some(Boolean)) continue;

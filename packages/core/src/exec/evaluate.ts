@@ -1,8 +1,8 @@
-import type { TypedArray } from "../dtype";
+import type { TypedArray } from "../basics/dtype";
+import { formatShape, sizeOf } from "../basics/shape";
 import { topologicalOrder } from "../ir/graph";
-import { getOp, type Value } from "../ops/registry";
-import { formatShape, sizeOf } from "../shape";
-import type { Tensor } from "../tensor";
+import type { Value } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
 
 /** Counters that let tests (and curious users) see what evaluation did. */
 export const evaluationStats = { kernelInvocations: 0 };
@@ -63,9 +63,10 @@ export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
   try {
     for (const node of order) {
       if (node.scratchValue !== undefined) continue;
-      if (node.isLeaf) throw missingValue(node);
+      const def = node.def;
+      if (def === undefined) throw missingValue(node);
       const inputs: Value[] = node.inputs.map((input) => ({ data: input.scratchValue!, shape: input.shape, dtype: input.dtype }));
-      const data = getOp(node.op).kernel(inputs, node.attrs, node);
+      const data = def.kernel(inputs, node.attrs, node);
       evaluationStats.kernelInvocations++;
       if (data.length !== sizeOf(node.shape)) {
         throw new Error(`kernel '${node.op}' returned ${data.length} values for shape ${formatShape(node.shape)}`);

@@ -1,3 +1,6 @@
+import { OpError } from "../basics/errors";
+import { normalizeDim } from "../basics/shape";
+
 /** Op attributes are plain JSON data, so a graph can be hashed, compared and saved. */
 export type AttrValue = number | string | boolean | null | readonly number[] | readonly string[];
 export type Attrs = Readonly<Record<string, AttrValue>>;
@@ -12,4 +15,79 @@ export function attrsKey(attrs: Attrs): string {
   let key = "";
   for (const k of keys) key += `${k}=${JSON.stringify(attrs[k])};`;
   return key;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Reading attributes as users (or files) write them. Each op's `canonicalize` is built from these,
+// so every op words the same mistake the same way, and nothing is ever read from a prototype.
+
+function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
+  return value === null || typeof value !== "object" ? String(value) : "an object";
+}
+
+function read(attrs: Attrs, key: string): unknown {
+  return Object.hasOwn(attrs, key) ? attrs[key] : undefined;
+}
+
+/** Refuses attributes the op does not know (a typo would otherwise be silently ignored). */
+export function checkAttrNames(op: string, attrs: unknown, names: readonly string[]): asserts attrs is Attrs {
+  if (attrs === null || typeof attrs !== "object" || Array.isArray(attrs)) {
+    throw new OpError(op, `attributes must be an object, got ${show(attrs)}`);
+  }
+  for (const key of Object.keys(attrs)) {
+    if (!names.includes(key)) {
+      const known = names.length === 0 ? "it takes no attributes" : `expected ${names.map((n) => `'${n}'`).join(", ")}`;
+      throw new OpError(op, `unknown attribute '${key}' (${known})`);
+    }
+  }
+}
+
+/** The `canonicalize` of an op that takes no attributes. */
+export function noAttributes(op: string): (inputs: unknown, attrs: Attrs) => Attrs {
+  return (_inputs, attrs) => {
+    if (attrs !== noAttrs) checkAttrNames(op, attrs, []);
+    return noAttrs;
+  };
+}
+
+export function integerAttr(op: string, attrs: Attrs, key: string, fallback?: number): number {
+  const value = read(attrs, key) ?? fallback;
+  if (!Number.isSafeInteger(value)) throw new OpError(op, `attribute '${key}' must be an integer, got ${show(value)}`);
+  return value as number;
+}
+
+export function booleanAttr(op: string, attrs: Attrs, key: string, fallback?: boolean): boolean {
+  const value = read(attrs, key) ?? fallback;
+  if (typeof value !== "boolean") throw new OpError(op, `attribute '${key}' must be true or false, got ${show(value)}`);
+  return value;
+}
+
+export function stringAttr(op: string, attrs: Attrs, key: string): string {
+  const value = read(attrs, key);
+  if (typeof value !== "string") throw new OpError(op, `attribute '${key}' must be a string, got ${show(value)}`);
+  return value;
+}
+
+/** A list of integers; a single integer counts as a list of one when `single` allows it. */
+export function integerListAttr(op: string, attrs: Attrs, key: string, { single = false } = {}): number[] {
+  const value = read(attrs, key);
+  if (single && Number.isSafeInteger(value)) return [value as number];
+  if (!Array.isArray(value) || !value.every((v) => Number.isSafeInteger(v))) {
+    throw new OpError(op, `attribute '${key}' must be a list of integers${single ? " or an integer" : ""}, got ${show(value)}`);
+  }
+  return [...(value as number[])];
+}
+
+/** A dim of a tensor of `rank`, negative counting from the end, as PyTorch. */
+export function dimAttr(op: string, attrs: Attrs, key: string, rank: number): number {
+  return normalizeDim(op, integerAttr(op, attrs, key), rank);
+}
+
+/** Distinct dims of a tensor of `rank`, normalized, in the order given. */
+export function distinctDimsAttr(op: string, attrs: Attrs, key: string, rank: number, { single = false } = {}): number[] {
+  const dims = integerListAttr(op, attrs, key, { single }).map((d) => normalizeDim(op, d, rank));
+  if (new Set(dims).size !== dims.length) throw new OpError(op, `dim ${dims.join(", ")} appears multiple times in the list of dims`);
+  return dims;
 }

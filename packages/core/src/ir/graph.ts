@@ -1,10 +1,10 @@
-import { allocate, type DType, type TypedArray } from "../dtype";
-import { OpError } from "../errors";
-import { type OpDef, isRegistered } from "../ops/registry";
-import { MAX_ELEMENTS, formatShape, sizeOf } from "../shape";
-import { Tensor } from "../tensor";
+import { allocate, type DType, type TypedArray } from "../basics/dtype";
+import { OpError } from "../basics/errors";
+import { MAX_ELEMENTS, formatShape, sizeOf } from "../basics/shape";
 import { type Attrs, attrsKey, noAttrs } from "./attrs";
+import { type AnyOpDef, type OpDef, isRegistered } from "./registry";
 import { currentScope, isGradEnabled } from "./scope";
+import { Tensor } from "./tensor";
 
 /**
  * Interning: building the same (op, inputs, attrs) twice returns the same node, so common
@@ -12,20 +12,18 @@ import { currentScope, isGradEnabled } from "./scope";
  * it lives exactly as long as that input: per-step nodes of a training loop go with their step,
  * and nothing needs weak references or a global table.
  */
-/** A node's consumers: a short list, or once there are many, lists keyed by op and attributes. */
-export type Consumers = Tensor[] | Map<string, Tensor[]>;
 const listLimit = 8;
 
-function sameNode(node: Tensor, op: string, inputs: readonly Tensor[], key: string, requiresGrad: boolean): boolean {
-  if (node.op !== op || node.attrsKey !== key || node.requiresGrad !== requiresGrad) return false;
+function sameNode(node: Tensor, def: AnyOpDef, inputs: readonly Tensor[], key: string, requiresGrad: boolean): boolean {
+  if (node.def !== def || node.attrsKey !== key || node.requiresGrad !== requiresGrad) return false;
   for (let i = 0; i < inputs.length; i++) if (node.inputs[i] !== inputs[i]) return false;
   return true;
 }
 
-function findInterned(newest: Tensor, op: string, inputs: readonly Tensor[], key: string, requiresGrad: boolean): Tensor | undefined {
+function findInterned(newest: Tensor, def: AnyOpDef, inputs: readonly Tensor[], key: string, requiresGrad: boolean): Tensor | undefined {
   const consumers = newest.consumers;
-  const candidates = consumers instanceof Map ? consumers.get(`${op}|${key}`) : consumers;
-  return candidates?.find((node) => sameNode(node, op, inputs, key, requiresGrad));
+  const candidates = consumers instanceof Map ? consumers.get(`${def.name}|${key}`) : consumers;
+  return candidates?.find((node) => sameNode(node, def, inputs, key, requiresGrad));
 }
 
 function addToIndex(index: Map<string, Tensor[]>, node: Tensor): void {
@@ -49,27 +47,53 @@ function remember(newest: Tensor, node: Tensor): void {
   }
 }
 
-/** Builds (or finds) the node `def(inputs; attrs)`. The shape rule runs here, so errors point at the caller. */
-export function apply<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A = noAttrs as A): Tensor {
-  if (!isRegistered(def)) throw new Error(`op '${def.name}' is not registered: call registerOp(def) first`);
+function checkInputs(def: AnyOpDef, inputs: readonly Tensor[]): void {
+  if (!Array.isArray(inputs)) throw new OpError(def.name, `inputs must be an array of Tensors, got ${typeof inputs}`);
   if (def.arity !== "variadic" && inputs.length !== def.arity) {
     throw new OpError(def.name, `expected ${def.arity} input tensor(s), got ${inputs.length}`);
   }
-  let requiresGrad = false;
-  let newest: Tensor | undefined;
   for (let i = 0; i < inputs.length; i++) {
     const input = inputs[i];
     if (!(input instanceof Tensor)) {
       throw new OpError(def.name, `input ${i} must be a Tensor, got ${input === null ? "null" : typeof input}`);
     }
     if (input.released) throw new OpError(def.name, `input ${i} was released and can no longer be used`);
+  }
+}
+
+/**
+ * Builds (or finds) the node `def(inputs; attrs)`. Attributes may be written in any form the op
+ * accepts (negative dims, defaults left out); they are canonicalized first, and the shape rule
+ * runs here, so errors point at the caller.
+ */
+export function apply<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: Attrs = noAttrs): Tensor {
+  return applyCanonical(def, inputs, canonicalAttrs(def, inputs, attrs));
+}
+
+/**
+ * The checks of `apply` without building: the op is registered, the inputs are live tensors, and
+ * the attributes in their canonical form (as given, for an op that declares no `canonicalize`).
+ * Op builders use it to see whether the node would be the identity before building it.
+ */
+export function canonicalAttrs<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: Attrs): A {
+  if (!isRegistered(def)) throw new Error(`op '${def?.name}' is not registered: call registerOp(def) first`);
+  checkInputs(def, inputs);
+  return def.canonicalize === undefined ? (attrs as A) : def.canonicalize(inputs, attrs);
+}
+
+/** `apply` for attributes already in canonical form (from `canonicalAttrs`, or a node being differentiated). */
+export function applyCanonical<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
+  let requiresGrad = false;
+  let newest: Tensor | undefined;
+  for (let i = 0; i < inputs.length; i++) {
+    const input = inputs[i];
     requiresGrad ||= input.requiresGrad;
     if (newest === undefined || input.id > newest.id) newest = input;
   }
   requiresGrad &&= def.vjp !== "nondifferentiable" && isGradEnabled();
   const key = attrs === noAttrs ? "" : attrsKey(attrs);
   if (newest !== undefined) {
-    const existing = findInterned(newest, def.name, inputs, key, requiresGrad);
+    const existing = findInterned(newest, def, inputs, key, requiresGrad);
     if (existing !== undefined) return existing;
   }
   const meta = def.infer(inputs, attrs);
@@ -78,7 +102,7 @@ export function apply<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[],
   if (size > MAX_ELEMENTS) {
     throw new OpError(def.name, `result shape ${formatShape(meta.shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
   }
-  const node = new Tensor(def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad, key);
+  const node = new Tensor(def, def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad, key);
   if (newest !== undefined) remember(newest, node);
   return node;
 }
@@ -89,7 +113,7 @@ const maxScalars = 4096;
 
 /** A leaf that holds data: a user tensor, a parameter, or a constant made by an op's gradient. */
 export function constantNode(data: TypedArray, shape: readonly number[], dtype: DType, requiresGrad = false): Tensor {
-  const node = new Tensor("constant", [], noAttrs, shape, dtype, currentScope(), requiresGrad, "");
+  const node = new Tensor(undefined, "constant", [], noAttrs, shape, dtype, currentScope(), requiresGrad, "");
   node.setLeafData(data);
   return node;
 }
@@ -101,7 +125,7 @@ export function scalarNode(value: number, dtype: DType): Tensor {
   if (existing !== undefined) return existing;
   const data = allocate(dtype, 1);
   data[0] = value;
-  const node = new Tensor("constant", [], noAttrs, [], dtype, undefined, false, "");
+  const node = new Tensor(undefined, "constant", [], noAttrs, [], dtype, undefined, false, "");
   node.setLeafData(data);
   node.frozen = true;
   if (scalars.size >= maxScalars) scalars.clear();
@@ -110,7 +134,7 @@ export function scalarNode(value: number, dtype: DType): Tensor {
 }
 
 export function placeholderNode(shape: readonly number[], dtype: DType, name?: string): Tensor {
-  const node = new Tensor("placeholder", [], noAttrs, shape, dtype, currentScope(), false, "");
+  const node = new Tensor(undefined, "placeholder", [], noAttrs, shape, dtype, currentScope(), false, "");
   node.name = name;
   return node;
 }

@@ -1,9 +1,9 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { mul } from "./mul";
 import { sign } from "./sign";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const absOp = registerOp(unaryOp("abs", "Math.abs(a)", (g, { inputs: [x] }) => [mul(g, sign(x))]));
 

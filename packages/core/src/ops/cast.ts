@@ -1,20 +1,26 @@
-import { assertDType, type DType, type TypedArray, allocate, isFloat } from "../dtype";
+import { assertDType, type DType, isFloat } from "../basics/dtype";
+import { checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { runElementwise } from "../kernels/elementwise";
 
-/** Converts between dtypes; float→int32 truncates toward zero as PyTorch's `.to(torch.int32)` does. */
-export const castOp = registerOp<{ dtype: DType }>({
+/**
+ * Converts between dtypes: the identity, stored in the new dtype. float→int32 truncates toward
+ * zero as PyTorch's `.to(torch.int32)` does.
+ */
+export const castOp = registerOp<{ readonly dtype: DType }>({
   name: "cast",
   arity: 1,
-  infer: ([x], { dtype }) => ({ shape: x.shape, dtype: assertDType(dtype, "cast") }),
-  kernel([x], _attrs, out) {
-    const result: TypedArray = allocate(out.dtype, x.data.length);
-    result.set(x.data);
-    return result;
+  canonicalize(_inputs, attrs) {
+    checkAttrNames("cast", attrs, ["dtype"]);
+    return { dtype: assertDType(attrs.dtype, "cast") };
   },
+  infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
+  kernel: ([x], _attrs, out) => runElementwise("a", [x], out.shape, out.dtype),
   // Integer results are piecewise constant and integer inputs take no gradient, as in PyTorch.
   vjp: (g, { inputs: [x], output }) => [isFloat(x.dtype) && isFloat(output.dtype) ? cast(g, x.dtype) : null],
+  elementwise: { expr: "a" },
 });
 
 export function cast(x: Tensor, dtype: DType): Tensor {

@@ -1,8 +1,8 @@
 import { apply } from "../ir/graph";
-import type { Tensor, TensorLike } from "../tensor";
+import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
-import { type OpDef, registerOp } from "./registry";
+import { type OpDef, registerOp } from "../ir/registry";
 
 /**
  * Comparisons give 1 or 0 in the operands' dtype (there is no bool dtype); they are piecewise

@@ -1,20 +1,38 @@
-import { allocate } from "../dtype";
-import { OpError } from "../errors";
+import { OpError } from "../basics/errors";
+import { formatShape, stridesOf } from "../basics/shape";
+import { checkAttrNames, dimAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { formatShape, normalizeDim, sizeOf } from "../shape";
-import type { Tensor } from "../tensor";
+import { type PlacementRule, registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
 import { checkSameDType } from "./elementwise";
+import { placementKernel } from "./ruleKernels";
 import { slice } from "./slice";
-import { registerOp } from "./registry";
 
-export const concatOp = registerOp<{ dim: number }>({
+type ConcatAttrs = { readonly dim: number };
+
+/** Each input's block, side by side along `dim`. */
+const placement: PlacementRule<ConcatAttrs> = (inputs, { dim }, out) => {
+  const strides = stridesOf(out.shape);
+  let start = 0;
+  const windows = inputs.map((x) => {
+    const window = { offset: start * strides[dim], shape: x.shape, strides };
+    start += x.shape[dim];
+    return window;
+  });
+  return { zeroFill: false, windows };
+};
+
+export const concatOp = registerOp<ConcatAttrs>({
   name: "concat",
   arity: "variadic",
-  infer(inputs, { dim }) {
+  canonicalize(inputs, attrs) {
+    checkAttrNames("concat", attrs, ["dim"]);
     if (inputs.length === 0) throw new OpError("concat", "expected a non-empty list of tensors");
+    return { dim: dimAttr("concat", attrs, "dim", inputs[0].shape.length) };
+  },
+  infer(inputs, { dim }) {
     checkSameDType("concat", inputs);
     const first = inputs[0].shape;
-    const d = normalizeDim("concat", dim, first.length);
     let total = 0;
     inputs.forEach((x, n) => {
       if (x.shape.length !== first.length) {
@@ -24,32 +42,20 @@ export const concatOp = registerOp<{ dim: number }>({
         );
       }
       x.shape.forEach((size, i) => {
-        if (i !== d && size !== first[i]) {
+        if (i !== dim && size !== first[i]) {
           throw new OpError(
             "concat",
-            `sizes of tensors must match except in dimension ${d}. Expected size ${first[i]} but got size ${size} for tensor number ${n} in the list`,
+            `sizes of tensors must match except in dimension ${dim}. Expected size ${first[i]} but got size ${size} for tensor number ${n} in the list`,
           );
         }
       });
-      total += x.shape[d];
+      total += x.shape[dim];
     });
     const shape = [...first];
-    shape[d] = total;
+    shape[dim] = total;
     return { shape, dtype: inputs[0].dtype };
   },
-  kernel(inputs, { dim }, out) {
-    const result = allocate(out.dtype, sizeOf(out.shape));
-    const outer = sizeOf(out.shape.slice(0, dim));
-    const inner = sizeOf(out.shape.slice(dim + 1));
-    const rowLength = out.shape[dim] * inner;
-    let offset = 0;
-    for (const x of inputs) {
-      const block = x.shape[dim] * inner;
-      for (let o = 0; o < outer; o++) result.set(x.data.subarray(o * block, (o + 1) * block), o * rowLength + offset);
-      offset += block;
-    }
-    return result;
-  },
+  kernel: placementKernel(placement),
   vjp(g, { inputs, attrs: { dim }, needs }) {
     let start = 0;
     return inputs.map((x, i) => {
@@ -58,10 +64,10 @@ export const concatOp = registerOp<{ dim: number }>({
       return needs[i] ? slice(g, dim, begin, start) : null;
     });
   },
+  placement,
 });
 
 export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 1) return tensors[0];
-  const rank = tensors[0]?.shape.length ?? 0;
-  return apply(concatOp, tensors, { dim: normalizeDim("concat", dim, rank) });
+  return apply(concatOp, tensors, { dim });
 }

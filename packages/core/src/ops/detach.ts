@@ -1,14 +1,20 @@
+import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { viewKernel } from "./ruleKernels";
+
+const view = <W>(input: W) => input;
 
 /** The identity, with no gradient: the value is used as a constant (e.g. the max shift in softmax). */
 export const detachOp = registerOp({
   name: "detach",
   arity: 1,
+  canonicalize: noAttributes("detach"),
   infer: ([x]) => x,
-  kernel: ([x]) => x.data,
+  kernel: viewKernel(view),
   vjp: "nondifferentiable",
+  view,
 });
 
 export function detach(x: Tensor): Tensor {

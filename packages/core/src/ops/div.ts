@@ -1,11 +1,11 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
+import { unbroadcast } from "./unbroadcast";
 import { apply } from "../ir/graph";
-import type { Tensor, TensorLike } from "../tensor";
+import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { neg } from "./neg";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 // d(a/b)/db = -a/b² = -(a/b)/b: reusing the output saves a multiply and matches PyTorch's formula.
 export const divOp = registerOp(

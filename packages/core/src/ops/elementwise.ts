@@ -1,15 +1,16 @@
-import { isFloat } from "../dtype";
-import { OpError } from "../errors";
-import type { Attrs } from "../ir/attrs";
-import { runElementwise } from "../exec/kernels/elementwise";
-import { broadcastShapes, formatShape } from "../shape";
-import type { OpDef, TensorMeta, Vjp } from "./registry";
+import { isFloat } from "../basics/dtype";
+import { OpError } from "../basics/errors";
+import { broadcastShapes, formatShape } from "../basics/shape";
+import { type Attrs, noAttributes } from "../ir/attrs";
+import type { OpDef, TensorMeta, Vjp } from "../ir/registry";
+import { runElementwise } from "../kernels/elementwise";
 
 /** Builds a unary float op from its scalar formula over `a`. */
 export function unaryOp(name: string, expr: string, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
   return {
     name,
     arity: 1,
+    canonicalize: noAttributes(name),
     infer([x]) {
       if (!isFloat(x.dtype)) throw new OpError(name, `expected a float tensor, got ${x.dtype}`);
       return x;
@@ -36,6 +37,7 @@ export function binaryOp(name: string, expr: string, vjp: Vjp<Attrs> | "nondiffe
   return {
     name,
     arity: 2,
+    canonicalize: noAttributes(name),
     infer([a, b]) {
       checkSameDType(name, [a, b]);
       return { shape: broadcastShapes(name, a.shape, b.shape), dtype: a.dtype };

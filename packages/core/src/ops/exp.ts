@@ -1,8 +1,8 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { mul } from "./mul";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const expOp = registerOp(unaryOp("exp", "Math.exp(a)", (g, { output }) => [mul(g, output)]));
 

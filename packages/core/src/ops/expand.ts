@@ -1,17 +1,28 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
-import { OpError } from "../errors";
-import { apply } from "../ir/graph";
-import { stridedCopy } from "../exec/kernels/strided";
-import { broadcastStrides, checkShape, formatShape, type Shape, sameShape } from "../shape";
-import type { Tensor } from "../tensor";
-import { registerOp } from "./registry";
+import { OpError } from "../basics/errors";
+import { checkShape, formatShape, type Shape, sameShape } from "../basics/shape";
+import { broadcastWindow } from "../basics/window";
+import { checkAttrNames, integerListAttr } from "../ir/attrs";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { registerOp, type ViewRule } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { viewKernel } from "./ruleKernels";
+import { unbroadcast } from "./unbroadcast";
 
-/** Broadcasts size-1 dims (and new leading dims) to `shape`, materialized by the kernel. */
-export const expandOp = registerOp<{ shape: readonly number[] }>({
+type ExpandAttrs = { readonly shape: readonly number[] };
+
+const view: ViewRule<ExpandAttrs> = (input, _attrs, out) => broadcastWindow(input, out.shape);
+
+/** Broadcasts size-1 dims (and new leading dims) to `shape`; `-1` keeps an existing size, as in PyTorch. */
+export const expandOp = registerOp<ExpandAttrs>({
   name: "expand",
   arity: 1,
+  canonicalize([x], attrs) {
+    checkAttrNames("expand", attrs, ["shape"]);
+    const requested = integerListAttr("expand", attrs, "shape");
+    const lead = requested.length - x.shape.length;
+    return { shape: checkShape("expand", requested.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d))) };
+  },
   infer([x], { shape }) {
-    checkShape("expand", shape);
     const lead = shape.length - x.shape.length;
     if (lead < 0) {
       throw new OpError(
@@ -30,13 +41,12 @@ export const expandOp = registerOp<{ shape: readonly number[] }>({
     });
     return { shape, dtype: x.dtype };
   },
-  kernel: ([x], _attrs, out) => stridedCopy(x.data, 0, out.shape, broadcastStrides(x.shape, out.shape), out.dtype),
+  kernel: viewKernel(view),
   vjp: (g, { inputs: [x] }) => [unbroadcast(g, x.shape)],
+  view,
 });
 
-/** `-1` keeps an existing size, as in PyTorch. */
 export function expand(x: Tensor, shape: Shape): Tensor {
-  const lead = shape.length - x.shape.length;
-  const resolved = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead] : d));
-  return sameShape(resolved, x.shape) ? x : apply(expandOp, [x], { shape: resolved });
+  const attrs = canonicalAttrs(expandOp, [x], { shape });
+  return sameShape(attrs.shape, x.shape) ? x : applyCanonical(expandOp, [x], attrs);
 }

@@ -1,15 +1,16 @@
-import { allocate } from "../dtype";
+import { allocate } from "../basics/dtype";
 import { apply, scalarNode } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
-import { checkGatherShapes, indexedPositions } from "./indexing";
+import { canonicalizeIndexDim, checkGatherShapes, indexedPositions } from "./indexing";
 import { scatterAdd } from "./scatterAdd";
-import { registerOp } from "./registry";
 
 /** out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim), as torch.gather. */
-export const gatherOp = registerOp<{ dim: number }>({
+export const gatherOp = registerOp<{ readonly dim: number }>({
   name: "gather",
   arity: 2,
+  canonicalize: canonicalizeIndexDim("gather"),
   infer([x, index], { dim }) {
     checkGatherShapes("gather", x, index, dim);
     return { shape: index.shape, dtype: x.dtype };
@@ -27,5 +28,5 @@ export const gatherOp = registerOp<{ dim: number }>({
 });
 
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
-  return apply(gatherOp, [x, index], { dim: checkGatherShapes("gather", x, index, dim) });
+  return apply(gatherOp, [x, index], { dim });
 }

@@ -22,7 +22,7 @@ import { mulOp } from "./mul";
 import { negOp } from "./neg";
 import { permuteOp } from "./permute";
 import { powOp } from "./pow";
-import type { OpDef } from "./registry";
+import type { OpDef } from "../ir/registry";
 import { reluOp } from "./relu";
 import { reshapeOp } from "./reshape";
 import { scatterAddOp } from "./scatterAdd";

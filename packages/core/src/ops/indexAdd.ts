@@ -1,21 +1,21 @@
-import { OpError } from "../errors";
+import { OpError } from "../basics/errors";
 import { apply } from "../ir/graph";
-import { formatShape, normalizeDim, sizeOf } from "../shape";
-import type { Tensor } from "../tensor";
-import { checkIndexTensor, checkIndexValue } from "./indexing";
+import { formatShape, sameShape, sizeOf } from "../basics/shape";
+import type { Tensor } from "../ir/tensor";
+import { canonicalizeIndexDim, checkIndexTensor, checkIndexValue } from "./indexing";
 import { indexSelect } from "./indexSelect";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 /** out = base; out[..., index[k], ...] += src[..., k, ...] along `dim`: the gradient of indexSelect. */
-export const indexAddOp = registerOp<{ dim: number }>({
+export const indexAddOp = registerOp<{ readonly dim: number }>({
   name: "indexAdd",
   arity: 3,
+  canonicalize: canonicalizeIndexDim("indexAdd"),
   infer([base, index, src], { dim }) {
     checkIndexTensor("indexAdd", index);
-    const d = normalizeDim("indexAdd", dim, base.shape.length);
     const expected = [...base.shape];
-    expected[d] = index.shape[0] ?? 0;
-    if (index.shape.length !== 1 || src.dtype !== base.dtype || formatShape(src.shape) !== formatShape(expected)) {
+    expected[dim] = index.shape[0] ?? 0;
+    if (index.shape.length !== 1 || src.dtype !== base.dtype || !sameShape(src.shape, expected)) {
       throw new OpError("indexAdd", `expected a 1-D index and src ${base.dtype} ${formatShape(expected)}, got index ${formatShape(index.shape)} and src ${src.dtype} ${formatShape(src.shape)}`);
     }
     return base;
@@ -40,5 +40,5 @@ export const indexAddOp = registerOp<{ dim: number }>({
 });
 
 export function indexAdd(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return apply(indexAddOp, [base, index, src], { dim: normalizeDim("indexAdd", dim, base.shape.length) });
+  return apply(indexAddOp, [base, index, src], { dim });
 }

@@ -1,22 +1,23 @@
-import { allocate } from "../dtype";
-import { OpError } from "../errors";
+import { allocate } from "../basics/dtype";
+import { OpError } from "../basics/errors";
 import { apply, scalarNode } from "../ir/graph";
-import { normalizeDim, sizeOf } from "../shape";
-import type { Tensor } from "../tensor";
+import { sizeOf } from "../basics/shape";
+import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
 import { indexAdd } from "./indexAdd";
-import { checkIndexTensor, checkIndexValue } from "./indexing";
-import { registerOp } from "./registry";
+import { canonicalizeIndexDim, checkIndexTensor, checkIndexValue } from "./indexing";
+import { registerOp } from "../ir/registry";
 
 /** Picks whole slices along `dim` by a 1-D int32 index (an embedding lookup is indexSelect on dim 0). */
-export const indexSelectOp = registerOp<{ dim: number }>({
+export const indexSelectOp = registerOp<{ readonly dim: number }>({
   name: "indexSelect",
   arity: 2,
+  canonicalize: canonicalizeIndexDim("indexSelect"),
   infer([x, index], { dim }) {
     checkIndexTensor("indexSelect", index);
     if (index.shape.length !== 1) throw new OpError("indexSelect", `index must be 1-D, got ${index.shape.length}-D`);
     const shape = [...x.shape];
-    shape[normalizeDim("indexSelect", dim, shape.length)] = index.shape[0];
+    shape[dim] = index.shape[0];
     return { shape, dtype: x.dtype };
   },
   kernel([x, index], { dim }, out) {
@@ -38,5 +39,5 @@ export const indexSelectOp = registerOp<{ dim: number }>({
 });
 
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
-  return apply(indexSelectOp, [x, index], { dim: normalizeDim("indexSelect", dim, x.shape.length) });
+  return apply(indexSelectOp, [x, index], { dim });
 }

@@ -1,6 +1,7 @@
-import { OpError } from "../errors";
-import { formatShape, normalizeDim, type Shape, stridesOf } from "../shape";
-import type { TensorMeta } from "./registry";
+import { OpError } from "../basics/errors";
+import { formatShape, type Shape, stridesOf } from "../basics/shape";
+import { type Attrs, checkAttrNames, dimAttr } from "../ir/attrs";
+import type { TensorMeta } from "../ir/registry";
 
 /** Shared checks for gather, scatterAdd, indexSelect and indexAdd. */
 export function checkIndexTensor(op: string, index: TensorMeta): void {
@@ -11,10 +12,17 @@ export function checkIndexValue(op: string, i: number, dim: number, size: number
   if (i < 0 || i >= size) throw new OpError(op, `index ${i} is out of bounds for dimension ${dim} with size ${size}`);
 }
 
+/** The one attribute of the indexing ops: a dim of their first input. */
+export function canonicalizeIndexDim(op: string): (inputs: readonly TensorMeta[], attrs: Attrs) => { readonly dim: number } {
+  return ([x], attrs) => {
+    checkAttrNames(op, attrs, ["dim"]);
+    return { dim: dimAttr(op, attrs, "dim", x.shape.length) };
+  };
+}
+
 /** gather/scatterAdd: index has x's rank and fits inside x except along `dim` (PyTorch's rule). */
-export function checkGatherShapes(op: string, x: TensorMeta, index: TensorMeta, dim: number): number {
+export function checkGatherShapes(op: string, x: TensorMeta, index: TensorMeta, d: number): void {
   checkIndexTensor(op, index);
-  const d = normalizeDim(op, dim, x.shape.length);
   if (index.shape.length !== x.shape.length) {
     throw new OpError(op, `index tensor must have the same number of dimensions as input: ${formatShape(index.shape)} vs ${formatShape(x.shape)}`);
   }
@@ -23,7 +31,6 @@ export function checkGatherShapes(op: string, x: TensorMeta, index: TensorMeta, 
       throw new OpError(op, `size of index ${formatShape(index.shape)} does not fit input ${formatShape(x.shape)} at dimension ${i}`);
     }
   });
-  return d;
 }
 
 /**

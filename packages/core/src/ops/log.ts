@@ -1,8 +1,8 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { div } from "./div";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const logOp = registerOp(unaryOp("log", "Math.log(a)", (g, { inputs: [x] }) => [div(g, x)]));
 

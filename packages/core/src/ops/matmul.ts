@@ -1,14 +1,16 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
-import { allocate, isFloat } from "../dtype";
-import { OpError } from "../errors";
+import { unbroadcast } from "./unbroadcast";
+import { allocate, isFloat } from "../basics/dtype";
+import { OpError } from "../basics/errors";
+import { broadcastShapes, type Shape, sizeOf } from "../basics/shape";
+import { batchOffsets, denseWindow } from "../basics/window";
+import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { gemm } from "../exec/kernels/matmul";
-import { broadcastShapes, broadcastStrides, type Shape, sizeOf } from "../shape";
-import type { Tensor } from "../tensor";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { batchedGemm, type FloatArray } from "../kernels/matmul";
 import { checkSameDType } from "./elementwise";
 import { reshape } from "./reshape";
 import { transpose } from "./transpose";
-import { registerOp } from "./registry";
 
 function shapesCannotBeMultiplied(a: Shape, b: Shape): OpError {
   const fmt = (s: Shape) => (s.length === 0 ? "scalar" : s.join("x"));
@@ -22,6 +24,7 @@ function shapesCannotBeMultiplied(a: Shape, b: Shape): OpError {
 export const matmulOp = registerOp({
   name: "matmul",
   arity: 2,
+  canonicalize: noAttributes("matmul"),
   infer([a, b]) {
     checkSameDType("matmul", [a, b]);
     if (!isFloat(a.dtype)) throw new OpError("matmul", `expected float tensors, got ${a.dtype}`);
@@ -35,29 +38,18 @@ export const matmulOp = registerOp({
     const rank = out.shape.length;
     const [m, n] = [out.shape[rank - 2], out.shape[rank - 1]];
     const k = a.shape[a.shape.length - 1];
-    const result = allocate(out.dtype, sizeOf(out.shape)) as Float32Array | Float64Array;
-    const batchShape = out.shape.slice(0, -2);
-    const batches = sizeOf(batchShape);
-    // Batch offsets follow broadcast strides over whole matrices, so a broadcast operand is read in place.
-    const aStrides = broadcastStrides(a.shape.slice(0, -2), batchShape);
-    const bStrides = broadcastStrides(b.shape.slice(0, -2), batchShape);
-    for (let batch = 0; batch < batches; batch++) {
-      let aOffset = 0;
-      let bOffset = 0;
-      for (let d = batchShape.length - 1, rest = batch; d >= 0; d--) {
-        const coord = rest % batchShape[d];
-        rest = (rest - coord) / batchShape[d];
-        aOffset += coord * aStrides[d];
-        bOffset += coord * bStrides[d];
-      }
-      gemm(m, n, k, a.data as Float32Array, aOffset * m * k, false, b.data as Float32Array, bOffset * k * n, false, result, batch * m * n);
-    }
+    const result = allocate(out.dtype, sizeOf(out.shape)) as FloatArray;
+    // A broadcast batch operand is read in place: its offsets repeat.
+    const batch = out.shape.slice(0, -2);
+    const offsetsOf = (shape: Shape) => batchOffsets(denseWindow(shape), batch);
+    batchedGemm(m, n, k, a.data as FloatArray, offsetsOf(a.shape), false, b.data as FloatArray, offsetsOf(b.shape), false, result, offsetsOf(out.shape));
     return result;
   },
   vjp: (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(matmulOrThrow(g, transpose(b, -1, -2)), a.shape) : null,
     needs[1] ? unbroadcast(matmulOrThrow(transpose(a, -1, -2), g), b.shape) : null,
   ],
+  matrixProduct: true,
 });
 
 function matmulOrThrow(a: Tensor, b: Tensor): Tensor {

@@ -1,12 +1,12 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
+import { unbroadcast } from "./unbroadcast";
 import { apply } from "../ir/graph";
-import type { Tensor, TensorLike } from "../tensor";
+import type { Tensor, TensorLike } from "../ir/tensor";
 import { add } from "./add";
 import { eq, gt, lt } from "./compare";
 import { binaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 /** Where a tie splits the gradient in half between both operands, as PyTorch does. */
 function tieShare(winner: Tensor, a: Tensor, b: Tensor): Tensor {

@@ -1,9 +1,9 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
+import { unbroadcast } from "./unbroadcast";
 import { apply } from "../ir/graph";
-import type { Tensor, TensorLike } from "../tensor";
+import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const mulOp = registerOp(
   binaryOp("mul", "a * b", (g, { inputs: [a, b], needs }) => [

@@ -1,7 +1,7 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const negOp = registerOp(unaryOp("neg", "-a", (g) => [neg(g)]));
 

@@ -1,7 +1,7 @@
-import { type DType, isFloat, promote } from "../dtype";
-import { OpError } from "../errors";
+import { type DType, isFloat, promote } from "../basics/dtype";
+import { OpError } from "../basics/errors";
 import { scalarNode } from "../ir/graph";
-import { Tensor, type TensorLike } from "../tensor";
+import { Tensor, type TensorLike } from "../ir/tensor";
 import { cast } from "./cast";
 
 /** A JS number joins a tensor expression as a scalar of the tensor's dtype (PyTorch: Python scalars don't promote). */

@@ -1,37 +1,43 @@
-import { OpError } from "../errors";
-import { apply } from "../ir/graph";
-import { stridedCopy } from "../exec/kernels/strided";
-import { formatShape, normalizeDim, stridesOf } from "../shape";
-import type { Tensor } from "../tensor";
-import { registerOp } from "./registry";
+import { OpError } from "../basics/errors";
+import { formatShape, normalizeDim } from "../basics/shape";
+import { checkAttrNames, integerListAttr } from "../ir/attrs";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { type OpDef, registerOp, type ViewRule } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { viewKernel } from "./ruleKernels";
 
-export const permuteOp = registerOp<{ dims: readonly number[] }>({
+type PermuteAttrs = { readonly dims: readonly number[] };
+
+const view: ViewRule<PermuteAttrs> = (input, { dims }, out) => ({ offset: input.offset, shape: out.shape, strides: dims.map((d) => input.strides[d]) });
+
+/** Output dim i is input dim `dims[i]`. */
+export const permuteOp: OpDef<PermuteAttrs> = registerOp<PermuteAttrs>({
   name: "permute",
   arity: 1,
-  infer([x], { dims }) {
-    if (dims.length !== x.shape.length) {
+  canonicalize([x], attrs) {
+    checkAttrNames("permute", attrs, ["dims"]);
+    const given = integerListAttr("permute", attrs, "dims");
+    if (given.length !== x.shape.length) {
       throw new OpError(
         "permute",
-        `number of dims don't match: the input has ${x.shape.length} dims ${formatShape(x.shape)} but ${dims.length} were given ${formatShape(dims)}`,
+        `number of dims don't match: the input has ${x.shape.length} dims ${formatShape(x.shape)} but ${given.length} were given ${formatShape(given)}`,
       );
     }
-    const seen = new Set(dims.map((d) => normalizeDim("permute", d, dims.length)));
-    if (seen.size !== dims.length) throw new OpError("permute", `duplicate dims are not allowed: ${formatShape(dims)}`);
-    return { shape: dims.map((d) => x.shape[d]), dtype: x.dtype };
+    const dims = given.map((d) => normalizeDim("permute", d, x.shape.length));
+    if (new Set(dims).size !== dims.length) throw new OpError("permute", `duplicate dims are not allowed: ${formatShape(given)}`);
+    return { dims };
   },
-  kernel([x], { dims }, out) {
-    const strides = stridesOf(x.shape);
-    return stridedCopy(x.data, 0, out.shape, dims.map((d) => strides[d]), out.dtype);
-  },
+  infer: ([x], { dims }) => ({ shape: dims.map((d) => x.shape[d]), dtype: x.dtype }),
+  kernel: viewKernel(view),
   vjp(g, { attrs: { dims } }) {
     const inverse = new Array<number>(dims.length);
     dims.forEach((d, i) => (inverse[d] = i));
-    return [permute(g, inverse)];
+    return [applyCanonical(permuteOp, [g], { dims: inverse })];
   },
+  view,
 });
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  const normalized = dims.map((d) => normalizeDim("permute", d, Math.max(dims.length, x.shape.length)));
-  if (normalized.every((d, i) => d === i) && normalized.length === x.shape.length) return x;
-  return apply(permuteOp, [x], { dims: normalized });
+  const attrs = canonicalAttrs(permuteOp, [x], { dims });
+  return attrs.dims.every((d, i) => d === i) ? x : applyCanonical(permuteOp, [x], attrs);
 }

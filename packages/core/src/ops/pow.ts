@@ -1,6 +1,6 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
+import { unbroadcast } from "./unbroadcast";
 import { apply } from "../ir/graph";
-import type { Tensor, TensorLike } from "../tensor";
+import type { Tensor, TensorLike } from "../ir/tensor";
 import { eq } from "./compare";
 import { binaryOp } from "./elementwise";
 import { log } from "./log";
@@ -9,7 +9,7 @@ import { sameDTypeOperands } from "./operands";
 import { sub } from "./sub";
 import { where } from "./where";
 
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 // For the exponent's gradient, 0^b contributes 0 (not 0·log 0 = NaN), as in PyTorch.
 export const powOp = registerOp(

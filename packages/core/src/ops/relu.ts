@@ -1,8 +1,8 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { le } from "./compare";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 import { where } from "./where";
 
 // As PyTorch's threshold_backward: the gradient is dropped where the output is <= 0, so relu'(0) = 0

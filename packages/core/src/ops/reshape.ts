@@ -1,23 +1,13 @@
-import { OpError } from "../errors";
-import { apply } from "../ir/graph";
-import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "../shape";
-import type { Tensor } from "../tensor";
-import { registerOp } from "./registry";
+import { OpError } from "../basics/errors";
+import { checkShape, formatShape, type Shape, sameShape, sizeOf, stridesOf } from "../basics/shape";
+import { isContiguous, type Window } from "../basics/window";
+import { checkAttrNames, integerListAttr } from "../ir/attrs";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { registerOp, type ViewRule } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { viewKernel } from "./ruleKernels";
 
-/** Row-major reshape; the data is shared, not copied. `shape` is resolved (no -1) by `reshape()`. */
-export const reshapeOp = registerOp<{ shape: readonly number[] }>({
-  name: "reshape",
-  arity: 1,
-  infer([x], { shape }) {
-    checkShape("reshape", shape);
-    if (sizeOf(shape) !== sizeOf(x.shape)) {
-      throw new OpError("reshape", `shape ${formatShape(shape)} is invalid for input of size ${sizeOf(x.shape)}`);
-    }
-    return { shape, dtype: x.dtype };
-  },
-  kernel: ([x]) => x.data,
-  vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
-});
+type ReshapeAttrs = { readonly shape: readonly number[] };
 
 /** Resolves a single -1 from the other sizes, as PyTorch does. */
 function resolveShape(requested: Shape, size: number): number[] {
@@ -31,7 +21,41 @@ function resolveShape(requested: Shape, size: number): number[] {
   return requested.map((d) => (d === -1 ? size / known : d));
 }
 
+/** Whether two shapes differ only in size-1 dims (squeeze/unsqueeze), which any strided window survives. */
+function sameBeyondUnitDims(a: Shape, b: Shape): boolean {
+  return sameShape(
+    a.filter((d) => d !== 1),
+    b.filter((d) => d !== 1),
+  );
+}
+
+/** A contiguous window takes any shape; any window takes a shape that only adds or drops size-1 dims. */
+const view: ViewRule<ReshapeAttrs> = (input, _attrs, out): Window | undefined => {
+  if (isContiguous(input)) return { offset: input.offset, shape: out.shape, strides: stridesOf(out.shape) };
+  if (!sameBeyondUnitDims(input.shape, out.shape)) return undefined;
+  const strides = input.strides.filter((_, i) => input.shape[i] !== 1);
+  let next = 0;
+  return { offset: input.offset, shape: out.shape, strides: out.shape.map((d) => (d === 1 ? 0 : strides[next++])) };
+};
+
+/** Row-major reshape; the data is shared, not copied. One size may be -1, inferred from the others. */
+export const reshapeOp = registerOp<ReshapeAttrs>({
+  name: "reshape",
+  arity: 1,
+  canonicalize([x], attrs) {
+    checkAttrNames("reshape", attrs, ["shape"]);
+    const size = sizeOf(x.shape);
+    const shape = checkShape("reshape", resolveShape(integerListAttr("reshape", attrs, "shape"), size));
+    if (sizeOf(shape) !== size) throw new OpError("reshape", `shape ${formatShape(shape)} is invalid for input of size ${size}`);
+    return { shape };
+  },
+  infer: ([x], { shape }) => ({ shape, dtype: x.dtype }),
+  kernel: viewKernel(view),
+  vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
+  view,
+});
+
 export function reshape(x: Tensor, shape: Shape): Tensor {
-  const resolved = resolveShape(shape, x.size);
-  return sameShape(resolved, x.shape) ? x : apply(reshapeOp, [x], { shape: resolved });
+  const attrs = canonicalAttrs(reshapeOp, [x], { shape });
+  return sameShape(attrs.shape, x.shape) ? x : applyCanonical(reshapeOp, [x], attrs);
 }

@@ -1,15 +1,16 @@
-import { OpError } from "../errors";
+import { OpError } from "../basics/errors";
 import { apply } from "../ir/graph";
-import { formatShape, sameShape } from "../shape";
-import type { Tensor } from "../tensor";
+import { formatShape, sameShape } from "../basics/shape";
+import type { Tensor } from "../ir/tensor";
 import { gather } from "./gather";
-import { checkGatherShapes, indexedPositions } from "./indexing";
-import { registerOp } from "./registry";
+import { canonicalizeIndexDim, checkGatherShapes, indexedPositions } from "./indexing";
+import { registerOp } from "../ir/registry";
 
 /** out = base; out[...index[i]...] += src[i] along `dim`: the gradient of gather. */
-export const scatterAddOp = registerOp<{ dim: number }>({
+export const scatterAddOp = registerOp<{ readonly dim: number }>({
   name: "scatterAdd",
   arity: 3,
+  canonicalize: canonicalizeIndexDim("scatterAdd"),
   infer([base, index, src], { dim }) {
     checkGatherShapes("scatterAdd", base, index, dim);
     if (!sameShape(index.shape, src.shape) || src.dtype !== base.dtype) {
@@ -27,5 +28,5 @@ export const scatterAddOp = registerOp<{ dim: number }>({
 });
 
 export function scatterAdd(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return apply(scatterAddOp, [base, index, src], { dim: checkGatherShapes("scatterAdd", base, index, dim) });
+  return apply(scatterAddOp, [base, index, src], { dim });
 }

@@ -1,7 +1,7 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 // sign has zero derivative wherever it has one; NaN stays NaN.
 export const signOp = registerOp(unaryOp("sign", "a > 0 ? 1 : a < 0 ? -1 : a", "nondifferentiable"));

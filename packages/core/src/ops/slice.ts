@@ -1,49 +1,50 @@
-import { OpError } from "../errors";
-import { apply } from "../ir/graph";
-import { stridedCopy } from "../exec/kernels/strided";
-import { normalizeDim, stridesOf } from "../shape";
-import type { Tensor } from "../tensor";
+import { OpError } from "../basics/errors";
+import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { registerOp, type ViewRule } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { viewKernel } from "./ruleKernels";
 import { sliceBackward } from "./sliceBackward";
-import { registerOp } from "./registry";
 
-export type SliceAttrs = { dim: number; start: number; end: number; step: number };
+/** Canonically `0 <= start <= end <= size` along `dim`, and `step >= 1`. */
+export type SliceAttrs = { readonly dim: number; readonly start: number; readonly end: number; readonly step: number };
 
-function count(start: number, end: number, step: number): number {
-  return Math.max(0, Math.ceil((end - start) / step));
-}
+const view: ViewRule<SliceAttrs> = (input, { dim, start, step }, out) => ({
+  offset: input.offset + start * input.strides[dim],
+  shape: out.shape,
+  strides: input.strides.map((s, d) => (d === dim ? s * step : s)),
+});
 
-/** `x[..., start:end:step, ...]` along one dim; `slice()` clamps the bounds as Python slicing does. */
+/**
+ * `x[..., start:end:step, ...]` along one dim. Bounds follow Python slicing: negative ones count
+ * from the end, out-of-range ones are clamped; `start` defaults to 0, `end` to the size, `step` to 1.
+ */
 export const sliceOp = registerOp<SliceAttrs>({
   name: "slice",
   arity: 1,
+  canonicalize([x], attrs) {
+    checkAttrNames("slice", attrs, ["dim", "start", "end", "step"]);
+    const dim = dimAttr("slice", attrs, "dim", x.shape.length);
+    const size = x.shape[dim];
+    const step = integerAttr("slice", attrs, "step", 1);
+    if (step <= 0) throw new OpError("slice", `step must be a positive integer, got ${step}`);
+    const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
+    const start = clamp(integerAttr("slice", attrs, "start", 0));
+    const end = Math.max(start, clamp(integerAttr("slice", attrs, "end", size)));
+    return { dim, start, end, step };
+  },
   infer([x], { dim, start, end, step }) {
-    const d = normalizeDim("slice", dim, x.shape.length);
-    if (!(Number.isInteger(step) && step > 0)) throw new OpError("slice", `step must be a positive integer, got ${step}`);
-    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end && end <= x.shape[d])) {
-      throw new OpError("slice", `bounds [${start}, ${end}) do not fit dimension ${d} of size ${x.shape[d]}`);
-    }
     const shape = [...x.shape];
-    shape[d] = count(start, end, step);
+    shape[dim] = Math.ceil((end - start) / step);
     return { shape, dtype: x.dtype };
   },
-  kernel([x], { dim, start, step }, out) {
-    const strides = stridesOf(x.shape);
-    const offset = start * strides[dim];
-    strides[dim] *= step;
-    return stridedCopy(x.data, offset, out.shape, strides, out.dtype);
-  },
+  kernel: viewKernel(view),
   vjp: (g, { inputs: [x], attrs: { dim, start, step } }) => [sliceBackward(g, dim, start, step, x.shape[dim])],
+  view,
 });
 
 export function slice(x: Tensor, dim: number, start: number, end = Number.MAX_SAFE_INTEGER, step = 1): Tensor {
-  const d = normalizeDim("slice", dim, x.shape.length);
-  const size = x.shape[d];
-  if (!Number.isInteger(start) || !Number.isInteger(end)) {
-    throw new OpError("slice", `start and end must be integers, got ${start} and ${end}`);
-  }
-  const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + size : i, 0), size);
-  const s = clamp(start);
-  const e = Math.max(s, clamp(end));
-  if (s === 0 && e === size && step === 1) return x;
-  return apply(sliceOp, [x], { dim: d, start: s, end: e, step });
+  const attrs = canonicalAttrs(sliceOp, [x], { dim, start, end, step });
+  const whole = attrs.start === 0 && attrs.end === x.shape[attrs.dim] && attrs.step === 1;
+  return whole ? x : applyCanonical(sliceOp, [x], attrs);
 }

@@ -1,9 +1,9 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { div } from "./div";
 import { mul } from "./mul";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const sqrtOp = registerOp(unaryOp("sqrt", "Math.sqrt(a)", (g, { output }) => [div(g, mul(output, 2))]));
 

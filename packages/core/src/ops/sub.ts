@@ -1,10 +1,10 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
+import { unbroadcast } from "./unbroadcast";
 import { apply } from "../ir/graph";
-import type { Tensor, TensorLike } from "../tensor";
+import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { neg } from "./neg";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const subOp = registerOp(
   binaryOp("sub", "a - b", (g, { inputs: [a, b], needs }) => [

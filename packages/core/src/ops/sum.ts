@@ -1,21 +1,25 @@
-import { apply } from "../ir/graph";
-import { reduce } from "../exec/kernels/reduce";
-import type { Tensor } from "../tensor";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
-import { reduceAttrs, type ReduceAttrs, reducedShape } from "./reduction";
+import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
 import { reshape } from "./reshape";
-import { registerOp } from "./registry";
+import { reductionKernel } from "./ruleKernels";
+
+const rule = reductionRule(0, "acc + v");
 
 export const sumOp = registerOp<ReduceAttrs>({
   name: "sum",
   arity: 1,
+  canonicalize: canonicalizeReduction("sum"),
   infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype }),
-  kernel: ([x], { dims }, out) => reduce("sum", x.data, x.shape, dims, out.dtype),
+  kernel: reductionKernel(rule),
   vjp: (g, { inputs: [x], attrs }) => [expand(reshape(g, reducedShape(x, { ...attrs, keepdim: true })), x.shape)],
+  reduction: rule,
 });
 
 /** Sums over `dim` (a dim, a list, or every dim when omitted). */
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
-  const attrs = reduceAttrs("sum", x, dim, keepdim);
-  return attrs.dims.length === 0 ? x : apply(sumOp, [x], attrs);
+  const attrs = canonicalAttrs(sumOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
+  return attrs.dims.length === 0 ? x : applyCanonical(sumOp, [x], attrs);
 }

@@ -1,9 +1,9 @@
 import { apply } from "../ir/graph";
-import type { Tensor } from "../tensor";
+import type { Tensor } from "../ir/tensor";
 import { mul } from "./mul";
 import { sub } from "./sub";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 export const tanhOp = registerOp(unaryOp("tanh", "Math.tanh(a)", (g, { output }) => [mul(g, sub(1, mul(output, output)))]));
 

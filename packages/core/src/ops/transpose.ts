@@ -1,32 +1,37 @@
-import { apply } from "../ir/graph";
-import { stridedCopy } from "../exec/kernels/strided";
-import { normalizeDim, stridesOf } from "../shape";
-import type { Tensor } from "../tensor";
-import { registerOp } from "./registry";
+import { checkAttrNames, dimAttr } from "../ir/attrs";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { type OpDef, registerOp, type ViewRule } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { viewKernel } from "./ruleKernels";
+
+type TransposeAttrs = { readonly dim0: number; readonly dim1: number };
+
+const swapped = <T>(values: readonly T[], { dim0, dim1 }: TransposeAttrs): T[] => {
+  const out = [...values];
+  [out[dim0], out[dim1]] = [out[dim1], out[dim0]];
+  return out;
+};
+
+const view: ViewRule<TransposeAttrs> = (input, attrs, out) => ({ offset: input.offset, shape: out.shape, strides: swapped(input.strides, attrs) });
 
 /** Swaps two dims. A primitive of its own (not a permute) so the compiler can read `x Wᵀ` in place. */
-export const transposeOp = registerOp<{ dim0: number; dim1: number }>({
+export const transposeOp: OpDef<TransposeAttrs> = registerOp<TransposeAttrs>({
   name: "transpose",
   arity: 1,
-  infer([x], { dim0, dim1 }) {
-    const shape = [...x.shape];
-    const d0 = normalizeDim("transpose", dim0, shape.length);
-    const d1 = normalizeDim("transpose", dim1, shape.length);
-    [shape[d0], shape[d1]] = [shape[d1], shape[d0]];
-    return { shape, dtype: x.dtype };
+  // The swap is symmetric, so the canonical form lists the smaller dim first.
+  canonicalize([x], attrs) {
+    checkAttrNames("transpose", attrs, ["dim0", "dim1"]);
+    const d0 = dimAttr("transpose", attrs, "dim0", x.shape.length);
+    const d1 = dimAttr("transpose", attrs, "dim1", x.shape.length);
+    return { dim0: Math.min(d0, d1), dim1: Math.max(d0, d1) };
   },
-  kernel([x], { dim0, dim1 }, out) {
-    const strides = stridesOf(x.shape);
-    [strides[dim0], strides[dim1]] = [strides[dim1], strides[dim0]];
-    return stridedCopy(x.data, 0, out.shape, strides, out.dtype);
-  },
-  vjp: (g, { attrs: { dim0, dim1 } }) => [transpose(g, dim0, dim1)],
+  infer: ([x], attrs) => ({ shape: swapped(x.shape, attrs), dtype: x.dtype }),
+  kernel: viewKernel(view),
+  vjp: (g, { attrs }) => [applyCanonical(transposeOp, [g], attrs)],
+  view,
 });
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-  const rank = x.shape.length;
-  const d0 = normalizeDim("transpose", dim0, rank);
-  const d1 = normalizeDim("transpose", dim1, rank);
-  if (d0 === d1 || rank < 2) return x;
-  return apply(transposeOp, [x], { dim0: Math.min(d0, d1), dim1: Math.max(d0, d1) });
+  const attrs = canonicalAttrs(transposeOp, [x], { dim0, dim1 });
+  return attrs.dim0 === attrs.dim1 ? x : applyCanonical(transposeOp, [x], attrs);
 }

@@ -1,12 +1,13 @@
-import { unbroadcast } from "../autodiff/unbroadcast";
-import { OpError } from "../errors";
+import { unbroadcast } from "./unbroadcast";
+import { OpError } from "../basics/errors";
+import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { runElementwise } from "../exec/kernels/elementwise";
-import { broadcastShapes } from "../shape";
-import { Tensor, type TensorLike } from "../tensor";
+import { runElementwise } from "../kernels/elementwise";
+import { broadcastShapes } from "../basics/shape";
+import { Tensor, type TensorLike } from "../ir/tensor";
 import { checkSameDType } from "./elementwise";
 import { asTensor, sameDTypeOperands } from "./operands";
-import { registerOp } from "./registry";
+import { registerOp } from "../ir/registry";
 
 const expr = "a !== 0 ? b : c";
 
@@ -14,6 +15,7 @@ const expr = "a !== 0 ? b : c";
 export const whereOp = registerOp({
   name: "where",
   arity: 3,
+  canonicalize: noAttributes("where"),
   infer([cond, x, y]) {
     checkSameDType("where", [x, y]);
     const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, x.shape), y.shape);

@@ -1,19 +1,18 @@
-import { getOp } from "../../ops/registry";
-import { sameShape, type Shape, sizeOf } from "../../shape";
-import { type Node, viewOps } from "./graph";
+import { sameShape, type Shape, sizeOf, stridesOf } from "../../basics/shape";
+import type { FlowNode } from "./dataflow";
 
 /**
  * A fusion group: elementwise ops evaluated together, per element, in one loop over `loopShape`,
- * ending in `root` (an elementwise op, or a sum/max that folds the chain's values as they come).
+ * ending in `root` (an elementwise op, or a reduction that folds the chain's values as they come).
  * Only the root's value is stored; `members` never exist as arrays.
  */
 export interface Group {
-  readonly root: Node;
+  readonly root: FlowNode;
   /** The elementwise ops of the loop (the root too when it is elementwise), in reverse topological order. */
-  readonly members: Node[];
+  readonly members: FlowNode[];
   readonly loopShape: Shape;
   /** Values the loop reads from arrays: inputs of members that are not members. */
-  readonly externals: Set<Node>;
+  readonly externals: Set<FlowNode>;
 }
 
 /**
@@ -25,33 +24,31 @@ const maxStreams = 8;
 /** Keeps each generated function small enough for V8 to optimize. */
 const maxTerms = 256;
 
-/** The scalar formula of an elementwise op; a cast is the identity rounded to its dtype. */
-export function elementwiseExpr(node: Node): string | undefined {
-  if (node.kind !== "op") return undefined;
-  if (node.op === "cast") return "a";
-  return getOp(node.op).elementwise?.expr;
+/** The scalar formula of an elementwise op. */
+export function elementwiseExpr(node: FlowNode): string | undefined {
+  return node.def?.elementwise?.expr;
 }
 
-export function isReduction(node: Node): boolean {
-  return node.kind === "op" && (node.op === "sum" || node.op === "max");
+export function isReduction(node: FlowNode): boolean {
+  return node.def?.reduction !== undefined;
 }
 
 /** A scalar constant is inlined into the loop as a literal, so it costs no stream. */
-function streams(externals: ReadonlySet<Node>): number {
+function streams(externals: ReadonlySet<FlowNode>): number {
   let count = 0;
   for (const x of externals) if (!(x.kind === "const" && x.value!.length === 1)) count++;
   return count;
 }
 
 export interface Fusion {
-  readonly groupOf: ReadonlyMap<Node, Group>;
+  readonly groupOf: ReadonlyMap<FlowNode, Group>;
   /**
    * Elementwise nodes read only through views by loops, each loop reading a window of its own:
    * those loops compute their window of the node (the views pushed through to its inputs), so
    * the whole result is never stored. The RNN's `x W_ihᵀ + b_ih` over the sequence, read one
    * step at a time, is one.
    */
-  readonly distributed: ReadonlySet<Node>;
+  readonly distributed: ReadonlySet<FlowNode>;
 }
 
 /**
@@ -59,9 +56,9 @@ export interface Fusion {
  * are in that one group, its shape is the loop's (no recomputation under broadcasting), its value
  * is not needed outside (`pinned`: outputs and update values), and the loop stays within bounds.
  */
-export function groupNodes(nodes: readonly Node[], pinned: ReadonlySet<Node>): Fusion {
-  const groupOf = new Map<Node, Group>();
-  const distributed = new Set<Node>();
+export function groupNodes(nodes: readonly FlowNode[], pinned: ReadonlySet<FlowNode>): Fusion {
+  const groupOf = new Map<FlowNode, Group>();
+  const distributed = new Set<FlowNode>();
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i];
     if (isReduction(node)) {
@@ -87,12 +84,16 @@ export function groupNodes(nodes: readonly Node[], pinned: ReadonlySet<Node>): F
   return { groupOf, distributed };
 }
 
-/** Views that any strided window survives (a reshape only if it adds or drops size-1 dims). */
-function windowView(view: Node): boolean {
-  if (!viewOps.has(view.op)) return false;
-  if (view.op !== "reshape") return true;
-  const nonUnit = (shape: Shape) => shape.filter((d) => d !== 1).join(",");
-  return nonUnit(view.shape) === nonUnit(view.inputs[0].shape);
+/**
+ * Views that any strided window survives (a reshape only if it adds or drops size-1 dims): the
+ * view rule is asked about a window of its input that is contiguous nowhere.
+ */
+function windowView(view: FlowNode): boolean {
+  const rule = view.def?.view;
+  if (rule === undefined) return false;
+  const shape = view.inputs[0].shape;
+  const scattered = { offset: 0, shape, strides: stridesOf(shape.map((d) => d + 1)).map((s) => 2 * s) };
+  return rule(scattered, view.attrs, view) !== undefined;
 }
 
 /**
@@ -100,7 +101,7 @@ function windowView(view: Node): boolean {
  * their own loop shape, with the windows together no larger than the node (no recomputation),
  * and neither the node nor any of the views is needed as a value of its own (`pinned`).
  */
-function readThroughWindows(node: Node, groupOf: ReadonlyMap<Node, Group>, pinned: ReadonlySet<Node>): boolean {
+function readThroughWindows(node: FlowNode, groupOf: ReadonlyMap<FlowNode, Group>, pinned: ReadonlySet<FlowNode>): boolean {
   let read = 0;
   const stack = [...node.consumers];
   if (stack.length === 0 || pinned.has(node)) return false;
@@ -120,7 +121,7 @@ function readThroughWindows(node: Node, groupOf: ReadonlyMap<Node, Group>, pinne
   return read <= sizeOf(node.shape);
 }
 
-function joinableGroup(node: Node, groupOf: ReadonlyMap<Node, Group>, pinned: ReadonlySet<Node>): Group | undefined {
+function joinableGroup(node: FlowNode, groupOf: ReadonlyMap<FlowNode, Group>, pinned: ReadonlySet<FlowNode>): Group | undefined {
   if (pinned.has(node) || node.consumers.length === 0) return undefined;
   const group = groupOf.get(node.consumers[0]);
   if (group === undefined || !node.consumers.every((c) => groupOf.get(c) === group)) return undefined;

@@ -1,9 +1,9 @@
-import { type DType } from "../../dtype";
-import { OpError } from "../../errors";
+import type { DType } from "../../basics/dtype";
+import { OpError } from "../../basics/errors";
+import { checkShape, formatShape, sameShape, type Shape } from "../../basics/shape";
 import { placeholderNode } from "../../ir/graph";
-import { checkShape, formatShape, sameShape, type Shape } from "../../shape";
-import { Tensor } from "../../tensor";
-import { buildGraph } from "./graph";
+import { Tensor } from "../../ir/tensor";
+import { buildDataflow } from "./dataflow";
 import { planMemory } from "./memory";
 import { Program } from "./program";
 import { schedule } from "./schedule";
@@ -53,19 +53,19 @@ export function compile(
   const { inputs = [], outputs, updates = [] } = specOrFn;
   validate(inputs, outputs, updates);
   const roots = [...outputs, ...updates.flat()];
-  const graph = buildGraph(roots, inputs);
-  const node = (t: Tensor) => graph.nodeOf.get(t)!;
+  const flow = buildDataflow(roots, inputs);
+  const node = (t: Tensor) => flow.nodeOf.get(t)!;
   const scheduled = schedule(
-    graph,
+    flow,
     outputs.map(node),
     updates.map(([leaf, value]) => [node(leaf), node(value)] as const),
   );
   const keep = new Set([...scheduled.outputs, ...scheduled.updates.map((u) => u.value)].map((ref) => ref.storage));
   const plan = planMemory(scheduled.steps, keep);
   return new Program(inputs, outputs, scheduled, plan, {
-    graphNodes: graph.tensorCount,
-    mergedNodes: graph.mergedCount,
-    foldedNodes: graph.foldedCount,
+    graphNodes: flow.tensorCount,
+    mergedNodes: flow.mergedCount,
+    foldedNodes: flow.foldedCount,
   });
 }
 

@@ -1,7 +1,7 @@
-import type { DType, TypedArray } from "../../dtype";
-import type { Attrs } from "../../ir/attrs";
-import { type Shape, sizeOf, stridesOf } from "../../shape";
-import type { Tensor } from "../../tensor";
+import type { DType, TypedArray } from "../../basics/dtype";
+import { type Shape, sizeOf, stridesOf } from "../../basics/shape";
+import { denseWindow, type Window } from "../../basics/window";
+import type { Tensor } from "../../ir/tensor";
 
 /**
  * An array the program reads or writes. `temp` arrays come from the memory plan; the others
@@ -14,7 +14,7 @@ export interface Storage {
   readonly dtype: DType;
   readonly tensor?: Tensor;
   readonly value?: TypedArray;
-  /** Set when a concat places this temporary inside its own array, so the producer writes it in place. */
+  /** Set when a placement (concat) puts this temporary inside its own array, so the producer writes it in place. */
   window?: { readonly of: Storage; readonly offset: number };
 }
 
@@ -28,87 +28,73 @@ export function rootOf(s: Storage): { root: Storage; offset: number } {
   return { root: s, offset };
 }
 
-/** A value as a strided window on a storage: element [i0, i1, ...] is at offset + Σ i_d·strides[d]. */
-export interface Ref {
+/** A value as a window on a storage. */
+export interface Ref extends Window {
   readonly storage: Storage;
-  readonly offset: number;
-  readonly shape: Shape;
-  readonly strides: readonly number[];
 }
 
 export function wholeRef(storage: Storage, shape: Shape): Ref {
-  return { storage, offset: 0, shape, strides: stridesOf(shape) };
+  return { storage, ...denseWindow(shape) };
 }
 
-/** Row-major and dense; strides of size-1 dims do not matter. */
-export function isContiguous(ref: Ref): boolean {
-  const row = stridesOf(ref.shape);
-  return ref.shape.every((d, i) => d === 1 || ref.strides[i] === row[i]);
+export function refOn(storage: Storage, window: Window): Ref {
+  return { storage, offset: window.offset, shape: window.shape, strides: window.strides };
 }
+
+/** Whether two windows read the same elements in the same order (size-1 dims aside). */
+export function sameElements(a: Window, b: Window): boolean {
+  if (a.offset !== b.offset) return false;
+  const moving = (w: Window) => w.shape.flatMap((d, i) => (d === 1 ? [] : [[d, w.strides[i]]]));
+  const [x, y] = [moving(a), moving(b)];
+  return x.length === y.length && x.every(([d, s], i) => d === y[i][0] && s === y[i][1]);
+}
+
+/** Per dim of a row-major array: the indices a window touches, as start + step·i for i < count. */
+type Box = { start: number; step: number; count: number }[];
 
 /**
- * The window a movement op makes of its input's window, so consumers read through it and it
- * never runs. Undefined when the result is not a window (a reshape of a non-dense view).
+ * The window as a box of the row-major array of `shape` it lies in: each of its moving dims walks
+ * one dim of the array, without carrying into the next. Undefined for other windows (broadcast,
+ * or a reshape that mixes dims).
  */
-export function viewThrough(op: string, attrs: Attrs, shape: Shape, input: Ref): Ref | undefined {
-  const strides = [...input.strides];
-  switch (op) {
-    case "detach":
-      return input;
-    case "reshape":
-      if (isContiguous(input)) return { storage: input.storage, offset: input.offset, shape, strides: stridesOf(shape) };
-      return withoutUnitDims(input.shape, shape) ? { ...input, shape, strides: reshapeUnitDims(input, shape) } : undefined;
-    case "transpose": {
-      const { dim0, dim1 } = attrs as { dim0: number; dim1: number };
-      [strides[dim0], strides[dim1]] = [strides[dim1], strides[dim0]];
-      return { ...input, shape, strides };
-    }
-    case "permute":
-      return { ...input, shape, strides: (attrs.dims as readonly number[]).map((d) => input.strides[d]) };
-    case "slice": {
-      const { dim, start, step } = attrs as { dim: number; start: number; step: number };
-      return { ...input, offset: input.offset + start * strides[dim], shape, strides: strides.map((s, d) => (d === dim ? s * step : s)) };
-    }
-    case "expand":
-      return { ...input, shape, strides: broadcastStridesOf(input, shape) };
-    default:
-      throw new Error(`viewThrough: '${op}' is not a view op`);
+function asBox(window: Window, shape: Shape): Box | undefined {
+  const strides = stridesOf(shape);
+  let rest = window.offset;
+  const box: Box = shape.map((size, d) => {
+    const start = Math.floor(rest / strides[d]);
+    rest -= start * strides[d];
+    return { start, step: 1, count: 1 };
+  });
+  const used = new Set<number>();
+  for (let j = 0; j < window.shape.length; j++) {
+    const count = window.shape[j];
+    if (count === 1) continue;
+    if (count === 0) return undefined;
+    const stride = window.strides[j];
+    const d = strides.findIndex(
+      (s, k) => !used.has(k) && stride > 0 && stride % s === 0 && box[k].start + (stride / s) * (count - 1) < shape[k],
+    );
+    if (d < 0) return undefined;
+    used.add(d);
+    box[d] = { start: box[d].start, step: stride / strides[d], count };
   }
+  return box;
 }
 
-/** Whether two shapes differ only in size-1 dims (squeeze/unsqueeze), which any strided window survives. */
-function withoutUnitDims(a: Shape, b: Shape): boolean {
-  const kept = (shape: Shape) => shape.filter((d) => d !== 1);
-  const [x, y] = [kept(a), kept(b)];
-  return x.length === y.length && x.every((d, i) => d === y[i]);
-}
-
-/** The strides of `shape` over `ref` when only size-1 dims were added or removed. */
-function reshapeUnitDims(ref: Ref, shape: Shape): number[] {
-  const strides = ref.strides.filter((_, i) => ref.shape[i] !== 1);
-  let next = 0;
-  return shape.map((d) => (d === 1 ? 0 : strides[next++]));
-}
-
-/** Strides that read `ref` as if broadcast to `target` (NumPy rules): 0 along new and size-1 dims. */
-export function broadcastStridesOf(ref: Ref, target: Shape): number[] {
-  const lead = target.length - ref.shape.length;
-  return target.map((_, i) => (i < lead || ref.shape[i - lead] === 1 ? 0 : ref.strides[i - lead]));
-}
-
-/**
- * How gemm can read the matrix part (last two dims) of `ref` in place: row-major, or stored
- * transposed (a `transpose(-1, -2)` of a row-major matrix). Batch dims may have any strides.
- */
-export function matrixLayout(ref: Ref): "rowMajor" | "transposed" | undefined {
-  const rank = ref.shape.length;
-  const [rows, cols] = [ref.shape[rank - 2], ref.shape[rank - 1]];
-  const [rowStride, colStride] = [ref.strides[rank - 2], ref.strides[rank - 1]];
-  if ((rows === 1 || rowStride === cols) && (cols === 1 || colStride === 1)) return "rowMajor";
-  if ((rows === 1 || rowStride === 1) && (cols === 1 || colStride === rows)) return "transposed";
-  return undefined;
-}
-
-export function refSize(ref: Ref): number {
-  return sizeOf(ref.shape);
+/** Whether two windows of the row-major array of `shape` certainly share no element. */
+export function disjointWindows(a: Window, b: Window, shape: Shape): boolean {
+  if (sizeOf(a.shape) === 0 || sizeOf(b.shape) === 0) return true;
+  const [x, y] = [asBox(a, shape), asBox(b, shape)];
+  if (x === undefined || y === undefined) return false;
+  // Boxes are disjoint when along some dim their index progressions share no index.
+  return x.some((p, d) => {
+    const q = y[d];
+    const [small, large] = p.count <= q.count ? [p, q] : [q, p];
+    for (let i = 0; i < small.count; i++) {
+      const index = small.start + i * small.step;
+      const k = (index - large.start) / large.step;
+      if (Number.isInteger(k) && k >= 0 && k < large.count) return false;
+    }
+    return true;
+  });
 }

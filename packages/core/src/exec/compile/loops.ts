@@ -1,4 +1,4 @@
-import type { DType, TypedArray } from "../../dtype";
+import type { DType, TypedArray } from "../../basics/dtype";
 import { fastFloat32, powersOfTwo } from "./fastMath";
 
 /**
@@ -25,7 +25,9 @@ export interface LoopTerm {
 }
 
 export interface LoopReduce {
-  readonly kind: "sum" | "max";
+  /** The fold of the reduction rule: start value, and formula over the running `acc` and next `v`. */
+  readonly identity: number;
+  readonly combine: string;
   /**
    * "register": the trailing `dims` dims of `sizes` are reduced, one accumulator per output
    * element (best when the reduced dims are innermost in memory). "scatter": the loops walk the
@@ -123,12 +125,12 @@ function generateSource(spec: LoopSpec): string {
   const lines = [`// out ${spec.out.dtype}; params ${spec.paramDTypes.join(", ")}`, "const f = Math.fround;"];
   if (scatterSize !== undefined) lines.push(`const s = new Float64Array(${scatterSize});`);
   lines.push(`return function ${spec.name.replace(/\W/g, "_")}() {`);
-  const initial = reduce?.kind === "max" ? "-Infinity" : "0";
+  const initial = reduce === undefined ? "" : literal(reduce.identity);
   if (scatterSize !== undefined) lines.push(`s.fill(${initial});`);
 
   const accumulate = (target: string, value: string) => {
-    if (reduce!.kind === "max") return `if (${value} > ${target} || ${value} !== ${value}) ${target} = ${value};`;
-    return `${target} = ${reduce!.roundEachStep ? roundTo(spec.out.dtype, `${target} + ${value}`) : `${target} + ${value}`};`;
+    const { combine, roundEachStep } = reduce!;
+    return `{ const acc = ${target}, v = ${value}; ${target} = ${roundEachStep ? roundTo(spec.out.dtype, combine) : combine}; }`;
   };
   /** Loads of the inputs that vary last at `level`: one per row when `rows` > 1 and the input moves with the rows. */
   const load = (level: number, pointers: readonly string[], rows: number) => {
@@ -158,12 +160,12 @@ function generateSource(spec: LoopSpec): string {
     if (rows === 1) {
       const value = terms("", 1);
       if (reduce === undefined) lines.push(`out[${outPointer}] = ${value};`);
-      else lines.push(accumulate(scatterSize === undefined ? "acc" : `s[${outPointer}]`, value));
+      else lines.push(accumulate(scatterSize === undefined ? "total" : `s[${outPointer}]`, value));
       return;
     }
-    lines.push(`let v = s[${outPointer}];`);
-    for (let r = 0; r < rows; r++) lines.push(accumulate("v", terms(`_${r}`, rows)));
-    lines.push(`s[${outPointer}] = v;`);
+    lines.push(`let running = s[${outPointer}];`);
+    for (let r = 0; r < rows; r++) lines.push(accumulate("running", terms(`_${r}`, rows)));
+    lines.push(`s[${outPointer}] = running;`);
   };
   const register = reduce !== undefined && scatterSize === undefined;
   const nest = (level: number, pointers: readonly string[], outPointer: string, rows: number): void => {
@@ -179,9 +181,9 @@ function generateSource(spec: LoopSpec): string {
       const innerOut = advance(outPointer, outStrides[level], `o_${level}`);
       load(level, inner, innerRows);
       // A register accumulator lives in the innermost kept loop, around the reduced loops.
-      if (register && level === kept - 1) lines.push(`let acc = ${initial};`);
+      if (register && level === kept - 1) lines.push(`let total = ${initial};`);
       nest(level + 1, inner, innerOut, innerRows);
-      if (register && level === kept - 1) lines.push(`out[${innerOut}] = acc;`);
+      if (register && level === kept - 1) lines.push(`out[${innerOut}] = total;`);
       lines.push("}");
     };
     const size = sizes[level];
@@ -192,9 +194,9 @@ function generateSource(spec: LoopSpec): string {
   };
   const pointers = spec.inputs.map((x) => ("literal" in x ? "" : String(x.offset)));
   load(-1, pointers, 1);
-  if (register && kept === 0) lines.push(`let acc = ${initial};`);
+  if (register && kept === 0) lines.push(`let total = ${initial};`);
   nest(0, pointers, String(spec.out.offset), 1);
-  if (register && kept === 0) lines.push(`out[${spec.out.offset}] = acc;`);
+  if (register && kept === 0) lines.push(`out[${spec.out.offset}] = total;`);
   if (scatterSize !== undefined) lines.push(`for (let i = 0; i < ${scatterSize}; i++) out[${spec.out.offset} + i] = s[i];`);
   lines.push("};");
   return lines.join("\n");

@@ -1,4 +1,4 @@
-import type { DType } from "../../dtype";
+import type { DType } from "../../basics/dtype";
 import { rootOf, type Storage } from "./layout";
 import type { Step } from "./schedule";
 

@@ -1,8 +1,7 @@
-import { allocate, type TypedArray } from "../../dtype";
-import { getOp } from "../../ops/registry";
-import { formatShape, sizeOf } from "../../shape";
-import { currentEpoch, markLeavesWritten, type Tensor } from "../../tensor";
-import { type FloatArray, gemm } from "../kernels/matmul";
+import { allocate, type TypedArray } from "../../basics/dtype";
+import { formatShape, sizeOf } from "../../basics/shape";
+import { currentEpoch, markLeavesWritten, type Tensor } from "../../ir/tensor";
+import { batchedGemm, type FloatArray, gemm } from "../../kernels/matmul";
 import type { Ref, Storage } from "./layout";
 import { instantiateLoop } from "./loops";
 import type { MemoryPlan } from "./memory";
@@ -150,13 +149,11 @@ function bind(part: Part, out: TypedArray, arrayOf: (s: Storage) => TypedArray, 
         const [aOffset, bOffset] = [aOffsets[0], bOffsets[0]];
         return () => gemm(m, n, k, a, aOffset, transA, b, bOffset, transB, c, 0);
       }
-      return () => {
-        for (let i = 0; i < outOffsets.length; i++) gemm(m, n, k, a, aOffsets[i], transA, b, bOffsets[i], transB, c, outOffsets[i]);
-      };
+      return () => batchedGemm(m, n, k, a, aOffsets, transA, b, bOffsets, transB, c, outOffsets);
     }
     case "kernel": {
       const { node } = part;
-      const def = getOp(node.op);
+      const def = node.def!;
       const values = part.inputs.map((ref) => ({ data: window(ref), shape: ref.shape, dtype: ref.storage.dtype }));
       const meta = { shape: node.shape, dtype: node.dtype };
       return () => out.set(def.kernel(values, node.attrs, meta));

@@ -1,8 +1,9 @@
-import { type DType } from "../../dtype";
-import { sizeOf, stridesOf, type Shape } from "../../shape";
+import type { DType } from "../../basics/dtype";
+import { type Shape, sizeOf, stridesOf } from "../../basics/shape";
+import { batchOffsets, broadcastWindow, coversWhole, denseWindow, isContiguous, matrixLayout } from "../../basics/window";
+import type { Dataflow, FlowNode } from "./dataflow";
 import { elementwiseExpr, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
-import { type Graph, type Node, viewOps } from "./graph";
-import { broadcastStridesOf, isContiguous, matrixLayout, type Ref, type Storage, viewThrough, wholeRef } from "./layout";
+import { type Ref, refOn, type Storage, wholeRef } from "./layout";
 import type { LoopArg, LoopInput, LoopSpec, LoopTerm } from "./loops";
 
 /** One piece of work inside a step, still as data: the program binds it to arrays once. */
@@ -22,7 +23,7 @@ export type Part =
       readonly outOffsets: readonly number[];
     }
   | { readonly kind: "zero" }
-  | { readonly kind: "kernel"; readonly node: Node; readonly inputs: readonly Ref[] };
+  | { readonly kind: "kernel"; readonly node: FlowNode; readonly inputs: readonly Ref[] };
 
 /** Everything that writes one stored value. */
 export interface Step {
@@ -50,53 +51,59 @@ export interface Schedule {
  * matmul becomes gemm's transposed operand); a view is copied only for a consumer that needs dense
  * data. Steps whose value nothing needs are dropped at the end (dead-code elimination).
  */
-export function schedule(graph: Graph, outputs: readonly Node[], updates: readonly (readonly [Node, Node])[]): Schedule {
-  const fusion = groupNodes(graph.nodes, new Set([...outputs, ...updates.map(([, value]) => value)]));
+export function schedule(flow: Dataflow, outputs: readonly FlowNode[], updates: readonly (readonly [FlowNode, FlowNode])[]): Schedule {
+  const fusion = groupNodes(flow.nodes, new Set([...outputs, ...updates.map(([, value]) => value)]));
   const scheduler = new Scheduler(fusion);
-  for (const node of graph.nodes) scheduler.visit(node);
+  for (const node of flow.nodes) scheduler.visit(node);
   return scheduler.finish(outputs, updates);
 }
 
 class Scheduler {
   private readonly steps: Step[] = [];
   private readonly storages: Storage[] = [];
-  private readonly refs = new Map<Node, Ref>();
-  private readonly denseCopies = new Map<Node, Ref>();
+  private readonly refs = new Map<FlowNode, Ref>();
+  private readonly denseCopies = new Map<FlowNode, Ref>();
   /** Views of distributed nodes: never realized, the loops reading them compute them. */
-  private readonly pushedViews = new Set<Node>();
+  private readonly pushedViews = new Set<FlowNode>();
 
   constructor(private readonly fusion: Fusion) {}
 
-  visit(node: Node): void {
+  visit(node: FlowNode): void {
     if (node.kind !== "op") {
-      const storage = this.storage(node.kind, node.shape, node.dtype, { tensor: node.tensor, value: node.value });
-      this.refs.set(node, wholeRef(storage, node.shape));
+      // A broadcast constant is stored as its one element, read with zero strides.
+      const broadcast = node.kind === "const" && node.value!.length !== sizeOf(node.shape);
+      const storage = this.storage(node.kind, broadcast ? [] : node.shape, node.dtype, { tensor: node.tensor, value: node.value });
+      this.refs.set(node, broadcast ? refOn(storage, broadcastWindow(denseWindow([]), node.shape)) : wholeRef(storage, node.shape));
       return;
     }
+    const def = node.def!;
     const group = this.fusion.groupOf.get(node);
     if (group !== undefined) {
       if (group.root === node) this.loopStep(group);
       return;
     }
     if (this.fusion.distributed.has(node)) return;
-    if (viewOps.has(node.op) && (this.fusion.distributed.has(node.inputs[0]) || this.pushedViews.has(node.inputs[0]))) {
+    const view = def.view;
+    if (view !== undefined && (this.fusion.distributed.has(node.inputs[0]) || this.pushedViews.has(node.inputs[0]))) {
       this.pushedViews.add(node);
       return;
     }
-    if (viewOps.has(node.op)) {
+    if (view !== undefined) {
       const input = node.inputs[0];
-      const ref = viewThrough(node.op, node.attrs, node.shape, this.ref(input)) ?? viewThrough(node.op, node.attrs, node.shape, this.dense(input))!;
-      this.refs.set(node, ref);
-    } else if (node.op === "matmul") this.gemmStep(node);
-    else if (node.op === "concat") this.concatStep(node);
-    else if (node.op === "sliceBackward") this.sliceBackwardStep(node);
+      const through = (ref: Ref) => {
+        const window = view(ref, node.attrs, node);
+        return window === undefined ? undefined : refOn(ref.storage, window);
+      };
+      this.refs.set(node, through(this.ref(input)) ?? through(this.dense(input))!);
+    } else if (def.matrixProduct) this.gemmStep(node);
+    else if (def.placement !== undefined) this.placementStep(node);
     else this.kernelStep(node);
   }
 
-  finish(outputs: readonly Node[], updates: readonly (readonly [Node, Node])[]): Schedule {
+  finish(outputs: readonly FlowNode[], updates: readonly (readonly [FlowNode, FlowNode])[]): Schedule {
     const updated = new Set(updates.map(([leaf]) => this.ref(leaf).storage));
     // An output or update value that lives in an updated leaf is snapshotted before the writes.
-    const settled = (node: Node): Ref => {
+    const settled = (node: FlowNode): Ref => {
       const ref = this.ref(node);
       return isContiguous(ref) && !updated.has(ref.storage) ? ref : this.copy(ref, node.dtype);
     };
@@ -124,14 +131,14 @@ class Scheduler {
     return storage;
   }
 
-  private ref(node: Node): Ref {
+  private ref(node: FlowNode): Ref {
     const ref = this.refs.get(node);
-    if (ref === undefined) throw new Error(`compile: internal error, no value for '${node.op}' #${node.index}`);
+    if (ref === undefined) throw new Error(`compile: internal error, no value for '${node.def?.name ?? node.kind}' #${node.index}`);
     return ref;
   }
 
   /** The node's value as a dense array, copying a strided view once for all who need it so. */
-  private dense(node: Node): Ref {
+  private dense(node: FlowNode): Ref {
     const ref = this.ref(node);
     if (isContiguous(ref)) return ref;
     let copy = this.denseCopies.get(node);
@@ -148,7 +155,7 @@ class Scheduler {
     return wholeRef(out, ref.shape);
   }
 
-  private addStep(node: Node, out: Storage, reads: readonly Storage[], parts: readonly Part[], inPlace: readonly Storage[] = [], ops = 1): void {
+  private addStep(node: FlowNode, out: Storage, reads: readonly Storage[], parts: readonly Part[], inPlace: readonly Storage[] = [], ops = 1): void {
     this.steps.push({ out, reads: [...new Set(reads)], parts, inPlace, ops });
     this.refs.set(node, wholeRef(out, node.shape));
   }
@@ -156,7 +163,8 @@ class Scheduler {
   private loopStep(group: Group): void {
     const { root, loopShape } = group;
     const members = [...group.members].sort((x, y) => x.index - y.index);
-    const reduced = isReduction(root) ? (root.attrs.dims as readonly number[]) : [];
+    const reduction = root.def!.reduction;
+    const reduced = reduction === undefined ? [] : reduction.dims(root.attrs);
     // Reduced dims iterate innermost (one register accumulator per output) when the input's
     // innermost varying dim is reduced; otherwise the loop follows memory order and scatters.
     const innermost = loopShape.reduce((at, size, d) => (size > 1 ? d : at), -1);
@@ -178,25 +186,25 @@ class Scheduler {
       return { input: index };
     };
     const terms: LoopTerm[] = [];
-    const termOf = new Map<Node, number>();
-    const addTerm = (node: Node, args: readonly LoopArg[]): number => {
+    const termOf = new Map<FlowNode, number>();
+    const addTerm = (node: FlowNode, args: readonly LoopArg[]): number => {
       terms.push({ expr: elementwiseExpr(node)!, args, argDTypes: node.inputs.map((x) => x.dtype), dtype: node.dtype });
       return terms.length - 1;
     };
     /** A window of a distributed node: its formula over the same window of its inputs. */
-    const pushedDown = (view: Node): number => {
-      const chain: Node[] = [];
+    const pushedDown = (view: FlowNode): number => {
+      const chain: FlowNode[] = [];
       let base = view;
       for (; !this.fusion.distributed.has(base); base = base.inputs[0]) chain.unshift(base);
       const args = base.inputs.map((x) => {
         const ref = this.ref(x);
-        let window: Ref = { ...ref, shape: base.shape, strides: broadcastStridesOf(ref, base.shape) };
-        for (const v of chain) window = viewThrough(v.op, v.attrs, v.shape, window)!;
+        let window: Ref = refOn(ref.storage, broadcastWindow(ref, base.shape));
+        for (const v of chain) window = refOn(ref.storage, v.def!.view!(window, v.attrs, v)!);
         return inputFor(window);
       });
       return addTerm(base, args);
     };
-    const argOf = (x: Node): LoopArg => {
+    const argOf = (x: FlowNode): LoopArg => {
       let term = termOf.get(x);
       if (term === undefined && this.pushedViews.has(x)) {
         term = pushedDown(x);
@@ -217,12 +225,13 @@ class Scheduler {
         reduced.length === 0
           ? undefined
           : {
-              kind: root.op as "sum" | "max",
+              identity: reduction!.identity,
+              combine: reduction!.combine,
               accumulate: scatter ? { mode: "scatter", outSize: sizeOf(root.shape) } : { mode: "register", dims: reduced.length },
               roundEachStep: !consecutive(reduced),
             },
       paramDTypes: params.map((p) => p.dtype),
-      name: [root, ...members.filter((m) => m !== root).reverse()].map((m) => m.op).join("_"),
+      name: [root, ...members.filter((m) => m !== root).reverse()].map((m) => m.def!.name).join("_"),
     };
     const alignedWithOut = (storage: Storage) =>
       storage.kind === "temp" &&
@@ -233,12 +242,12 @@ class Scheduler {
     this.addStep(root, out, params, [{ kind: "loop", spec, params }], inPlace, members.length + (reduced.length > 0 ? 1 : 0));
   }
 
-  private gemmStep(node: Node): void {
+  private gemmStep(node: FlowNode): void {
     const batchShape = node.shape.slice(0, -2);
     const [x, y] = node.inputs;
     // gemm packs a transposed B more slowly than a row-major one: a B packed again and again (a
     // recurrent weight, or one broadcast over a batch) is transposed into an array once per run.
-    const packs = y.consumers.filter((c) => c.op === "matmul").length * sizeOf(batchShape) / sizeOf(y.shape.slice(0, -2));
+    const packs = y.consumers.filter((c) => c.def?.matrixProduct).length * sizeOf(batchShape) / sizeOf(y.shape.slice(0, -2));
     const [a, b] = [this.matrixOperand(x, false), this.matrixOperand(y, packs > 1)];
     const rank = node.shape.length;
     const [m, n] = [node.shape[rank - 2], node.shape[rank - 1]];
@@ -262,7 +271,7 @@ class Scheduler {
   }
 
   /** How gemm reads `node`: in place, row-major or transposed, else (or if `rowMajor` is asked) from a dense copy. */
-  private matrixOperand(node: Node, rowMajor: boolean): { ref: Ref; transposed: boolean } {
+  private matrixOperand(node: FlowNode, rowMajor: boolean): { ref: Ref; transposed: boolean } {
     const ref = this.ref(node);
     const layout = matrixLayout(ref);
     if (layout === undefined || (rowMajor && layout === "transposed")) return { ref: this.dense(node), transposed: false };
@@ -270,43 +279,27 @@ class Scheduler {
   }
 
   /**
-   * When the pieces are whole blocks of the result (nothing but size-1 dims before `dim`), each
-   * piece that is a temporary of its own becomes a window of the result: its producer writes it
-   * in place and the concat copies nothing. Other pieces are copied into their blocks.
+   * A placement: zeros (when the rule asks) and each input copied into its window of the result.
+   * Without zero-filling, an input that is a temporary of its own and whose window is a contiguous
+   * block of the result becomes that window: its producer writes it in place and nothing is copied
+   * (the RNN's stacked outputs).
    */
-  private concatStep(node: Node): void {
-    const dim = node.attrs.dim as number;
+  private placementStep(node: FlowNode): void {
+    const { zeroFill, windows } = node.def!.placement!(node.inputs, node.attrs, node);
     const out = this.storage("temp", node.shape, node.dtype);
-    const strides = stridesOf(node.shape);
-    const blocks = node.shape.slice(0, dim).every((d) => d === 1);
-    let start = 0;
-    const parts: Part[] = [];
-    for (const x of node.inputs) {
+    const parts: Part[] = zeroFill ? [{ kind: "zero" }] : [];
+    node.inputs.forEach((x, i) => {
       const ref = this.ref(x);
-      const offset = start * strides[dim];
-      const placeable = ref.storage.kind === "temp" && ref.storage.window === undefined && ref.storage !== out;
-      if (blocks && placeable && ref.offset === 0 && ref.storage.size === sizeOf(x.shape) && isContiguous(ref)) {
-        ref.storage.window = { of: out, offset };
-      } else {
-        parts.push(copyPart(ref, out, offset, strides));
-      }
-      start += x.shape[dim];
-    }
+      const window = windows[i];
+      const own = ref.storage.kind === "temp" && ref.storage.window === undefined && ref.storage !== out && coversWhole(ref, ref.storage.size);
+      if (!zeroFill && own && isContiguous(window)) ref.storage.window = { of: out, offset: window.offset };
+      else parts.push(copyPart(ref, out, window.offset, window.strides));
+    });
     this.addStep(node, out, node.inputs.map((x) => this.ref(x).storage), parts);
   }
 
-  /** The gradient of a slice: zeros, then the incoming gradient copied into the sliced window. */
-  private sliceBackwardStep(node: Node): void {
-    const { dim, start, step } = node.attrs as { dim: number; start: number; step: number };
-    const out = this.storage("temp", node.shape, node.dtype);
-    const strides = stridesOf(node.shape);
-    const window = strides.map((s, d) => (d === dim ? s * step : s));
-    const g = this.ref(node.inputs[0]);
-    this.addStep(node, out, [g.storage], [{ kind: "zero" }, copyPart(g, out, start * strides[dim], window)]);
-  }
-
   /** Any other op runs its own kernel on dense inputs; its result is copied into the planned array. */
-  private kernelStep(node: Node): void {
+  private kernelStep(node: FlowNode): void {
     const inputs = node.inputs.map((x) => this.dense(x));
     const out = this.storage("temp", node.shape, node.dtype);
     this.addStep(node, out, inputs.map((r) => r.storage), [{ kind: "kernel", node, inputs }]);
@@ -315,7 +308,7 @@ class Scheduler {
 
 /** How a loop over `loopShape` (visited in `order`) reads `ref`: a literal if it is one constant. */
 function loopInput(ref: Ref, loopShape: Shape, order: readonly number[], params: Storage[]): LoopInput {
-  const strides = broadcastStridesOf(ref, loopShape);
+  const strides = broadcastWindow(ref, loopShape).strides;
   if (ref.storage.kind === "const" && strides.every((s) => s === 0)) return { literal: ref.storage.value![ref.offset] };
   let param = params.indexOf(ref.storage);
   if (param < 0) param = params.push(ref.storage) - 1;
@@ -336,24 +329,6 @@ function copyPart(src: Ref, out: Storage, offset: number, strides: readonly numb
     name: "copy",
   };
   return { kind: "loop", spec, params };
-}
-
-/** Offsets of each matrix of a (broadcast) batch, row-major over `batchShape`. */
-function batchOffsets(ref: Ref, batchShape: Shape): number[] {
-  const rank = ref.shape.length;
-  const batchRef = { ...ref, shape: ref.shape.slice(0, rank - 2), strides: ref.strides.slice(0, rank - 2) };
-  const strides = broadcastStridesOf(batchRef, batchShape);
-  const offsets: number[] = [];
-  const count = sizeOf(batchShape);
-  for (let batch = 0; batch < count; batch++) {
-    let offset = ref.offset;
-    for (let d = batchShape.length - 1, rest = batch; d >= 0; d--) {
-      offset += (rest % batchShape[d]) * strides[d];
-      rest = Math.floor(rest / batchShape[d]);
-    }
-    offsets.push(offset);
-  }
-  return offsets;
 }
 
 function consecutive(dims: readonly number[]): boolean {

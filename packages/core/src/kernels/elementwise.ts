@@ -1,5 +1,5 @@
-import { allocate, type DType, type TypedArray } from "../../dtype";
-import { broadcastStrides, type Shape, sameShape, sizeOf } from "../../shape";
+import { allocate, type DType, type TypedArray } from "../basics/dtype";
+import { broadcastStrides, type Shape, sameShape, sizeOf } from "../basics/shape";
 
 /**
  * Elementwise loops are generated from an op's scalar formula (`a + b`, `Math.tanh(a)`), one

@@ -1,10 +1,12 @@
-import { allocate, assertDType, type DType } from "../dtype";
-import { getOp } from "../ops/registry";
-import { formatShape, sameShape, sizeOf } from "../shape";
-import type { Tensor } from "../tensor";
-import type { Attrs } from "./attrs";
-import { apply, constantNode, placeholderNode, topologicalOrder } from "./graph";
-import { withExactScope } from "./scope";
+import { allocate, assertDType, type DType } from "../basics/dtype";
+import { formatShape, sameShape, sizeOf } from "../basics/shape";
+import type { Attrs } from "../ir/attrs";
+import { apply, constantNode, placeholderNode, topologicalOrder } from "../ir/graph";
+import { getOp } from "../ir/registry";
+import { withExactScope } from "../ir/scope";
+import type { Tensor } from "../ir/tensor";
+// Graphs name built-in ops, so they must be registered before any file is read.
+import "../ops";
 
 /** JSON has no NaN, infinities or negative zero; they travel as strings so values round-trip exactly. */
 type JsonNumber = number | "NaN" | "Infinity" | "-Infinity" | "-0";

@@ -1,8 +1,7 @@
-import type { Shape } from "../shape";
-import { sameShape } from "../shape";
-import type { Tensor } from "../tensor";
-import { reshape } from "../ops/reshape";
-import { sum } from "../ops/sum";
+import { type Shape, sameShape } from "../basics/shape";
+import type { Tensor } from "../ir/tensor";
+import { reshape } from "./reshape";
+import { sum } from "./sum";
 
 /**
  * Sums a gradient of the broadcast result back to an operand's shape: over the leading dims the

@@ -80,3 +80,16 @@ export function gemm(
   }
   blockedGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset);
 }
+
+/**
+ * One gemm per matrix of a batch: product i reads op(A) at `aOffsets[i]` and op(B) at
+ * `bOffsets[i]` and writes `outOffsets[i]`, so broadcast batch operands are read in place.
+ */
+export function batchedGemm(
+  m: number, n: number, k: number,
+  a: FloatArray, aOffsets: readonly number[], transA: boolean,
+  b: FloatArray, bOffsets: readonly number[], transB: boolean,
+  out: FloatArray, outOffsets: readonly number[],
+): void {
+  for (let i = 0; i < outOffsets.length; i++) gemm(m, n, k, a, aOffsets[i], transA, b, bOffsets[i], transB, out, outOffsets[i]);
+}

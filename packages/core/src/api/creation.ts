@@ -1,10 +1,10 @@
-import { allocate, assertDType, type DType, dtypeOf, type TypedArray } from "./dtype";
-import { OpError } from "./errors";
-import { constantNode, placeholderNode, scalarNode } from "./ir/graph";
-import { flattenNested } from "./functional";
-import { defaultGenerator, type Generator } from "./random";
-import { checkShape, formatShape, type Shape, sizeOf } from "./shape";
-import type { NestedArray, Tensor } from "./tensor";
+import { allocate, assertDType, type DType, dtypeOf, type TypedArray } from "../basics/dtype";
+import { OpError } from "../basics/errors";
+import { flattenNested, type NestedArray } from "../basics/nested";
+import { defaultGenerator, type Generator } from "../basics/random";
+import { checkShape, formatShape, type Shape, sizeOf } from "../basics/shape";
+import { constantNode, placeholderNode, scalarNode } from "../ir/graph";
+import type { Tensor } from "../ir/tensor";
 
 export interface TensorOptions {
   shape?: Shape;

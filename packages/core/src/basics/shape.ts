@@ -74,9 +74,11 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
   return out;
 }
 
-/** Strides for reading an array of `shape` as if broadcast to `target` (0 where broadcast). */
-export function broadcastStrides(shape: Shape, target: Shape): number[] {
-  const own = stridesOf(shape);
-  const offset = target.length - shape.length;
-  return target.map((_, i) => (i < offset || shape[i - offset] === 1 ? 0 : own[i - offset]));
+/**
+ * Strides for reading an array of `shape` laid out with `strides` (row-major unless given) as if
+ * broadcast to `target` (NumPy rules): 0 along new leading dims and along size-1 dims.
+ */
+export function broadcastStrides(shape: Shape, target: Shape, strides: readonly number[] = stridesOf(shape)): number[] {
+  const lead = target.length - shape.length;
+  return target.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]));
 }

@@ -1,0 +1,158 @@
+/**
+ * The methods users call on a Tensor, installed on the IR's node class from here (the top layer),
+ * so the IR itself imports nothing above it. Each is a one-line call of the functional API.
+ */
+import { allocate, type DType, type TypedArray } from "../basics/dtype";
+import { OpError } from "../basics/errors";
+import { flattenNested, type NestedArray, nest } from "../basics/nested";
+import { formatShape, sameShape } from "../basics/shape";
+import { markLeavesWritten, Tensor, type TensorLike } from "../ir/tensor";
+import { backward } from "../autodiff/backward";
+import { evaluate } from "../exec/evaluate";
+import * as F from "./functional";
+
+/** Everything a Tensor offers beyond the IR node (ir/tensor.ts merges it into the class's type). */
+export interface TensorMethods {
+  /**
+   * Replaces a leaf's values in place (parameter updates, feeding a placeholder). Values cached for
+   * derived nodes become stale and are recomputed on the next request.
+   */
+  assign(value: Tensor | TypedArray | NestedArray): this;
+  /** Realizes the value (running only the kernels it needs) and returns its flat row-major data. */
+  data(): TypedArray;
+  toArray(): NestedArray;
+  item(): number;
+  /** Accumulates d(this)/d(leaf) into `.grad` of every leaf created with requiresGrad (PyTorch style). */
+  backward(gradOutput?: Tensor): void;
+  add(other: TensorLike): Tensor;
+  sub(other: TensorLike): Tensor;
+  mul(other: TensorLike): Tensor;
+  div(other: TensorLike): Tensor;
+  pow(other: TensorLike): Tensor;
+  maximum(other: TensorLike): Tensor;
+  minimum(other: TensorLike): Tensor;
+  eq(other: TensorLike): Tensor;
+  ne(other: TensorLike): Tensor;
+  lt(other: TensorLike): Tensor;
+  le(other: TensorLike): Tensor;
+  gt(other: TensorLike): Tensor;
+  ge(other: TensorLike): Tensor;
+  neg(): Tensor;
+  exp(): Tensor;
+  log(): Tensor;
+  sqrt(): Tensor;
+  abs(): Tensor;
+  sign(): Tensor;
+  tanh(): Tensor;
+  sigmoid(): Tensor;
+  relu(): Tensor;
+  matmul(other: Tensor): Tensor;
+  transpose(dim0: number, dim1: number): Tensor;
+  /** The matrix transpose of a 2-D tensor (PyTorch's `.T` for 2-D). */
+  readonly T: Tensor;
+  permute(...dims: number[]): Tensor;
+  reshape(...shape: number[]): Tensor;
+  view(...shape: number[]): Tensor;
+  flatten(): Tensor;
+  expand(...shape: number[]): Tensor;
+  squeeze(dim?: number): Tensor;
+  unsqueeze(dim: number): Tensor;
+  slice(dim: number, start: number, end?: number, step?: number): Tensor;
+  /** `x.select(dim, i)`: index `i` along `dim`, dropping that dim (PyTorch's `x[..., i, ...]`). */
+  select(dim: number, index: number): Tensor;
+  sum(dim?: number | number[], keepdim?: boolean): Tensor;
+  mean(dim?: number | number[], keepdim?: boolean): Tensor;
+  max(dim?: number | number[], keepdim?: boolean): Tensor;
+  softmax(dim: number): Tensor;
+  logSoftmax(dim: number): Tensor;
+  gather(dim: number, index: Tensor): Tensor;
+  indexSelect(dim: number, index: Tensor): Tensor;
+  cast(dtype: DType): Tensor;
+  detach(): Tensor;
+}
+
+function assign<T extends Tensor>(this: T, value: Tensor | TypedArray | NestedArray): T {
+  if (!this.isLeaf) throw new Error(`assign: only leaf tensors can be assigned, this is the output of '${this.op}'`);
+  if (this.frozen) throw new Error("assign: this is a shared constant and cannot change");
+  let data: TypedArray;
+  if (value instanceof Tensor) {
+    if (!sameShape(value.shape, this.shape) || value.dtype !== this.dtype) {
+      throw new OpError("assign", `expected ${this.dtype} ${formatShape(this.shape)}, got ${value.dtype} ${formatShape(value.shape)}`);
+    }
+    data = value.data().slice();
+  } else {
+    const flat = ArrayBuffer.isView(value) ? (value as TypedArray) : flattenNested(value, "assign").values;
+    if (flat.length !== this.size) {
+      throw new OpError("assign", `expected ${this.size} values for shape ${formatShape(this.shape)}, got ${flat.length}`);
+    }
+    data = allocate(this.dtype, this.size);
+    data.set(flat);
+  }
+  this.setLeafData(data);
+  markLeavesWritten();
+  return this;
+}
+
+function item(this: Tensor): number {
+  if (this.size !== 1) throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a number`);
+  return this.data()[0];
+}
+
+const methods: Omit<TensorMethods, "T"> & ThisType<Tensor> = {
+  assign,
+  data() { return evaluate([this])[0]; },
+  toArray() { return nest(this.data(), this.shape); },
+  item,
+  backward(gradOutput) { backward(this, gradOutput); },
+  add(other) { return F.add(this, other); },
+  sub(other) { return F.sub(this, other); },
+  mul(other) { return F.mul(this, other); },
+  div(other) { return F.div(this, other); },
+  pow(other) { return F.pow(this, other); },
+  maximum(other) { return F.maximum(this, other); },
+  minimum(other) { return F.minimum(this, other); },
+  eq(other) { return F.eq(this, other); },
+  ne(other) { return F.ne(this, other); },
+  lt(other) { return F.lt(this, other); },
+  le(other) { return F.le(this, other); },
+  gt(other) { return F.gt(this, other); },
+  ge(other) { return F.ge(this, other); },
+  neg() { return F.neg(this); },
+  exp() { return F.exp(this); },
+  log() { return F.log(this); },
+  sqrt() { return F.sqrt(this); },
+  abs() { return F.abs(this); },
+  sign() { return F.sign(this); },
+  tanh() { return F.tanh(this); },
+  sigmoid() { return F.sigmoid(this); },
+  relu() { return F.relu(this); },
+  matmul(other) { return F.matmul(this, other); },
+  transpose(dim0, dim1) { return F.transpose(this, dim0, dim1); },
+  permute(...dims) { return F.permute(this, dims); },
+  reshape(...shape) { return F.reshape(this, shape); },
+  view(...shape) { return F.reshape(this, shape); },
+  flatten() { return F.reshape(this, [-1]); },
+  expand(...shape) { return F.expand(this, shape); },
+  squeeze(dim) { return F.squeeze(this, dim); },
+  unsqueeze(dim) { return F.unsqueeze(this, dim); },
+  slice(dim, start, end, step) { return F.slice(this, dim, start, end, step); },
+  select(dim, index) { return F.select(this, dim, index); },
+  sum(dim, keepdim = false) { return F.sum(this, dim, keepdim); },
+  mean(dim, keepdim = false) { return F.mean(this, dim, keepdim); },
+  max(dim, keepdim = false) { return F.max(this, dim, keepdim); },
+  softmax(dim) { return F.softmax(this, dim); },
+  logSoftmax(dim) { return F.logSoftmax(this, dim); },
+  gather(dim, index) { return F.gather(this, dim, index); },
+  indexSelect(dim, index) { return F.indexSelect(this, dim, index); },
+  cast(dtype) { return F.cast(this, dtype); },
+  detach() { return F.detach(this); },
+};
+
+for (const [name, method] of Object.entries(methods)) {
+  Object.defineProperty(Tensor.prototype, name, { value: method, writable: true, configurable: true });
+}
+Object.defineProperty(Tensor.prototype, "T", {
+  get(this: Tensor) { return F.transpose(this, 0, 1); },
+  configurable: true,
+});
+

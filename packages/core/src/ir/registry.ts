@@ -1,0 +1,122 @@
+import type { DType, TypedArray } from "../basics/dtype";
+import type { Shape } from "../basics/shape";
+import type { Window } from "../basics/window";
+import type { Attrs } from "./attrs";
+import type { Tensor } from "./tensor";
+
+/** What a shape rule sees and returns: shapes and dtypes, never data. */
+export interface TensorMeta {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** What a kernel sees: realized input data, row-major. */
+export interface Value extends TensorMeta {
+  readonly data: TypedArray;
+}
+
+export interface VjpContext<A extends Attrs> {
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  readonly attrs: A;
+  /** needs[i] is false when nobody asked for input i's gradient, so its graph need not be built. */
+  readonly needs: readonly boolean[];
+}
+
+/**
+ * The vector-Jacobian product: given the gradient `g` of the output, the gradients of the inputs,
+ * built from registered ops so that they are graphs too. `null` means "no contribution".
+ */
+export type Vjp<A extends Attrs> = (g: Tensor, ctx: VjpContext<A>) => readonly (Tensor | null)[];
+
+/**
+ * A view op's meaning: the window of the input's array that the output is (same data, other
+ * offsets and strides). Undefined when the output is no window of this input (a reshape of a
+ * non-contiguous view); the compiler then copies the input first. A dense input always has one.
+ */
+export type ViewRule<A extends Attrs> = (input: Window, attrs: A, out: TensorMeta) => Window | undefined;
+
+/** A reduction's meaning: over `dims(attrs)`, fold the values from `identity` with `combine`. */
+export interface ReductionRule<A extends Attrs> {
+  dims(attrs: A): readonly number[];
+  readonly identity: number;
+  /** The fold as a formula over the running value `acc` and the next value `v`. */
+  readonly combine: string;
+}
+
+/**
+ * A placement op's meaning: the output is zeros (when `zeroFill`) with input i's values written
+ * into `windows[i]` of it (concat: side by side; the gradient of a slice: into the slice).
+ */
+export interface Placement {
+  readonly zeroFill: boolean;
+  readonly windows: readonly Window[];
+}
+export type PlacementRule<A extends Attrs> = (inputs: readonly TensorMeta[], attrs: A, out: TensorMeta) => Placement;
+
+/**
+ * An op: the shape rule, the kernel and the gradient, and what the compiler needs to know about
+ * it, at most one of: an elementwise formula, a view rule, a reduction rule, a placement rule,
+ * or being a (batched) matrix product. An op with none of them runs its kernel in compiled code too.
+ */
+export interface OpDef<A extends Attrs = Attrs> {
+  readonly name: string;
+  /** How many tensor inputs, or "variadic" (concat). */
+  readonly arity: number | "variadic";
+  /**
+   * Validates attributes as written (wrong types, unknown names, out-of-range dims) and returns
+   * their one canonical form (dims normalized, defaults filled), which is all that the shape
+   * rule, kernel, gradient, interning and JSON ever see. Ops without attributes omit it.
+   */
+  canonicalize?(inputs: readonly TensorMeta[], attrs: Attrs): A;
+  /** The shape and dtype rule. Runs when the node is built, so it validates and throws OpError. */
+  infer(inputs: readonly TensorMeta[], attrs: A): TensorMeta;
+  /** The CPU kernel: returns an array of the inferred shape (it may be an input's array, unchanged). */
+  kernel(inputs: readonly Value[], attrs: A, out: TensorMeta): TypedArray;
+  /** Gradients, or an explicit statement that none flow through this op (comparisons, sign). */
+  readonly vjp: Vjp<A> | "nondifferentiable";
+  /** Elementwise ops give their scalar formula over `a`, `b`, `c`, so kernels and fused loops are generated. */
+  readonly elementwise?: { readonly expr: string };
+  readonly view?: ViewRule<A>;
+  readonly reduction?: ReductionRule<A>;
+  readonly placement?: PlacementRule<A>;
+  /** out[..., i, j] = Σ_k a[..., i, k]·b[..., k, j] over broadcast batch dims: compiled to gemm on operands read in place. */
+  readonly matrixProduct?: true;
+}
+
+/**
+ * A definition whose attribute type is erased. Every node carries the canonical attributes its
+ * own definition produced, so reading them back through that definition is always well typed.
+ */
+export type AnyOpDef = OpDef<any>;
+
+const registry = new Map<string, AnyOpDef>();
+
+/** Registers an op under its name. Built-in ops go through this too; a name can be taken only once. */
+export function registerOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
+  if (!/^[A-Za-z_][\w.]*$/.test(def.name)) {
+    throw new Error(`registerOp: op name ${JSON.stringify(def.name)} must be an identifier`);
+  }
+  if (registry.has(def.name)) throw new Error(`registerOp: an op named '${def.name}' is already registered`);
+  if (def.arity !== "variadic" && !(Number.isInteger(def.arity) && def.arity >= 0)) {
+    throw new Error(`registerOp: '${def.name}' arity must be a non-negative integer or "variadic"`);
+  }
+  registry.set(def.name, def);
+  return def;
+}
+
+export function getOp(name: string): AnyOpDef {
+  const def = registry.get(name);
+  if (def === undefined) {
+    throw new Error(`unknown op '${name}': register it with registerOp before building or loading graphs that use it`);
+  }
+  return def;
+}
+
+export function isRegistered(def: AnyOpDef): boolean {
+  return registry.get(def.name) === def;
+}
+
+export function registeredOps(): AnyOpDef[] {
+  return [...registry.values()];
+}
