@@ -114,7 +114,7 @@ export function buildDataflow(roots: readonly Tensor[], inputs: readonly Tensor[
 }
 
 /**
- * A view of a placement's result (a slice of a concat, or of a slice's gradient) is the placed
+ * A view of a placement's result (one block of a concatenation, or of a slice's gradient) is the placed
  * input itself when it reads exactly that input's window, and zeros when the rest is zero-filled
  * and it misses every placed window. The gradient of an unrolled sequence reads each step's rows
  * this way; the rewrite leaves the zero-filled buffer dead.

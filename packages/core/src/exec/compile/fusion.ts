@@ -18,7 +18,7 @@ export interface Group {
 /**
  * Above this many arrays read per element a longer chain stops paying: each operand is a stream
  * through the cache, and all of them must be alive at once (a gradient summed over 50 time steps
- * would otherwise keep 50 matmul results around for one 50-input loop).
+ * would otherwise keep 50 matrix products around for one 50-input loop).
  */
 const maxStreams = 8;
 /** Keeps each generated function small enough for V8 to optimize. */
@@ -85,7 +85,7 @@ export function groupNodes(nodes: readonly FlowNode[], pinned: ReadonlySet<FlowN
 }
 
 /**
- * Views that any strided window survives (a reshape only if it adds or drops size-1 dims): the
+ * Views that any strided window survives (a change of shape only if it adds or drops size-1 dims): the
  * view rule is asked about a window of its input that is contiguous nowhere.
  */
 function windowView(view: FlowNode): boolean {

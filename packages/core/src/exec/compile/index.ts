@@ -29,8 +29,8 @@ export interface InputSpec {
 
 /**
  * Compiles a graph into a `Program` that runs again and again on new input data: merges common
- * subexpressions, folds constants, reads views (reshape, transpose, expand, slice, permute) in
- * place (a transposed matmul operand included), fuses elementwise chains (and the reductions that
+ * subexpressions, folds constants, reads views (any op with a view rule) in place (a transposed
+ * matrix-product operand included), fuses elementwise chains (and the reductions that
  * consume them) into single generated loops, lets steps write their block of a concatenation in
  * place, drops dead code, and plans memory so that buffers of dead values are reused.
  *

@@ -14,7 +14,7 @@ export interface Storage {
   readonly dtype: DType;
   readonly tensor?: Tensor;
   readonly value?: TypedArray;
-  /** Set when a placement (concat) puts this temporary inside its own array, so the producer writes it in place. */
+  /** Set when a placement puts this temporary inside its own array, so the producer writes it in place. */
   window?: { readonly of: Storage; readonly offset: number };
 }
 
@@ -55,7 +55,7 @@ type Box = { start: number; step: number; count: number }[];
 /**
  * The window as a box of the row-major array of `shape` it lies in: each of its moving dims walks
  * one dim of the array, without carrying into the next. Undefined for other windows (broadcast,
- * or a reshape that mixes dims).
+ * or a change of shape that mixes dims).
  */
 function asBox(window: Window, shape: Shape): Box | undefined {
   const strides = stridesOf(shape);

@@ -5,7 +5,7 @@ import type { Step } from "./schedule";
 export interface MemoryPlan {
   /** The arrays to allocate once. */
   readonly buffers: readonly { readonly dtype: DType; readonly size: number }[];
-  /** Where each temporary lives: a buffer, and its offset there (non-zero for a window of a concat). */
+  /** Where each temporary lives: a buffer, and its offset there (non-zero for a block of a placement). */
   readonly placement: ReadonlyMap<Storage, { readonly buffer: number; readonly offset: number }>;
 }
 

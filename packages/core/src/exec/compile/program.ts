@@ -31,7 +31,7 @@ interface LeafBinding {
 
 /**
  * A compiled graph: a flat list of kernels bound to preallocated arrays. `run()` builds no graph,
- * walks no graph and allocates nothing (ops without a compiled kernel, such as gather, still
+ * walks no graph and allocates nothing (ops with no compiled meaning, such as indexing, still
  * allocate inside their own kernel).
  */
 export class Program {

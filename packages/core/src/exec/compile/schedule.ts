@@ -47,8 +47,8 @@ export interface Schedule {
 
 /**
  * Orders the work: one step per stored value, in topological order. Fused elementwise members and
- * view ops get no step (views are windows that consumers read through: a transpose feeding a
- * matmul becomes gemm's transposed operand); a view is copied only for a consumer that needs dense
+ * view ops get no step (views are windows that consumers read through: a transposed view feeding
+ * a matrix product becomes gemm's transposed operand); a view is copied only for a consumer that needs dense
  * data. Steps whose value nothing needs are dropped at the end (dead-code elimination).
  */
 export function schedule(flow: Dataflow, outputs: readonly FlowNode[], updates: readonly (readonly [FlowNode, FlowNode])[]): Schedule {
