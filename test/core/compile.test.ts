@@ -5,6 +5,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  apply,
+  type Attrs,
+  type BuiltinOpName,
   type DType,
   Generator,
   OpError,
@@ -17,6 +20,7 @@ import {
   evaluate,
   exp,
   grad,
+  indexAdd,
   indexSelect,
   logSumExp,
   matmul,
@@ -25,8 +29,10 @@ import {
   mean,
   noGrad,
   placeholder,
+  registerOp,
   relu,
   scalar,
+  scatterAdd,
   sigmoid,
   sliceBackward,
   softmax,
@@ -34,6 +40,9 @@ import {
   sum,
   tanh,
   tensor,
+  unaryOp,
+  type ViewRule,
+  viewKernel,
   where,
 } from "@gradgraph/core";
 import { Linear, mseLoss, RNN, SGD } from "@gradgraph/nn";
@@ -91,41 +100,71 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
   k: fc.nat(),
 });
 
-/** Ops that build from the pool; each returns undefined when the picked operands do not fit. */
-const builders: ((x: Tensor, y: Tensor, k: number) => Tensor | undefined)[] = [
-  (x, y) => x.add(y),
-  (x, y) => x.sub(y),
-  (x, y) => x.mul(y),
-  (x, y) => x.div(y.abs().add(0.5)),
-  (x, y) => maximum(x, y),
-  (x, y) => where(x.gt(y), x, y.mul(-0.5)),
-  (x) => tanh(x),
-  (x) => sigmoid(x),
-  (x) => exp(x.mul(0.5)),
-  (x) => relu(x).neg(),
-  (x) => x.abs().sqrt(),
+type Builder = (x: Tensor, y: Tensor, k: number) => Tensor | undefined;
+
+/** An index of `shape` with values below `bound`, picked by `k`. */
+const someIndex = (shape: readonly number[], bound: number, k: number) =>
+  tensor(Array.from({ length: shape.reduce((n, d) => n * d, 1) }, (_, i) => (i * 7 + k) % bound), { shape, dtype: "int32" });
+
+/**
+ * One builder per built-in op (typed over the op table, so a new op cannot be left out), each
+ * returning undefined when the picked operands do not fit; then composites built from several.
+ */
+const opBuilders: Record<BuiltinOpName, Builder> = {
+  add: (x, y) => x.add(y),
+  sub: (x, y) => x.sub(y),
+  mul: (x, y) => x.mul(y),
+  div: (x, y) => x.div(y.abs().add(0.5)),
+  pow: (x, y) => x.abs().add(0.5).pow(y),
+  maximum: (x, y) => maximum(x, y),
+  minimum: (x, y) => x.minimum(y),
+  eq: (x, y) => x.eq(y).add(x),
+  ne: (x, y) => x.ne(y).mul(x),
+  lt: (x, y) => where(x.lt(y), x, y),
+  le: (x, y) => x.le(y.mul(0.5)).sub(y),
+  gt: (x, y) => where(x.gt(y), x, y.mul(-0.5)),
+  ge: (x, y) => x.ge(0).mul(y),
+  where: (x, y) => where(x.sub(y), y, x.mul(2)),
+  neg: (x) => relu(x).neg(),
+  exp: (x) => exp(x.mul(0.5)),
+  log: (x) => x.abs().add(0.25).log(),
+  tanh: (x) => tanh(x),
+  sigmoid: (x) => sigmoid(x),
+  relu: (x) => relu(x),
+  abs: (x) => x.abs(),
+  sign: (x) => x.sign().mul(x),
+  sqrt: (x) => x.abs().sqrt(),
+  sum: (x, _y, k) => sum(x, x.ndim === 0 ? undefined : k % x.ndim, k % 2 === 0),
+  max: (x, _y, k) => (x.ndim === 0 ? x : max(x, k % x.ndim, k % 3 === 0)),
+  matmul: (x, y) => (x.ndim < 1 || y.ndim < 1 ? undefined : matmul(x, y)),
+  reshape: (x) => x.reshape(-1),
+  transpose: (x) => (x.ndim < 2 ? undefined : x.transpose(0, x.ndim - 1)),
+  permute: (x) => (x.ndim < 3 ? undefined : x.permute(2, 0, 1)),
+  expand: (x) => x.unsqueeze(0).expand(2, ...x.shape),
+  slice: (x, _y, k) => (x.ndim === 0 || x.shape[0] < 2 ? undefined : x.slice(0, k % 2, undefined, 1 + (k % 2))),
+  sliceBackward: (x, _y, k) => (x.ndim === 0 ? undefined : sliceBackward(x, 0, k % 2, 1 + (k % 2), (1 + (k % 2)) * x.shape[0] + 1)),
+  concat: (x, y, k) => (x.ndim === 0 ? undefined : concat([x, y], k % x.ndim)),
+  detach: (x) => x.detach().mul(2),
+  cast: (x) => cast(tanh(cast(x, x.dtype === "float32" ? "float64" : "float32")), x.dtype),
+  indexSelect: (x) => (x.ndim === 0 ? undefined : indexSelect(x, 0, tensor([x.shape[0] - 1, 0], { dtype: "int32" }))),
+  indexAdd: (x, y, k) => (x.ndim === 0 ? undefined : indexAdd(x, 0, someIndex([2], x.shape[0], k), indexSelect(x.mul(y), 0, someIndex([2], x.shape[0], k + 1)))),
+  gather: (x, _y, k) => (x.ndim === 0 ? undefined : x.gather(x.ndim - 1, someIndex(x.shape, x.shape[x.ndim - 1], k))),
+  scatterAdd: (x, y, k) => (x.ndim === 0 ? undefined : scatterAdd(x, 0, someIndex(x.shape, x.shape[0], k), x.mul(y))),
+};
+
+const compositeBuilders: Builder[] = [
   (x) => x.mul(x).sub(1.5),
-  (x, _y, k) => sum(x, x.ndim === 0 ? undefined : k % x.ndim, k % 2 === 0),
   (x, _y, k) => (x.ndim < 2 ? sum(x) : sum(x, [0, x.ndim - 1], k % 2 === 1)),
-  (x, _y, k) => (x.ndim === 0 ? x : max(x, k % x.ndim, k % 3 === 0)),
   (x, _y, k) => (x.ndim === 0 ? mean(x) : mean(x, (k + 1) % x.ndim)),
   (x, _y, k) => (x.ndim === 0 ? x : softmax(x, k % x.ndim)),
   (x, _y, k) => (x.ndim === 0 ? x : logSumExp(x, k % x.ndim)),
   (x) => (x.ndim < 2 ? undefined : matmul(x, x.transpose(-1, -2))),
   (x) => (x.ndim < 2 ? undefined : matmul(x.transpose(-1, -2), x)),
-  (x, y) => (x.ndim < 1 || y.ndim < 1 ? undefined : matmul(x, y)),
-  (x) => x.reshape(-1),
-  (x) => (x.ndim < 2 ? undefined : x.transpose(0, x.ndim - 1)),
-  (x) => (x.ndim < 3 ? undefined : x.permute(2, 0, 1)),
-  (x) => x.unsqueeze(0).expand(2, ...x.shape),
-  (x, _y, k) => (x.ndim === 0 || x.shape[0] < 2 ? undefined : x.slice(0, k % 2, undefined, 1 + (k % 2))),
   (x, _y, k) => (x.ndim === 0 ? undefined : x.select(x.ndim - 1, k % x.shape[x.ndim - 1])),
-  (x, y, k) => (x.ndim === 0 ? undefined : concat([x, y], k % x.ndim)),
-  (x) => x.detach().mul(2),
-  (x) => cast(tanh(cast(x, x.dtype === "float32" ? "float64" : "float32")), x.dtype),
-  (x) => (x.ndim === 0 ? undefined : indexSelect(x, 0, tensor([x.shape[0] - 1, 0], { dtype: "int32" }))),
   (x) => x.add(scalar(2, x.dtype).mul(3)),
 ];
+
+const builders: Builder[] = [...Object.values(opBuilders), ...compositeBuilders];
 
 /** Interprets `steps` over a pool that starts with the inputs; steps whose operands do not fit are skipped. */
 function buildRandomGraph(inputs: readonly Tensor[], steps: readonly Step[]): Tensor[] {
@@ -209,6 +248,29 @@ describe("compile: passes", () => {
     const program = compile({ inputs: [x], outputs: [matmul(x, w.T)] });
     expect(program.stats.kernels).toBe(1);
     expectMatchesEvaluator([x], [matmul(x, w.T)], 2, 2);
+  });
+
+  it("reads a user op's view in place and fuses a user op's formula, as for built-ins", () => {
+    const swapLastTwo = (values: readonly number[]) => [...values.slice(0, -2), values[values.length - 1], values[values.length - 2]];
+    const view: ViewRule<Attrs> = (input, _attrs, out) => ({ offset: input.offset, shape: out.shape, strides: swapLastTwo(input.strides) });
+    const swapOp = registerOp({
+      name: "compileTest.swapLastTwo",
+      arity: 1,
+      infer: ([x]) => ({ shape: swapLastTwo(x.shape), dtype: x.dtype }),
+      kernel: viewKernel(view),
+      vjp: "nondifferentiable",
+      view,
+    });
+    const cubeOp = registerOp(unaryOp("compileTest.cube", "a * a * a", "nondifferentiable"));
+    const x = placeholder([3, 4]);
+    const w = tensor(feedFor([5, 4], "float32", new Generator(1)), { shape: [5, 4], dtype: "float32" });
+    const product = matmul(x, apply(swapOp, [w]));
+    expect(compile({ inputs: [x], outputs: [product] }).stats.kernels).toBe(1);
+    const chain = apply(cubeOp, [tanh(x)]).add(1);
+    const program = compile({ inputs: [x], outputs: [chain] });
+    expect(program.stats.kernels).toBe(1);
+    expect(program.stats.fusedOps).toBe(2);
+    expectMatchesEvaluator([x], [product, chain], 2, 3);
   });
 
   it("fuses an elementwise chain, and the chain feeding a reduction, into single loops", () => {

@@ -29,6 +29,7 @@ export {
 export { toJSON, fromJSON, type GraphJSON } from "./serialize/json";
 export { builtinOps, type BuiltinOpName } from "./ops";
 export { unaryOp, binaryOp } from "./ops/elementwise";
+export { viewKernel, placementKernel, reductionKernel } from "./ops/ruleKernels";
 export { grad, valueAndGrad } from "./autodiff/grad";
 export { zeroGrad } from "./autodiff/backward";
 export { evaluate, evaluationStats, setAnomalyDetection, AnomalyError } from "./exec/evaluate";

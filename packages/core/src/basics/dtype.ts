@@ -1,3 +1,5 @@
+import { OpError } from "./errors";
+
 /** Element types. Floats carry values; int32 carries class indices and positions for gather-like ops. */
 export type DType = "float32" | "float64" | "int32";
 export type FloatDType = "float32" | "float64";
@@ -41,5 +43,5 @@ export function promote(a: DType, b: DType): DType {
 
 export function assertDType(value: unknown, where: string): DType {
   if (value === "float32" || value === "float64" || value === "int32") return value;
-  throw new TypeError(`${where}: unknown dtype ${JSON.stringify(value)}; expected one of float32, float64, int32`);
+  throw new OpError(where, `unknown dtype ${JSON.stringify(value)}; expected one of ${dtypes.join(", ")}`);
 }

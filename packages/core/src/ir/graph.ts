@@ -66,7 +66,7 @@ function checkInputs(def: AnyOpDef, inputs: readonly Tensor[]): void {
  * accepts (negative dims, defaults left out); they are canonicalized first, and the shape rule
  * runs here, so errors point at the caller.
  */
-export function apply<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: Attrs = noAttrs): Tensor {
+export function apply(def: AnyOpDef, inputs: readonly Tensor[], attrs: Attrs = noAttrs): Tensor {
   return applyCanonical(def, inputs, canonicalAttrs(def, inputs, attrs));
 }
 

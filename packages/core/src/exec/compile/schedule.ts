@@ -213,7 +213,7 @@ class Scheduler {
       return term !== undefined ? { term } : inputFor(this.ref(x));
     };
     for (const m of members) termOf.set(m, addTerm(m, m.inputs.map(argOf)));
-    const result = reduced.length > 0 ? argOf(root.inputs[0]) : { term: termOf.get(root)! };
+    const result = reduction !== undefined ? argOf(root.inputs[0]) : { term: termOf.get(root)! };
     const out = this.storage("temp", root.shape, root.dtype);
     const spec: LoopSpec = {
       sizes: order.map((d) => loopShape[d]),
@@ -222,11 +222,11 @@ class Scheduler {
       result,
       out: { offset: 0, strides: outStrides, dtype: root.dtype },
       reduce:
-        reduced.length === 0
+        reduction === undefined
           ? undefined
           : {
-              identity: reduction!.identity,
-              combine: reduction!.combine,
+              identity: reduction.identity,
+              combine: reduction.combine,
               accumulate: scatter ? { mode: "scatter", outSize: sizeOf(root.shape) } : { mode: "register", dims: reduced.length },
               roundEachStep: !consecutive(reduced),
             },
@@ -238,8 +238,8 @@ class Scheduler {
       storage.size === out.size &&
       storage.dtype === out.dtype &&
       inputs.every((x) => "literal" in x || params[x.param] !== storage || (x.offset === 0 && sameWalk(x.strides, outStrides, spec.sizes)));
-    const inPlace = reduced.length > 0 ? [] : params.filter(alignedWithOut);
-    this.addStep(root, out, params, [{ kind: "loop", spec, params }], inPlace, members.length + (reduced.length > 0 ? 1 : 0));
+    const inPlace = reduction !== undefined ? [] : params.filter(alignedWithOut);
+    this.addStep(root, out, params, [{ kind: "loop", spec, params }], inPlace, members.length + (reduction !== undefined ? 1 : 0));
   }
 
   private gemmStep(node: FlowNode): void {

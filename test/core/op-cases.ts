@@ -1,0 +1,387 @@
+/**
+ * A sample generator and a plain-JS reference for every built-in op, keyed by the op table so a
+ * new op cannot be left out: the op property suite and the attribute-forms suite run through them.
+ */
+import fc from "fast-check";
+import { type Attrs, type BuiltinOpName, type DType, type Tensor, tensor } from "@gradgraph/core";
+import {
+  broadcastShapesArb,
+  type GradCheckOptions,
+  matmulPairArb,
+  shapeArb,
+  type ShapeOptions,
+  tensorArb,
+  type TensorArbOptions,
+} from "@gradgraph/core/testing";
+
+// ---------------------------------------------------------------------------------------------
+// Plain-JS references on row-major data
+
+export interface Ref {
+  shape: number[];
+  data: number[];
+}
+
+export const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+
+function coordsOf(flat: number, shape: readonly number[]): number[] {
+  const coords = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    coords[d] = flat % shape[d];
+    flat = Math.floor(flat / shape[d]);
+  }
+  return coords;
+}
+
+function offsetOf(coords: readonly number[], shape: readonly number[]): number {
+  return coords.reduce((offset, c, d) => offset * shape[d] + c, 0);
+}
+
+function tabulate(shape: number[], valueAt: (coords: number[]) => number): Ref {
+  return { shape, data: Array.from({ length: sizeOf(shape) }, (_, i) => valueAt(coordsOf(i, shape))) };
+}
+
+const withCoord = (coords: readonly number[], dim: number, value: number) => coords.map((c, d) => (d === dim ? value : c));
+
+/** NumPy broadcasting: a size-1 (or missing) dim takes the other size, including 0. */
+function broadcastShapeOf(shapes: readonly (readonly number[])[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  return Array.from({ length: rank }, (_, i) => shapes.map((s) => s[s.length - rank + i] ?? 1).find((d) => d !== 1) ?? 1);
+}
+
+/** The element of `x` that position `coords` of a broadcast result reads. */
+function broadcastRead(x: Ref, coords: readonly number[]): number {
+  const lead = coords.length - x.shape.length;
+  return x.data[offsetOf(x.shape.map((d, i) => (d === 1 ? 0 : coords[lead + i])), x.shape)];
+}
+
+function elementwise(inputs: readonly Ref[], f: (...values: number[]) => number): Ref {
+  return tabulate(broadcastShapeOf(inputs.map((x) => x.shape)), (c) => f(...inputs.map((x) => broadcastRead(x, c))));
+}
+
+function reduce(x: Ref, dims: readonly number[], keepdim: boolean, initial: number, combine: (acc: number, v: number) => number): Ref {
+  const kept = x.shape.map((d, i) => (dims.includes(i) ? 1 : d));
+  const data = new Array<number>(sizeOf(kept)).fill(initial);
+  x.data.forEach((v, i) => {
+    const o = offsetOf(coordsOf(i, x.shape).map((c, d) => (dims.includes(d) ? 0 : c)), kept);
+    data[o] = combine(data[o], v);
+  });
+  return { shape: keepdim ? kept : x.shape.filter((_, i) => !dims.includes(i)), data };
+}
+
+/** Adds each `src` element into a copy of `base` at the position `target` maps its coordinates to. */
+function accumulate(base: Ref, src: Ref, target: (coords: number[], flat: number) => number[]): Ref {
+  const data = [...base.data];
+  src.data.forEach((v, i) => (data[offsetOf(target(coordsOf(i, src.shape), i), base.shape)] += v));
+  return { shape: base.shape, data };
+}
+
+export const toRef = (t: Tensor): Ref => ({ shape: [...t.shape], data: Array.from(t.data()) });
+
+// ---------------------------------------------------------------------------------------------
+// Samples
+
+export interface OpSample<A extends Attrs = Attrs> {
+  inputs: Tensor[];
+  attrs: A;
+}
+
+export interface OpCase<A extends Attrs = Attrs> {
+  sample: fc.Arbitrary<OpSample<A>>;
+  reference(inputs: Ref[], attrs: A): Ref;
+  /** No gradient may flow through any input (comparisons, sign, detach). */
+  nondifferentiable?: true;
+  /** The inputs whose gradient is checked, by default every float one; other float inputs must get none. */
+  wrt?: (sample: OpSample<A>) => number[];
+  gradCheck?: GradCheckOptions;
+}
+
+const small: ShapeOptions = { maxRank: 3, maxDim: 3 };
+/** Mostly non-empty shapes, sometimes with a zero-size dim. */
+const anyShape = (options: ShapeOptions = {}) =>
+  fc.oneof({ weight: 4, arbitrary: shapeArb({ ...small, ...options }) }, { weight: 1, arbitrary: shapeArb({ ...small, ...options, minDim: 0 }) });
+const anyBroadcast = (count: number) =>
+  fc.oneof({ weight: 4, arbitrary: broadcastShapesArb(count, small) }, { weight: 1, arbitrary: broadcastShapesArb(count, { ...small, minDim: 0 }) });
+
+const floats = (shape: readonly number[], options: TensorArbOptions = {}) => tensorArb(shape, { dtype: "float64", min: -2, max: 2, ...options });
+
+const float64Tensor = (values: readonly number[], shape: readonly number[]) => tensor(values, { shape, dtype: "float64" });
+
+/** Values `k * step + offset` for integer |k| <= range: ties on purpose (comparisons) or never (two offsets). */
+const grid = (shape: readonly number[], { step = 0.25, offset = 0, range = 8 } = {}) =>
+  fc
+    .array(fc.integer({ min: -range, max: range }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+    .map((ks) => float64Tensor(ks.map((k) => k * step + offset), shape));
+
+/** Pairwise distinct values at least 0.05 apart, so a max has a unique winner with room for finite differences. */
+const distinct = (shape: readonly number[]) =>
+  fc
+    .uniqueArray(fc.integer({ min: -60, max: 60 }), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+    .map((ks) => float64Tensor(ks.map((k) => k / 20), shape));
+
+const indices = (shape: readonly number[], bound: number) => tensorArb(shape, { dtype: "int32", min: 0, max: bound - 1 });
+
+const dimOf = (rank: number) => fc.integer({ min: 0, max: rank - 1 });
+
+type ValuesArb = (shape: readonly number[]) => fc.Arbitrary<Tensor>;
+
+function unary(f: (v: number) => number, values: ValuesArb = (s) => floats(s), extra: Partial<OpCase> = {}): OpCase {
+  return {
+    sample: anyShape().chain(values).map((x) => ({ inputs: [x], attrs: {} })),
+    reference: ([x]) => ({ shape: x.shape, data: x.data.map(f) }),
+    ...extra,
+  };
+}
+
+function binary(f: (a: number, b: number) => number, valuesA: ValuesArb = (s) => floats(s), valuesB = valuesA, extra: Partial<OpCase> = {}): OpCase {
+  return {
+    sample: anyBroadcast(2)
+      .chain(([sa, sb]) => fc.tuple(valuesA(sa), valuesB(sb)))
+      .map((inputs) => ({ inputs, attrs: {} })),
+    reference: (inputs) => elementwise(inputs, f),
+    ...extra,
+  };
+}
+
+const comparison = (f: (a: number, b: number) => boolean) =>
+  binary((a, b) => (f(a, b) ? 1 : 0), (s) => grid(s, { step: 0.5, range: 2 }), undefined, { nondifferentiable: true });
+
+/** Maximum/minimum: operands on interleaved grids never tie, so the kink is never met. */
+const elementwiseExtremum = (f: (a: number, b: number) => number) => binary(f, (s) => grid(s), (s) => grid(s, { offset: 0.125 }));
+
+type ReduceAttrs = { dims: number[]; keepdim: boolean };
+function reduction(values: ValuesArb, shapes: fc.Arbitrary<number[]>, initial: number, combine: (acc: number, v: number) => number): OpCase<ReduceAttrs> {
+  return {
+    sample: shapes.chain((shape) =>
+      fc
+        // A mask rather than fc.subarray, which rarely picks non-adjacent dims such as [0, 2].
+        .record({ x: values(shape), reduced: fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }), keepdim: fc.boolean() })
+        .map(({ x, reduced, keepdim }) => ({ inputs: [x], attrs: { dims: shape.flatMap((_, i) => (reduced[i] ? [i] : [])), keepdim } })),
+    ),
+    reference: ([x], { dims, keepdim }) => reduce(x, dims, keepdim, initial, combine),
+  };
+}
+
+/** gather/scatterAdd: an index of x's rank that fits inside x except along `dim`. */
+const gatherLayout = fc.integer({ min: 1, max: 3 }).chain((rank) =>
+  fc.tuple(shapeArb({ minRank: rank, maxRank: rank, maxDim: 3 }), dimOf(rank)).chain(([shape, dim]) =>
+    fc
+      .tuple(...shape.map((d, i) => fc.integer({ min: 0, max: i === dim ? 3 : d })))
+      .map((indexShape) => ({ shape, dim, indexShape })),
+  ),
+);
+
+/** indexSelect/indexAdd: a 1-D index of `length` positions along `dim`. */
+const indexLayout = fc
+  .tuple(shapeArb({ minRank: 1, ...small }), fc.integer({ min: 0, max: 4 }))
+  .chain(([shape, length]) => dimOf(shape.length).map((dim) => ({ shape, dim, length, picked: withCoord(shape, dim, length) })));
+
+/** Merges neighbouring factors where `joins` says so: [2, 3, 2] with joins at 1 gives [6, 2]. */
+function group(factors: readonly number[], joins: readonly boolean[]): number[] {
+  const shape: number[] = [];
+  factors.forEach((f, i) => (i > 0 && joins[i] ? (shape[shape.length - 1] *= f) : shape.push(f)));
+  return shape;
+}
+
+const castTargets = { float64: ["float32", "int32"], int32: ["float64", "float32"] } satisfies Record<string, DType[]>;
+const castValue: Record<DType, (v: number) => number> = { float64: (v) => v, float32: Math.fround, int32: Math.trunc };
+
+export const cases: Record<BuiltinOpName, OpCase<any>> = {
+  neg: unary((v) => -v),
+  exp: unary(Math.exp),
+  tanh: unary(Math.tanh),
+  sigmoid: unary((v) => 1 / (1 + Math.exp(-v))),
+  log: unary(Math.log, (s) => floats(s, { min: 0.2, max: 3 })),
+  sqrt: unary(Math.sqrt, (s) => floats(s, { min: 0.2, max: 3 })),
+  abs: unary(Math.abs, (s) => floats(s, { minAbs: 0.01 })),
+  relu: unary((v) => (v > 0 ? v : 0), (s) => floats(s, { minAbs: 0.01 })),
+  sign: unary(Math.sign, (s) => grid(s, { step: 0.5, range: 2 }), { nondifferentiable: true }),
+  detach: unary((v) => v, (s) => floats(s), { nondifferentiable: true }),
+
+  add: binary((a, b) => a + b),
+  sub: binary((a, b) => a - b),
+  mul: binary((a, b) => a * b),
+  div: binary((a, b) => a / b, (s) => floats(s), (s) => floats(s, { minAbs: 0.5 })),
+  pow: binary(Math.pow, (s) => floats(s, { min: 0.2, max: 2 })),
+  maximum: elementwiseExtremum(Math.max),
+  minimum: elementwiseExtremum(Math.min),
+  eq: comparison((a, b) => a === b),
+  ne: comparison((a, b) => a !== b),
+  lt: comparison((a, b) => a < b),
+  le: comparison((a, b) => a <= b),
+  gt: comparison((a, b) => a > b),
+  ge: comparison((a, b) => a >= b),
+
+  where: {
+    // The condition holds -1, 0 or 1: any nonzero value selects x.
+    sample: anyBroadcast(3)
+      .chain(([sc, sx, sy]) => fc.tuple(grid(sc, { step: 1, range: 1 }), floats(sx), floats(sy)))
+      .map((inputs) => ({ inputs, attrs: {} })),
+    reference: (inputs) => elementwise(inputs, (c, x, y) => (c !== 0 ? x : y)),
+    wrt: () => [1, 2],
+  },
+
+  matmul: {
+    // The op multiplies matrices (rank >= 2); `matmul()` maps torch's 1-D cases onto it (see the fixtures).
+    sample: matmulPairArb({ maxBatchRank: 2, maxDim: 3 })
+      .map(([a, b]) => [a.length === 1 ? [1, ...a] : a, b.length === 1 ? [...b, 1] : b])
+      .chain(([sa, sb]) => fc.tuple(floats(sa), floats(sb)))
+      .map((inputs) => ({ inputs, attrs: {} })),
+    reference: ([a, b]) => {
+      const [m, k] = a.shape.slice(-2);
+      const n = b.shape[b.shape.length - 1];
+      const batch = broadcastShapeOf([a.shape.slice(0, -2), b.shape.slice(0, -2)]);
+      return tabulate([...batch, m, n], (c) => {
+        const [i, j] = c.slice(-2);
+        const at = c.slice(0, -2);
+        let total = 0;
+        for (let r = 0; r < k; r++) total += broadcastRead(a, [...at, i, r]) * broadcastRead(b, [...at, r, j]);
+        return total;
+      });
+    },
+  },
+
+  transpose: {
+    sample: shapeArb({ minRank: 2, maxRank: 4, maxDim: 3 }).chain((shape) =>
+      fc
+        .tuple(floats(shape), fc.uniqueArray(dimOf(shape.length), { minLength: 2, maxLength: 2 }))
+        .map(([x, dims]) => ({ inputs: [x], attrs: { dim0: Math.min(...dims), dim1: Math.max(...dims) } })),
+    ),
+    reference: ([x], { dim0, dim1 }: { dim0: number; dim1: number }) => {
+      const swap = (c: readonly number[]) => c.map((v, d) => (d === dim0 ? c[dim1] : d === dim1 ? c[dim0] : v));
+      return tabulate(swap(x.shape), (c) => x.data[offsetOf(swap(c), x.shape)]);
+    },
+  },
+
+  permute: {
+    sample: anyShape({ maxRank: 4 }).chain((shape) =>
+      fc
+        .tuple(floats(shape), fc.shuffledSubarray(shape.map((_, i) => i), { minLength: shape.length, maxLength: shape.length }))
+        .map(([x, dims]) => ({ inputs: [x], attrs: { dims } })),
+    ),
+    reference: ([x], { dims }: { dims: number[] }) =>
+      tabulate(
+        dims.map((d) => x.shape[d]),
+        (c) => {
+          const source = new Array<number>(c.length);
+          dims.forEach((d, i) => (source[d] = c[i]));
+          return x.data[offsetOf(source, x.shape)];
+        },
+      ),
+  },
+
+  reshape: {
+    sample: fc.array(fc.integer({ min: 1, max: 3 }), { maxLength: 4 }).chain((factors) => {
+      const joins = fc.array(fc.boolean(), { minLength: factors.length, maxLength: factors.length });
+      return fc.tuple(joins, joins, fc.boolean()).chain(([from, to, unit]) =>
+        floats(group(factors, from)).map((x) => ({ inputs: [x], attrs: { shape: unit ? [...group(factors, to), 1] : group(factors, to) } })),
+      );
+    }),
+    reference: ([x], { shape }: { shape: number[] }) => ({ shape, data: x.data }),
+  },
+
+  expand: {
+    sample: anyBroadcast(2).chain(([shape, other]) =>
+      floats(shape).map((x) => ({ inputs: [x], attrs: { shape: broadcastShapeOf([shape, other]) } })),
+    ),
+    reference: ([x], { shape }: { shape: number[] }) => tabulate(shape, (c) => broadcastRead(x, c)),
+  },
+
+  sum: reduction((s) => floats(s), anyShape({ maxRank: 4 }), 0, (acc, v) => acc + v),
+  max: reduction(distinct, shapeArb({ maxRank: 4, maxDim: 3 }), -Infinity, Math.max),
+
+  slice: {
+    sample: anyShape({ minRank: 1 }).chain((shape) =>
+      dimOf(shape.length).chain((dim) =>
+        fc.integer({ min: 0, max: shape[dim] }).chain((start) =>
+          fc
+            .tuple(floats(shape), fc.integer({ min: start, max: shape[dim] }), fc.integer({ min: 1, max: 3 }))
+            .map(([x, end, step]) => ({ inputs: [x], attrs: { dim, start, end, step } })),
+        ),
+      ),
+    ),
+    reference: ([x], { dim, start, end, step }: { dim: number; start: number; end: number; step: number }) =>
+      tabulate(withCoord(x.shape, dim, Math.ceil((end - start) / step)), (c) => x.data[offsetOf(withCoord(c, dim, start + c[dim] * step), x.shape)]),
+  },
+
+  sliceBackward: {
+    sample: anyShape({ minRank: 1 }).chain((shape) =>
+      fc
+        .record({ g: floats(shape), dim: dimOf(shape.length), start: fc.integer({ min: 0, max: 2 }), step: fc.integer({ min: 1, max: 3 }), spare: fc.integer({ min: 0, max: 2 }) })
+        .map(({ g, dim, start, step, spare }) => ({
+          inputs: [g],
+          attrs: { dim, start, step, size: start + Math.max(0, step * (shape[dim] - 1) + 1) + spare },
+        })),
+    ),
+    reference: ([g], { dim, start, step, size }: { dim: number; start: number; step: number; size: number }) => {
+      const zeros = { shape: withCoord(g.shape, dim, size), data: new Array<number>(sizeOf(withCoord(g.shape, dim, size))).fill(0) };
+      return accumulate(zeros, g, (c) => withCoord(c, dim, start + c[dim] * step));
+    },
+  },
+
+  concat: {
+    sample: shapeArb({ minRank: 1, ...small }).chain((shape) =>
+      dimOf(shape.length).chain((dim) =>
+        fc
+          .array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 })
+          .chain((sizes) => fc.tuple(...sizes.map((size) => floats(withCoord(shape, dim, size)))))
+          .map((inputs) => ({ inputs, attrs: { dim } })),
+      ),
+    ),
+    reference: (inputs, { dim }: { dim: number }) => {
+      const total = inputs.reduce((n, x) => n + x.shape[dim], 0);
+      return tabulate(withCoord(inputs[0].shape, dim, total), (c) => {
+        let at = c[dim];
+        const source = inputs.find((x) => (at < x.shape[dim] ? true : ((at -= x.shape[dim]), false)))!;
+        return source.data[offsetOf(withCoord(c, dim, at), source.shape)];
+      });
+    },
+  },
+
+  gather: {
+    sample: gatherLayout.chain(({ shape, dim, indexShape }) =>
+      fc.tuple(floats(shape), indices(indexShape, shape[dim])).map((inputs) => ({ inputs, attrs: { dim } })),
+    ),
+    reference: ([x, index], { dim }: { dim: number }) =>
+      tabulate(index.shape, (c) => x.data[offsetOf(withCoord(c, dim, index.data[offsetOf(c, index.shape)]), x.shape)]),
+  },
+
+  scatterAdd: {
+    sample: gatherLayout.chain(({ shape, dim, indexShape }) =>
+      fc.tuple(floats(shape), indices(indexShape, shape[dim]), floats(indexShape)).map((inputs) => ({ inputs, attrs: { dim } })),
+    ),
+    reference: ([base, index, src], { dim }: { dim: number }) => accumulate(base, src, (c, i) => withCoord(c, dim, index.data[i])),
+  },
+
+  indexSelect: {
+    sample: indexLayout.chain(({ shape, dim, length }) =>
+      fc.tuple(floats(shape), indices([length], shape[dim])).map((inputs) => ({ inputs, attrs: { dim } })),
+    ),
+    reference: ([x, index], { dim }: { dim: number }) =>
+      tabulate(withCoord(x.shape, dim, index.shape[0]), (c) => x.data[offsetOf(withCoord(c, dim, index.data[c[dim]]), x.shape)]),
+  },
+
+  indexAdd: {
+    sample: indexLayout.chain(({ shape, dim, length, picked }) =>
+      fc.tuple(floats(shape), indices([length], shape[dim]), floats(picked)).map((inputs) => ({ inputs, attrs: { dim } })),
+    ),
+    reference: ([base, index, src], { dim }: { dim: number }) => accumulate(base, src, (c) => withCoord(c, dim, index.data[c[dim]])),
+  },
+
+  cast: {
+    // Values on a 1/64 grid: float32 holds them and x ± 2^-8 exactly, so finite differences through
+    // a float32 result are exact with that step.
+    sample: fc.tuple(anyShape(), fc.constantFrom<keyof typeof castTargets>("float64", "int32")).chain(([shape, from]) =>
+      fc
+        .tuple(
+          from === "int32" ? tensorArb(shape, { dtype: "int32", min: -5, max: 5 }) : grid(shape, { step: 1 / 64, range: 160 }),
+          fc.constantFrom(...castTargets[from]),
+        )
+        .map(([x, dtype]) => ({ inputs: [x], attrs: { dtype } })),
+    ),
+    reference: ([x], { dtype }: { dtype: DType }) => ({ shape: x.shape, data: x.data.map(castValue[dtype]) }),
+    wrt: ({ inputs: [x], attrs: { dtype } }) => (x.dtype !== "int32" && dtype !== "int32" ? [0] : []),
+    gradCheck: { eps: 2 ** -8 },
+  },
+};
+

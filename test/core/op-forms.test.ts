@@ -1,0 +1,211 @@
+/**
+ * Every op gives one node, and one value, however its attributes are spelled and whichever door
+ * it is built through: `apply()` with canonical or user-written attributes (negative dims,
+ * defaults left out, a single dim for a list), the builder or Tensor method, a compiled program,
+ * and a JSON round trip. Bit for bit, keyed by the op table so no op can skip it.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  apply,
+  type Attrs,
+  type BuiltinOpName,
+  builtinOps,
+  compile,
+  concat,
+  type DType,
+  fromJSON,
+  indexAdd,
+  OpError,
+  scatterAdd,
+  sliceBackward,
+  type Tensor,
+  tensor,
+  toJSON,
+  where,
+} from "@gradgraph/core";
+import { cases } from "./op-cases";
+
+/** Bitwise equality, except that any NaN equals any NaN. */
+function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const [a, e] = [actual[i], expected[i]];
+    if (!(Object.is(a, e) || (a !== a && e !== e))) expect.fail(`${label}[${i}]: got ${a}, expected ${e}`);
+  }
+}
+
+interface Forms<A extends Attrs> {
+  /** The op built through its builder or Tensor method, as users call it. */
+  method(inputs: Tensor[], attrs: A): Tensor;
+  /** Other spellings of the same attributes that users can write. */
+  variants?(inputs: Tensor[], attrs: A): Attrs[];
+}
+
+/** `d` counted from the end as well, and the canonical `d` itself. */
+const negative = (d: number, rank: number) => d - rank;
+
+const dimVariants = (rank: number, { dim }: { dim: number }): Attrs[] => [{ dim: negative(dim, rank) }];
+
+const unary = (name: "neg" | "exp" | "tanh" | "sigmoid" | "log" | "sqrt" | "abs" | "relu" | "sign" | "detach"): Forms<Attrs> => ({
+  method: ([x]) => x[name](),
+});
+const binary = (name: "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge"): Forms<Attrs> => ({
+  method: ([a, b]) => a[name](b),
+});
+
+type Dims = { dims: number[]; keepdim: boolean };
+const reduction = (name: "sum" | "max"): Forms<Dims> => ({
+  method: ([x], { dims, keepdim }) => x[name](dims, keepdim),
+  variants: ([x], { dims, keepdim }) => {
+    const rank = x.shape.length;
+    const forms: Attrs[] = [{ dims: dims.map((d) => negative(d, rank)), keepdim }, { dims: [...dims].reverse(), keepdim }];
+    if (!keepdim) forms.push({ dims });
+    if (dims.length === 1) forms.push({ dims: negative(dims[0], rank), keepdim });
+    if (dims.length === rank) forms.push({ keepdim });
+    return forms;
+  },
+});
+
+const forms: { [N in BuiltinOpName]: Forms<any> } = {
+  neg: unary("neg"),
+  exp: unary("exp"),
+  tanh: unary("tanh"),
+  sigmoid: unary("sigmoid"),
+  log: unary("log"),
+  sqrt: unary("sqrt"),
+  abs: unary("abs"),
+  relu: unary("relu"),
+  sign: unary("sign"),
+  detach: unary("detach"),
+  add: binary("add"),
+  sub: binary("sub"),
+  mul: binary("mul"),
+  div: binary("div"),
+  pow: binary("pow"),
+  maximum: binary("maximum"),
+  minimum: binary("minimum"),
+  eq: binary("eq"),
+  ne: binary("ne"),
+  lt: binary("lt"),
+  le: binary("le"),
+  gt: binary("gt"),
+  ge: binary("ge"),
+  where: { method: ([c, x, y]) => where(c, x, y) },
+  matmul: { method: ([a, b]) => a.matmul(b) },
+  transpose: {
+    method: ([x], { dim0, dim1 }) => x.transpose(dim0, dim1),
+    variants: ([x], { dim0, dim1 }) => [
+      { dim0: dim1, dim1: dim0 },
+      { dim0: negative(dim0, x.ndim), dim1: negative(dim1, x.ndim) },
+      { dim0: negative(dim1, x.ndim), dim1: dim0 },
+    ],
+  },
+  permute: {
+    method: ([x], { dims }) => x.permute(...dims),
+    variants: ([x], { dims }) => [{ dims: dims.map((d: number) => negative(d, x.ndim)) }],
+  },
+  reshape: {
+    method: ([x], { shape }) => x.reshape(...shape),
+    // One size inferred (-1), wherever it can be.
+    variants: ([x], { shape }) =>
+      x.size === 0 ? [] : shape.map((_: number, i: number) => ({ shape: shape.map((d: number, j: number) => (i === j ? -1 : d)) })),
+  },
+  expand: {
+    method: ([x], { shape }) => x.expand(...shape),
+    // -1 keeps each existing size.
+    variants: ([x], { shape }) => {
+      const lead = shape.length - x.ndim;
+      return [{ shape: shape.map((d: number, i: number) => (i >= lead && x.shape[i - lead] === d ? -1 : d)) }];
+    },
+  },
+  sum: reduction("sum"),
+  max: reduction("max"),
+  slice: {
+    method: ([x], { dim, start, end, step }) => x.slice(dim, start, end, step),
+    variants: ([x], { dim, start, end, step }) => {
+      const size = x.shape[dim];
+      const forms: Attrs[] = [{ dim: negative(dim, x.ndim), start, end, step }, { dim, start, end: end === size ? size + 100 : end, step }];
+      if (start < size) forms.push({ dim, start: start - size, end, step });
+      if (end < size) forms.push({ dim, start, end: end - size, step });
+      if (end === size) forms.push({ dim, start, step });
+      if (step === 1) forms.push({ dim, start, end });
+      if (start === 0) forms.push({ dim, end, step });
+      return forms;
+    },
+  },
+  sliceBackward: {
+    method: ([g], { dim, start, step, size }) => sliceBackward(g, dim, start, step, size),
+    variants: ([g], { dim, start, step, size }) => [{ dim: negative(dim, g.ndim), start, step, size }, ...(step === 1 ? [{ dim, start, size } as Attrs] : [])],
+  },
+  concat: {
+    method: (xs, { dim }) => concat(xs, dim),
+    variants: (xs, attrs) => dimVariants(xs[0].ndim, attrs),
+  },
+  gather: { method: ([x, index], { dim }) => x.gather(dim, index), variants: ([x], attrs) => dimVariants(x.ndim, attrs) },
+  scatterAdd: {
+    method: ([base, index, src], { dim }) => scatterAdd(base, dim, index, src),
+    variants: ([x], attrs) => dimVariants(x.ndim, attrs),
+  },
+  indexSelect: { method: ([x, index], { dim }) => x.indexSelect(dim, index), variants: ([x], attrs) => dimVariants(x.ndim, attrs) },
+  indexAdd: {
+    method: ([base, index, src], { dim }) => indexAdd(base, dim, index, src),
+    variants: ([x], attrs) => dimVariants(x.ndim, attrs),
+  },
+  cast: { method: ([x], { dtype }) => x.cast(dtype as DType) },
+};
+
+describe.each(Object.keys(builtinOps) as BuiltinOpName[])("op %s", (name) => {
+  const def = builtinOps[name];
+  const form = forms[name];
+  it("is one node and one value through apply() in every attribute form, the method, the compiler and JSON", () => {
+    fc.assert(
+      fc.property(cases[name].sample, ({ inputs, attrs }) => {
+        const node = apply(def, inputs, attrs);
+        const expected = node.data();
+        for (const variant of form.variants?.(inputs, attrs) ?? []) {
+          expect(apply(def, inputs, variant), `attributes ${JSON.stringify(variant)}`).toBe(node);
+        }
+        if (Object.keys(attrs).length === 0) expect(apply(def, inputs)).toBe(node);
+        expectSameBits(form.method(inputs, attrs).data(), expected, "method");
+        expectSameBits(compile({ outputs: [node] }).run()[0], expected, "compiled");
+        const loaded = fromJSON(JSON.parse(JSON.stringify(toJSON([node])))).outputs[0];
+        expect(loaded.attrs).toEqual(node.attrs);
+        expectSameBits(loaded.data(), expected, "JSON round trip");
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("attributes are validated where they enter", () => {
+  const x = tensor([[1, 2, 3], [4, 5, 6]]);
+  const { transpose, slice, sum, reshape, permute, concat: concatOp, cast, add } = builtinOps;
+  it.each([
+    ["a dim out of range", () => apply(transpose, [x], { dim0: 0, dim1: 2 }), /transpose: dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)/],
+    ["a fractional dim", () => apply(slice, [x], { dim: 0.5 }), /slice: attribute 'dim' must be an integer, got 0.5/],
+    ["a dim given as a string", () => apply(sum, [x], { dims: ["1"] }), /sum: attribute 'dims' must be a dim or a list of dims, got \["1"\]/],
+    ["a missing attribute", () => apply(transpose, [x], { dim0: 0 }), /transpose: attribute 'dim1' must be an integer, got undefined/],
+    ["an unknown attribute", () => apply(reshape, [x], { shape: [3, 2], order: "F" }), /reshape: unknown attribute 'order' \(expected 'shape'\)/],
+    ["attributes on an op without any", () => apply(add, [x, x], { alpha: 2 }), /add: unknown attribute 'alpha' \(it takes no attributes\)/],
+    ["a repeated dim", () => apply(permute, [x], { dims: [0, -2] }), /permute: duplicate dims are not allowed: \[0, -2\]/],
+    ["a repeated reduction dim", () => apply(sum, [x], { dims: [1, -1] }), /sum: dim 1, 1 appears multiple times/],
+    ["two inferred sizes", () => apply(reshape, [x], { shape: [-1, -1] }), /reshape: only one dimension can be inferred/],
+    ["a non-positive step", () => apply(slice, [x], { dim: 1, step: 0 }), /slice: step must be a positive integer, got 0/],
+    ["an unknown dtype", () => apply(cast, [x], { dtype: "float16" }), /cast: unknown dtype "float16"/],
+    ["attributes that are no object", () => apply(concatOp, [x, x], 1 as unknown as Attrs), /concat: attributes must be an object, got 1/],
+  ])("%s", (_what, build, message) => {
+    expect(build).toThrow(OpError);
+    expect(build).toThrow(message);
+  });
+
+  it("a kernel and a gradient only ever see canonical attributes (negative dims through apply)", () => {
+    const y = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    expect(apply(concatOp, [y, y], { dim: -1 }).toArray()).toEqual([[1, 2, 1, 2], [3, 4, 3, 4]]);
+    expect(apply(transpose, [y], { dim0: -1, dim1: -2 }).toArray()).toEqual([[1, 3], [2, 4]]);
+    expect(apply(slice, [y], { dim: -1, start: 1 }).toArray()).toEqual([[2], [4]]);
+    const picked = apply(slice, [y], { dim: -1, start: -1 });
+    picked.sum().backward();
+    expect(y.grad!.toArray()).toEqual([[0, 1], [0, 1]]);
+  });
+});
