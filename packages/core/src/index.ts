@@ -26,7 +26,7 @@ export {
   type Placement,
   type PlacementRule,
 } from "./ir/registry";
-export { toJSON, fromJSON, type GraphJSON } from "./serialize/json";
+export { toJSON, fromJSON, type GraphJSON, type NodeJSON } from "./serialize/json";
 export { builtinOps, type BuiltinOpName } from "./ops";
 export { unaryOp, binaryOp } from "./ops/elementwise";
 export { viewKernel, placementKernel, reductionKernel } from "./ops/ruleKernels";

@@ -30,7 +30,7 @@ const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/g;
  * every backslash is doubled; quotes are escaped; line breaks become `\n`; characters that cannot
  * travel in UTF-8 or would cut a C string are spelled out.
  */
-export function dotString(text: string): string {
+function dotString(text: string): string {
   const printable = text
     .replace(LONE_SURROGATE, "\uFFFD")
     .replace(/\r\n?/g, "\n")

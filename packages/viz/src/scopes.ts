@@ -5,7 +5,7 @@
  */
 const BACKWARD = "backward";
 
-export function scopeSegments(scope: string | undefined): string[] {
+function scopeSegments(scope: string | undefined): string[] {
   return scope === undefined ? [] : scope.split(".");
 }
 

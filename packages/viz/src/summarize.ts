@@ -14,14 +14,14 @@ export interface Unit {
   readonly merged?: readonly Unit[];
 }
 
-export interface Grouping {
+interface Grouping {
   /** In order of their first member. */
   readonly units: readonly Unit[];
   /** Why the picture holds fewer boxes than the user asked for, if it does. */
   readonly note: string | undefined;
 }
 
-export interface GroupingOptions {
+interface GroupingOptions {
   /** Collapse every scope this many levels deep (and deeper) into one box. */
   readonly collapseDepth: number | undefined;
   readonly maxNodes: number;

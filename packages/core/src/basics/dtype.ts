@@ -22,12 +22,6 @@ export function allocate(dtype: DType, size: number): TypedArray {
   }
 }
 
-export function arrayFrom(dtype: DType, values: ArrayLike<number>): TypedArray {
-  const out = allocate(dtype, values.length);
-  out.set(values);
-  return out;
-}
-
 export function dtypeOf(array: TypedArray): DType {
   if (array instanceof Float32Array) return "float32";
   if (array instanceof Float64Array) return "float64";

@@ -25,7 +25,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 /** torch's `default_rng_seed_val`, used until someone seeds. */
 const DEFAULT_SEED = 67280421310721;
 
-export type FloatArray = Float32Array | Float64Array;
+type FloatArray = Float32Array | Float64Array;
 
 export class Generator {
   private readonly state = new Uint32Array(N);

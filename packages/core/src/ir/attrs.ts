@@ -58,24 +58,10 @@ export function integerAttr(op: string, attrs: Attrs, key: string, fallback?: nu
   return value as number;
 }
 
-export function booleanAttr(op: string, attrs: Attrs, key: string, fallback?: boolean): boolean {
-  const value = read(attrs, key) ?? fallback;
-  if (typeof value !== "boolean") throw new OpError(op, `attribute '${key}' must be true or false, got ${show(value)}`);
-  return value;
-}
-
-export function stringAttr(op: string, attrs: Attrs, key: string): string {
+export function integerListAttr(op: string, attrs: Attrs, key: string): number[] {
   const value = read(attrs, key);
-  if (typeof value !== "string") throw new OpError(op, `attribute '${key}' must be a string, got ${show(value)}`);
-  return value;
-}
-
-/** A list of integers; a single integer counts as a list of one when `single` allows it. */
-export function integerListAttr(op: string, attrs: Attrs, key: string, { single = false } = {}): number[] {
-  const value = read(attrs, key);
-  if (single && Number.isSafeInteger(value)) return [value as number];
   if (!Array.isArray(value) || !value.every((v) => Number.isSafeInteger(v))) {
-    throw new OpError(op, `attribute '${key}' must be a list of integers${single ? " or an integer" : ""}, got ${show(value)}`);
+    throw new OpError(op, `attribute '${key}' must be a list of integers, got ${show(value)}`);
   }
   return [...(value as number[])];
 }
@@ -83,11 +69,4 @@ export function integerListAttr(op: string, attrs: Attrs, key: string, { single 
 /** A dim of a tensor of `rank`, negative counting from the end, as PyTorch. */
 export function dimAttr(op: string, attrs: Attrs, key: string, rank: number): number {
   return normalizeDim(op, integerAttr(op, attrs, key), rank);
-}
-
-/** Distinct dims of a tensor of `rank`, normalized, in the order given. */
-export function distinctDimsAttr(op: string, attrs: Attrs, key: string, rank: number, { single = false } = {}): number[] {
-  const dims = integerListAttr(op, attrs, key, { single }).map((d) => normalizeDim(op, d, rank));
-  if (new Set(dims).size !== dims.length) throw new OpError(op, `dim ${dims.join(", ")} appears multiple times in the list of dims`);
-  return dims;
 }

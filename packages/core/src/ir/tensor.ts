@@ -8,7 +8,7 @@ import type { AnyOpDef, OpDef } from "./registry";
 export type TensorLike = Tensor | number;
 
 /** A node's consumers: a short list, or once there are many, lists keyed by op and attributes (see ir/graph.ts). */
-export type Consumers = Tensor[] | Map<string, Tensor[]>;
+type Consumers = Tensor[] | Map<string, Tensor[]>;
 
 let nextId = 0;
 /** Bumped whenever a leaf's data changes; derived values cached under an older epoch are stale. */

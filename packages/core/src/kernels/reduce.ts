@@ -2,7 +2,7 @@ import { allocate, type DType, type TypedArray } from "../basics/dtype";
 import { type Shape, sizeOf } from "../basics/shape";
 
 /** A fold: the starting value and the formula combining the running value `acc` with the next `v`. */
-export interface Fold {
+interface Fold {
   readonly identity: number;
   readonly combine: string;
 }

@@ -7,7 +7,7 @@ import { viewKernel } from "./ruleKernels";
 import { sliceBackward } from "./sliceBackward";
 
 /** Canonically `0 <= start <= end <= size` along `dim`, and `step >= 1`. */
-export type SliceAttrs = { readonly dim: number; readonly start: number; readonly end: number; readonly step: number };
+type SliceAttrs = { readonly dim: number; readonly start: number; readonly end: number; readonly step: number };
 
 const view: ViewRule<SliceAttrs> = (input, { dim, start, step }, out) => ({
   offset: input.offset + start * input.strides[dim],

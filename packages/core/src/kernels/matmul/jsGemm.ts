@@ -129,7 +129,7 @@ function kernel4x4(
  * column p contiguously; rows past m are zero so kernels need no edge cases.
  * Shared by the WASM path (which packs into a Float32Array view of its memory).
  */
-export function packTilesJs(
+function packTilesJs(
   m: number, k: number, a: FloatArray, aOffset: number, transA: boolean,
   dst: FloatArray, mr: number, dstOffset = 0,
 ): void {
@@ -165,7 +165,7 @@ export function packTilesJs(
  * Column panels of op(B) (k×n): panel j holds, for each p, columns
  * j·nr … j·nr+nr−1 of row p contiguously; columns past n are zero.
  */
-export function packPanelsJs(
+function packPanelsJs(
   n: number, k: number, b: FloatArray, bOffset: number, transB: boolean,
   dst: FloatArray, nr: number, dstOffset = 0,
 ): void {
