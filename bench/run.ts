@@ -44,7 +44,9 @@ const implementations: Child[] = [
   { label: "tfjs-wasm", command: [...node, "bench/tfjs.ts", "wasm"] },
 ];
 // OpenMP threads spin while waiting; on a machine shared with other work that costs PyTorch 100×.
-if (python !== undefined) implementations.push({ label: "PyTorch", command: [python, "bench/torch_bench.py"], env: { OMP_WAIT_POLICY: "PASSIVE" } });
+// OpenBLAS 0.3.21 does not know this CPU model and falls back to its SSE3 kernels unless told the core type.
+const torchEnv = { OMP_WAIT_POLICY: "PASSIVE", OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? "SkylakeX" };
+if (python !== undefined) implementations.push({ label: "PyTorch", command: [python, "bench/torch_bench.py"], env: torchEnv });
 else process.stderr.write("PyTorch: no python3 with torch found, skipped\n");
 
 const loadBefore = loadavg()[0];

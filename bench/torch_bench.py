@@ -96,9 +96,19 @@ def set_threads(threads):
             setter(threads)
 
 
+def openblas_kernels():
+    """The kernel family OpenBLAS chose: 0.3.21 takes this CPU for "Prescott" (SSE3) unless OPENBLAS_CORETYPE says otherwise."""
+    for path in loaded_blas():
+        corename = getattr(ctypes.CDLL(path), "openblas_get_corename", None)
+        if corename is not None:
+            corename.restype = ctypes.c_char_p
+            return [f"OpenBLAS kernels: {corename().decode()} (OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')})"]
+    return []
+
+
 def blas_info():
     """Debian's torch says BLAS_INFO=generic: it calls whichever libblas.so.3 the system selected, so name the one loaded."""
-    return ", ".join(re.findall(r"BLAS_INFO=\w+", torch.__config__.show()) + loaded_blas())
+    return ", ".join(re.findall(r"BLAS_INFO=\w+", torch.__config__.show()) + loaded_blas() + openblas_kernels())
 
 
 def main():
