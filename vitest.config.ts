@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
+    // The memory tests force collections (globalThis.gc) to count what stays alive.
+    execArgv: ["--expose-gc"],
     reporters: ["default", "./test/count-reporter.ts"],
   },
 });

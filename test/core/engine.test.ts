@@ -74,16 +74,34 @@ describe("laziness", () => {
     expect(kernelsRun(() => unrelated.data())).toBe(3); // exp again (intermediates are not kept), tanh, sum
   });
 
-  it("assigning a leaf makes downstream values stale, and only they are recomputed", () => {
+  it("a value is fixed when its tensor is built: assigning a leaf changes only tensors built after, and drops no cached value", () => {
     const x = f64([1, 2]);
     const y = f64([3, 4]);
     const fromX = x.mul(2);
     const fromY = y.mul(3);
+    const pending = x.add(y);
     evaluate([fromX, fromY]);
     x.assign([5, 6]);
-    expect(kernelsRun(() => expect(Array.from(fromX.data())).toEqual([10, 12]))).toBe(1);
-    // The epoch is global, so values of untouched branches are recomputed too; they must stay right.
-    expect(Array.from(fromY.data())).toEqual([9, 12]);
+    expect(kernelsRun(() => expect(Array.from(fromX.data())).toEqual([2, 4]))).toBe(0);
+    expect(kernelsRun(() => expect(Array.from(fromY.data())).toEqual([9, 12]))).toBe(0);
+    // Built before the assign, evaluated after: still the old x, as PyTorch would have computed it then.
+    expect(Array.from(pending.data())).toEqual([4, 6]);
+    const rebuilt = x.mul(2);
+    expect(rebuilt).not.toBe(fromX);
+    expect(Array.from(rebuilt.data())).toEqual([10, 12]);
+  });
+
+  it("data() is a copy: writing to it changes no tensor and no cached value", () => {
+    const x = f64([1, 2]);
+    const doubled = x.mul(2);
+    evaluate([doubled]);
+    x.data()[0] = 100;
+    const values = doubled.data();
+    values[1] = -1;
+    expect(Array.from(x.data())).toEqual([1, 2]);
+    expect(Array.from(doubled.data())).toEqual([2, 4]);
+    expect(Array.from(x.add(1).data())).toEqual([2, 3]);
+    expect(doubled.unsafeData()).toBe(doubled.unsafeData());
   });
 });
 

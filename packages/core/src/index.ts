@@ -7,6 +7,7 @@ export * from "./api/creation";
 export { type NestedArray, flattenNested, nest } from "./basics/nested";
 export { type DType, type FloatDType, type TypedArray, dtypes } from "./basics/dtype";
 export { OpError } from "./basics/errors";
+export { trackLiveObjects, liveObjects, type LiveKind } from "./basics/liveness";
 export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./basics/shape";
 export type { Window } from "./basics/window";
 export { type Attrs, type AttrValue } from "./ir/attrs";

@@ -2,11 +2,11 @@
  * The methods users call on a Tensor, installed on the IR's node class from here (the top layer),
  * so the IR itself imports nothing above it. Each is a one-line call of the functional API.
  */
-import { allocate, type DType, type TypedArray } from "../basics/dtype";
+import { allocate, copyOf, type DType, type TypedArray } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { flattenNested, type NestedArray, nest } from "../basics/nested";
 import { formatShape, sameShape } from "../basics/shape";
-import { markLeavesWritten, Tensor, type TensorLike } from "../ir/tensor";
+import { Tensor, type TensorLike } from "../ir/tensor";
 import { backward } from "../autodiff/backward";
 import { evaluate } from "../exec/evaluate";
 import * as F from "./functional";
@@ -14,12 +14,21 @@ import * as F from "./functional";
 /** Everything a Tensor offers beyond the IR node (ir/tensor.ts merges it into the class's type). */
 export interface TensorMethods {
   /**
-   * Replaces a leaf's values in place (parameter updates, feeding a placeholder). Values cached for
-   * derived nodes become stale and are recomputed on the next request.
+   * Gives a leaf new values (parameter updates, feeding a placeholder). Tensors built from it before
+   * keep the values they were built with, as in PyTorch; a placeholder is an input slot, read
+   * whenever a tensor built on it is evaluated.
    */
   assign(value: Tensor | TypedArray | NestedArray): this;
-  /** Realizes the value (running only the kernels it needs) and returns its flat row-major data. */
+  /**
+   * Realizes the value (running only the kernels it needs) and returns a copy of its flat
+   * row-major data: yours to change, which changes no tensor.
+   */
   data(): TypedArray;
+  /**
+   * The same values without the copy: the array the tensor itself holds. For speed where the
+   * copy shows; never write to it (that would change this tensor and every value computed from it).
+   */
+  unsafeData(): TypedArray;
   toArray(): NestedArray;
   item(): number;
   /** Accumulates d(this)/d(leaf) into `.grad` of every leaf created with requiresGrad (PyTorch style). */
@@ -79,7 +88,7 @@ function assign<T extends Tensor>(this: T, value: Tensor | TypedArray | NestedAr
     if (!sameShape(value.shape, this.shape) || value.dtype !== this.dtype) {
       throw new OpError("assign", `expected ${this.dtype} ${formatShape(this.shape)}, got ${value.dtype} ${formatShape(value.shape)}`);
     }
-    data = value.data().slice();
+    data = copyOf(evaluate([value])[0]);
   } else {
     const flat = ArrayBuffer.isView(value) ? (value as TypedArray) : flattenNested(value, "assign").values;
     if (flat.length !== this.size) {
@@ -89,19 +98,19 @@ function assign<T extends Tensor>(this: T, value: Tensor | TypedArray | NestedAr
     data.set(flat);
   }
   this.setLeafData(data);
-  markLeavesWritten();
   return this;
 }
 
 function item(this: Tensor): number {
   if (this.size !== 1) throw new Error(`item: a Tensor with ${this.size} elements cannot be converted to a number`);
-  return this.data()[0];
+  return evaluate([this])[0][0];
 }
 
 const methods: Omit<TensorMethods, "T"> & ThisType<Tensor> = {
   assign,
-  data() { return evaluate([this])[0]; },
-  toArray() { return nest(this.data(), this.shape); },
+  data() { return copyOf(evaluate([this])[0]); },
+  unsafeData() { return evaluate([this])[0]; },
+  toArray() { return nest(evaluate([this])[0], this.shape); },
   item,
   backward(gradOutput) { backward(this, gradOutput); },
   add(other) { return F.add(this, other); },

@@ -1,4 +1,5 @@
 import { OpError } from "./errors";
+import { track } from "./liveness";
 
 /** Element types. Floats carry values; int32 carries class indices and positions for gather-like ops. */
 export type DType = "float32" | "float64" | "int32";
@@ -11,15 +12,20 @@ export function isFloat(dtype: DType): dtype is FloatDType {
   return dtype !== "int32";
 }
 
+const arrayOf = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
+
+/** Every array the library computes into or keeps is made here (so liveness tracking sees it). */
 export function allocate(dtype: DType, size: number): TypedArray {
-  switch (dtype) {
-    case "float32":
-      return new Float32Array(size);
-    case "float64":
-      return new Float64Array(size);
-    case "int32":
-      return new Int32Array(size);
-  }
+  const array = new arrayOf[dtype](size);
+  track("buffers", array);
+  return array;
+}
+
+/** A fresh copy of `array`, as `allocate` makes it. */
+export function copyOf(array: TypedArray): TypedArray {
+  const copy = allocate(dtypeOf(array), array.length);
+  copy.set(array);
+  return copy;
 }
 
 export function dtypeOf(array: TypedArray): DType {

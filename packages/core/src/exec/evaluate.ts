@@ -45,16 +45,36 @@ function checkNotReleased(nodes: readonly Tensor[]): void {
 }
 
 /**
- * Realizes `outputs`: walks only the subgraph they need (stopping at values already known), in
- * topological order without recursion, and drops each intermediate as soon as its last consumer
- * has run. The requested values are kept on their tensors until a leaf changes.
+ * The value node `node` reads as input `i`: an earlier result, or for a leaf the version the node
+ * kept when it was built (a placeholder's or a shared scalar's current value).
+ */
+function inputValue(node: Tensor, i: number): TypedArray {
+  const input = node.inputs[i];
+  if (input.def !== undefined) return input.scratchValue!;
+  const data = node.leafVersions?.[i]?.data ?? input.leafValue;
+  if (data === undefined) throw missingValue(input);
+  return data;
+}
+
+function leafValue(leaf: Tensor): TypedArray {
+  const data = leaf.leafValue;
+  if (data === undefined) throw missingValue(leaf);
+  return data;
+}
+
+/**
+ * Realizes `outputs`: walks only the subgraph they need (stopping at leaves and values already
+ * known), in topological order without recursion, and drops each intermediate as soon as its last
+ * consumer has run. Values are fixed when a node is built, so the requested ones stay cached on
+ * their nodes for good (but for those read from placeholders, whose slots change).
  */
 export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
   checkNotReleased(outputs);
   if (outputs.every((o) => o.cachedValue !== undefined)) return outputs.map((o) => o.cachedValue!);
-  const order = topologicalOrder(outputs, (node) => node.cachedValue !== undefined || node.isLeaf);
+  const order = topologicalOrder(outputs, (node) => node.isLeaf || node.cachedValue !== undefined);
   checkNotReleased(order);
   for (const node of order) {
+    if (node.isLeaf) continue;
     node.scratchValue = node.cachedValue;
     if (node.scratchValue === undefined) for (const input of node.inputs) input.pendingUses++;
   }
@@ -62,10 +82,9 @@ export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
   for (const output of outputs) output.pendingUses++;
   try {
     for (const node of order) {
-      if (node.scratchValue !== undefined) continue;
       const def = node.def;
-      if (def === undefined) throw missingValue(node);
-      const inputs: Value[] = node.inputs.map((input) => ({ data: input.scratchValue!, shape: input.shape, dtype: input.dtype }));
+      if (def === undefined || node.scratchValue !== undefined) continue;
+      const inputs: Value[] = node.inputs.map((input, i) => ({ data: inputValue(node, i), shape: input.shape, dtype: input.dtype }));
       const data = def.kernel(inputs, node.attrs, node);
       evaluationStats.kernelInvocations++;
       if (data.length !== sizeOf(node.shape)) {
@@ -76,8 +95,9 @@ export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
       for (const input of node.inputs) if (--input.pendingUses === 0) input.scratchValue = undefined;
     }
     return outputs.map((output) => {
+      if (output.isLeaf) return leafValue(output);
       const data = output.scratchValue!;
-      if (!output.isLeaf) output.cache(data);
+      output.cache(data);
       return data;
     });
   } finally {

@@ -1,49 +1,126 @@
 import { allocate, type DType, type TypedArray } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { MAX_ELEMENTS, formatShape, sizeOf } from "../basics/shape";
-import { type Attrs, attrsKey, noAttrs } from "./attrs";
-import { type AnyOpDef, type OpDef, isRegistered } from "./registry";
+import { type Attrs, type AttrValue, noAttrs } from "./attrs";
+import { type AnyOpDef, type OpDef, isRegistered, opNumber } from "./registry";
 import { currentScope, isGradEnabled } from "./scope";
 import { Tensor } from "./tensor";
 
 /**
  * Interning: building the same (op, inputs, attrs) twice returns the same node, so common
- * subexpressions exist once. A node is remembered by its newest input (the one built last), so
- * it lives exactly as long as that input: per-step nodes of a training loop go with their step,
- * and nothing needs weak references or a global table.
+ * subexpressions exist once. A node is remembered by its anchor, its newest input (the one built
+ * last) other than the shared scalar constants, so it lives exactly as long as that input:
+ * per-step nodes of a training loop go with their step, and no global table holds any. (A shared
+ * scalar lives for ever; nodes remembered by one would pile up, and a gradient's `1 - s` for
+ * every step of a sequence would make each lookup slower.) A node that kept an old version of a
+ * leaf input can never be found again: a new version drops the leaf's list, and lookups drop the
+ * others they meet.
  */
 const listLimit = 8;
 
-function sameNode(node: Tensor, def: AnyOpDef, inputs: readonly Tensor[], key: string, requiresGrad: boolean): boolean {
-  if (node.def !== def || node.attrsKey !== key || node.requiresGrad !== requiresGrad) return false;
-  for (let i = 0; i < inputs.length; i++) if (node.inputs[i] !== inputs[i]) return false;
+/** Mixes 32-bit words (the multiply-xorshift of murmur3's finalizer), for intern keys. */
+function mix(hash: number, word: number): number {
+  let h = Math.imul(hash ^ word, 0x85ebca6b);
+  h ^= h >>> 13;
+  return Math.imul(h, 0xc2b2ae35) ^ (h >>> 16);
+}
+
+function hashValue(value: AttrValue): number {
+  if (typeof value === "number") return mix(value | 0, Math.round((value % 1) * 0x7fffffff));
+  if (typeof value === "string") {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+    return h;
+  }
+  if (typeof value === "boolean") return value ? 0x1b873593 : 0x2c1b3c6d;
+  if (value === null) return 0x3c6ef372;
+  let h = 0x6a09e667;
+  for (const v of value) h = mix(h, hashValue(v));
+  return h;
+}
+
+/** Does not depend on key order, so attributes spelled in any order share a key. */
+function attrsHash(attrs: Attrs): number {
+  let h = 0;
+  for (const key in attrs) h = (h + mix(hashValue(key), hashValue(attrs[key]))) | 0;
+  return h;
+}
+
+function sameValue(a: AttrValue, b: AttrValue): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-function findInterned(newest: Tensor, def: AnyOpDef, inputs: readonly Tensor[], key: string, requiresGrad: boolean): Tensor | undefined {
-  const consumers = newest.consumers;
-  const candidates = consumers instanceof Map ? consumers.get(`${def.name}|${key}`) : consumers;
-  return candidates?.find((node) => sameNode(node, def, inputs, key, requiresGrad));
+function sameAttrs(a: Attrs, b: Attrs): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && sameValue(a[key], b[key]));
 }
 
-function addToIndex(index: Map<string, Tensor[]>, node: Tensor): void {
-  const key = `${node.op}|${node.attrsKey}`;
-  const bucket = index.get(key);
-  if (bucket === undefined) index.set(key, [node]);
+/** Some data-leaf input has a newer version than the node kept. */
+function keptOldVersion(node: Tensor): boolean {
+  const versions = node.leafVersions;
+  if (versions === undefined) return false;
+  for (let i = 0; i < versions.length; i++) {
+    if (versions[i] !== undefined && versions[i] !== node.inputs[i].currentVersion) return true;
+  }
+  return false;
+}
+
+function sameNode(node: Tensor, def: AnyOpDef, inputs: readonly Tensor[], attrs: Attrs, requiresGrad: boolean): boolean {
+  if (node.def !== def || node.requiresGrad !== requiresGrad || node.inputs.length !== inputs.length) return false;
+  for (let i = 0; i < inputs.length; i++) if (node.inputs[i] !== inputs[i]) return false;
+  return sameAttrs(node.attrs, attrs);
+}
+
+/** The node this one is remembered by: the newest input that is not a shared scalar. */
+function anchorOf(inputs: readonly Tensor[]): Tensor | undefined {
+  let anchor: Tensor | undefined;
+  for (const input of inputs) if (!input.frozen && (anchor === undefined || input.id > anchor.id)) anchor = input;
+  return anchor;
+}
+
+/** Finds the node among `candidates`, dropping those that kept an old leaf version on the way. */
+function findIn(candidates: Tensor[], key: number, def: AnyOpDef, inputs: readonly Tensor[], attrs: Attrs, requiresGrad: boolean): Tensor | undefined {
+  for (let i = 0; i < candidates.length; i++) {
+    const node = candidates[i];
+    if (node.internKey !== key) continue;
+    if (keptOldVersion(node)) {
+      candidates.splice(i--, 1);
+      continue;
+    }
+    if (sameNode(node, def, inputs, attrs, requiresGrad)) return node;
+  }
+  return undefined;
+}
+
+function findInterned(anchor: Tensor, key: number, def: AnyOpDef, inputs: readonly Tensor[], attrs: Attrs, requiresGrad: boolean): Tensor | undefined {
+  const consumers = anchor.consumers;
+  if (consumers === undefined) return undefined;
+  const candidates = consumers instanceof Map ? consumers.get(key) : consumers;
+  return candidates === undefined ? undefined : findIn(candidates, key, def, inputs, attrs, requiresGrad);
+}
+
+function addToIndex(index: Map<number, Tensor[]>, node: Tensor): void {
+  const bucket = index.get(node.internKey);
+  if (bucket === undefined) index.set(node.internKey, [node]);
   else bucket.push(node);
 }
 
-function remember(newest: Tensor, node: Tensor): void {
-  const consumers = newest.consumers;
-  if (consumers === undefined) newest.consumers = [node];
+function remember(anchor: Tensor, node: Tensor): void {
+  const consumers = anchor.consumers;
+  if (consumers === undefined) anchor.consumers = [node];
   else if (consumers instanceof Map) addToIndex(consumers, node);
   else if (consumers.length < listLimit) consumers.push(node);
   else {
     // Many consumers (the L slices of a sequence): index them so each lookup stays O(1).
-    const index = new Map<string, Tensor[]>();
+    const index = new Map<number, Tensor[]>();
     for (const c of consumers) addToIndex(index, c);
     addToIndex(index, node);
-    newest.consumers = index;
+    anchor.consumers = index;
   }
 }
 
@@ -84,16 +161,13 @@ export function canonicalAttrs<A extends Attrs>(def: OpDef<A>, inputs: readonly 
 /** `apply` for attributes already in canonical form (from `canonicalAttrs`, or a node being differentiated). */
 export function applyCanonical<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor {
   let requiresGrad = false;
-  let newest: Tensor | undefined;
-  for (let i = 0; i < inputs.length; i++) {
-    const input = inputs[i];
-    requiresGrad ||= input.requiresGrad;
-    if (newest === undefined || input.id > newest.id) newest = input;
-  }
+  for (let i = 0; i < inputs.length; i++) requiresGrad ||= inputs[i].requiresGrad;
   requiresGrad &&= def.vjp !== "nondifferentiable" && isGradEnabled();
-  const key = attrs === noAttrs ? "" : attrsKey(attrs);
-  if (newest !== undefined) {
-    const existing = findInterned(newest, def, inputs, key, requiresGrad);
+  let key = mix(opNumber(def), attrs === noAttrs ? 0 : attrsHash(attrs));
+  for (let i = 0; i < inputs.length; i++) key = mix(key, inputs[i].id);
+  const anchor = anchorOf(inputs);
+  if (anchor !== undefined) {
+    const existing = findInterned(anchor, key, def, inputs, attrs, requiresGrad);
     if (existing !== undefined) return existing;
   }
   const meta = def.infer(inputs, attrs);
@@ -103,7 +177,7 @@ export function applyCanonical<A extends Attrs>(def: OpDef<A>, inputs: readonly 
     throw new OpError(def.name, `result shape ${formatShape(meta.shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
   }
   const node = new Tensor(def, def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad, key);
-  if (newest !== undefined) remember(newest, node);
+  if (anchor !== undefined) remember(anchor, node);
   return node;
 }
 
@@ -113,7 +187,7 @@ const maxScalars = 4096;
 
 /** A leaf that holds data: a user tensor, a parameter, or a constant made by an op's gradient. */
 export function constantNode(data: TypedArray, shape: readonly number[], dtype: DType, requiresGrad = false): Tensor {
-  const node = new Tensor(undefined, "constant", [], noAttrs, shape, dtype, currentScope(), requiresGrad, "");
+  const node = new Tensor(undefined, "constant", [], noAttrs, shape, dtype, currentScope(), requiresGrad, 0);
   node.setLeafData(data);
   return node;
 }
@@ -125,7 +199,7 @@ export function scalarNode(value: number, dtype: DType): Tensor {
   if (existing !== undefined) return existing;
   const data = allocate(dtype, 1);
   data[0] = value;
-  const node = new Tensor(undefined, "constant", [], noAttrs, [], dtype, undefined, false, "");
+  const node = new Tensor(undefined, "constant", [], noAttrs, [], dtype, undefined, false, 0);
   node.setLeafData(data);
   node.frozen = true;
   if (scalars.size >= maxScalars) scalars.clear();
@@ -134,7 +208,7 @@ export function scalarNode(value: number, dtype: DType): Tensor {
 }
 
 export function placeholderNode(shape: readonly number[], dtype: DType, name?: string): Tensor {
-  const node = new Tensor(undefined, "placeholder", [], noAttrs, shape, dtype, currentScope(), false, "");
+  const node = new Tensor(undefined, "placeholder", [], noAttrs, shape, dtype, currentScope(), false, 0);
   node.name = name;
   return node;
 }

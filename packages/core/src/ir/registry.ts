@@ -91,6 +91,8 @@ export interface OpDef<A extends Attrs = Attrs> {
 export type AnyOpDef = OpDef<any>;
 
 const registry = new Map<string, AnyOpDef>();
+/** Each registered definition's number, in registration order (part of every intern key). */
+const numbers = new Map<AnyOpDef, number>();
 
 /** Registers an op under its name. Built-in ops go through this too; a name can be taken only once. */
 export function registerOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
@@ -102,6 +104,7 @@ export function registerOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
     throw new Error(`registerOp: '${def.name}' arity must be a non-negative integer or "variadic"`);
   }
   registry.set(def.name, def);
+  numbers.set(def, numbers.size + 1);
   return def;
 }
 
@@ -114,7 +117,12 @@ export function getOp(name: string): AnyOpDef {
 }
 
 export function isRegistered(def: AnyOpDef): boolean {
-  return registry.get(def.name) === def;
+  return numbers.has(def);
+}
+
+/** @internal the number of a registered definition (0 for one that is not). */
+export function opNumber(def: AnyOpDef): number {
+  return numbers.get(def) ?? 0;
 }
 
 export function registeredOps(): AnyOpDef[] {

@@ -1,4 +1,5 @@
-import type { DType, TypedArray } from "../basics/dtype";
+import { copyOf, type DType, type TypedArray } from "../basics/dtype";
+import { track } from "../basics/liveness";
 import { formatShape, type Shape, sizeOf } from "../basics/shape";
 import type { Attrs } from "./attrs";
 import type { TensorMethods } from "../api/methods";
@@ -7,21 +8,21 @@ import type { AnyOpDef, OpDef } from "./registry";
 /** Where a tensor is accepted, so is a JS number (a scalar of the tensor's dtype). */
 export type TensorLike = Tensor | number;
 
-/** A node's consumers: a short list, or once there are many, lists keyed by op and attributes (see ir/graph.ts). */
-type Consumers = Tensor[] | Map<string, Tensor[]>;
+/** A node's consumers: a short list, or once there are many, lists keyed by intern key (see ir/graph.ts). */
+type Consumers = Tensor[] | Map<number, Tensor[]>;
+
+/**
+ * One value of a data leaf. Nodes built on the leaf keep the version they saw, so a tensor's value
+ * is fixed when it is built, as in PyTorch; `assign` and optimizer steps make a new version.
+ */
+export interface LeafVersion {
+  /** The values. A compiled program that must write this array in place moves its readers to a copy first. */
+  data: TypedArray;
+  /** A node has kept this version: its array may no longer be written in place. */
+  captured: boolean;
+}
 
 let nextId = 0;
-/** Bumped whenever a leaf's data changes; derived values cached under an older epoch are stale. */
-let leafEpoch = 0;
-
-export function currentEpoch(): number {
-  return leafEpoch;
-}
-
-/** Leaves' arrays were written (assign, compiled updates): every cached derived value is stale. */
-export function markLeavesWritten(): void {
-  leafEpoch++;
-}
 
 // The methods are declared with the API layer that installs them; only their types are seen here.
 export interface Tensor extends TensorMethods {}
@@ -50,9 +51,15 @@ export class Tensor {
   consumers: Consumers | undefined;
   /** @internal graph walks mark visited nodes with their walk's number instead of keeping a Set. */
   visitMark = 0;
-  private leafData: TypedArray | undefined;
+  /**
+   * @internal the versions of this node's data-leaf inputs when it was built, by input position
+   * (frozen scalars never change and placeholders are read when evaluated, so they have none).
+   */
+  readonly leafVersions: readonly (LeafVersion | undefined)[] | undefined;
+  /** @internal depends on a placeholder, whose value is read when evaluated: such values are never cached. */
+  readonly readsPlaceholder: boolean;
+  private version: LeafVersion | undefined;
   private cachedData: TypedArray | undefined;
-  private cachedEpoch = -1;
   private requiresGradFlag: boolean;
 
   constructor(
@@ -68,10 +75,21 @@ export class Tensor {
     /** Module path and time step that built this node, e.g. `rnn.l0.t2`. */
     readonly scope: string | undefined,
     requiresGrad: boolean,
-    /** @internal the attributes as a canonical string, for interning. */
-    readonly attrsKey: string,
+    /** @internal a hash of op, attributes and inputs, for interning (see ir/graph.ts). */
+    readonly internKey: number,
   ) {
     this.requiresGradFlag = requiresGrad;
+    let versions: (LeafVersion | undefined)[] | undefined;
+    let readsPlaceholder = false;
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      if (input.def !== undefined) readsPlaceholder ||= input.readsPlaceholder;
+      else if (input.op === "placeholder") readsPlaceholder = true;
+      else if (!input.frozen) (versions ??= new Array(inputs.length))[i] = input.keepVersion();
+    }
+    this.leafVersions = versions;
+    this.readsPlaceholder = readsPlaceholder;
+    track("nodes", this);
   }
 
   get isLeaf(): boolean {
@@ -97,33 +115,75 @@ export class Tensor {
     return sizeOf(this.shape);
   }
 
-  /** The data a leaf holds (undefined for an unfed placeholder). */
+  /** The data a leaf holds now (undefined for an unfed placeholder). */
   get leafValue(): TypedArray | undefined {
-    return this.leafData;
+    return this.version?.data;
   }
 
-  /** The value the last evaluation kept for this node, if still valid. */
+  /** @internal a leaf's current version. */
+  get currentVersion(): LeafVersion | undefined {
+    return this.version;
+  }
+
+  /** The value of a leaf, or the value the evaluator kept for this node: values never go stale. */
   get cachedValue(): TypedArray | undefined {
-    if (this.isLeaf) return this.leafData;
-    return this.cachedEpoch === leafEpoch ? this.cachedData : undefined;
+    return this.isLeaf ? this.version?.data : this.cachedData;
   }
 
-  /** @internal the evaluator keeps requested values here. */
+  /** @internal the evaluator keeps requested values here (not those read from placeholders, which change). */
   cache(data: TypedArray): void {
-    this.cachedData = data;
-    this.cachedEpoch = leafEpoch;
+    if (!this.readsPlaceholder) this.cachedData = data;
   }
 
-  /** @internal gives a leaf its data (the caller marks leaves written when values change). */
+  /** @internal a node being built keeps this leaf's current version. */
+  keepVersion(): LeafVersion {
+    const version = this.version!;
+    version.captured = true;
+    return version;
+  }
+
+  /**
+   * @internal gives a leaf new values: a new version for a data leaf (nodes built before keep the
+   * old one), the slot's content for a placeholder (read when evaluated).
+   */
   setLeafData(data: TypedArray): void {
-    this.leafData = data;
+    if (this.op === "placeholder") {
+      this.version = { data, captured: false };
+      return;
+    }
+    this.newVersion(data);
+  }
+
+  /**
+   * @internal for a compiled program that writes this leaf's array in place: nodes that kept the
+   * current version get a copy of it first, so the values they were built with stay theirs.
+   */
+  releaseForWriting(): void {
+    const version = this.version!;
+    if (!version.captured) return;
+    const array = version.data;
+    version.data = copyOf(array);
+    this.newVersion(array);
+  }
+
+  /** @internal the same values, now in `array` (a compiled program's own, which it writes in place). */
+  moveLeafData(array: TypedArray): void {
+    const version = this.version!;
+    if (version.captured) this.newVersion(array);
+    else version.data = array;
+  }
+
+  private newVersion(data: TypedArray): void {
+    this.version = { data, captured: false };
+    // Every node remembered here has this leaf as an input and kept the old version: none can be found again.
+    this.consumers = undefined;
   }
 
   /** Drops this node's cached value; later use is an error. For long-lived programs that build many graphs. */
   release(): void {
     this.released = true;
     this.cachedData = undefined;
-    if (this.op !== "constant") this.leafData = undefined;
+    if (this.op !== "constant") this.version = undefined;
   }
 
   toString(): string {

@@ -53,9 +53,10 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
       const previousMax = buffers.max_exp_avg_sq;
       second = next.max_exp_avg_sq = previousMax === undefined ? expAvgSq : previousMax.maximum(expAvgSq);
     }
-    const stepSize = h.lr / (1 - beta1 ** step);
-    const denom = second.sqrt().div(Math.sqrt(1 - beta2 ** step)).add(h.eps);
-    return { param: start.add(expAvg.mul(-stepSize).div(denom)), buffers: next };
+    const stepSize = this.stepValue(param, "negativeStepSize", -h.lr / (1 - beta1 ** step));
+    const correction = this.stepValue(param, "secondBiasCorrection", Math.sqrt(1 - beta2 ** step));
+    const denom = second.sqrt().div(correction).add(h.eps);
+    return { param: start.add(expAvg.mul(stepSize).div(denom)), buffers: next };
   }
 }
 

@@ -44,6 +44,8 @@ export interface Update {
 export abstract class Optimizer<H extends Hyperparameters> {
   readonly paramGroups: ParamGroup<H>[];
   private state = new Map<Tensor, ParamState>();
+  /** Per parameter, the 0-d leaves that carry step-dependent numbers into the update graphs (see `stepValue`). */
+  private readonly stepValues = new Map<Tensor, Map<string, Tensor>>();
 
   protected constructor(
     /** Class name, used in error messages. */
@@ -77,6 +79,21 @@ export abstract class Optimizer<H extends Hyperparameters> {
 
   /** The new value of `param` and its buffers, for update number `step` (1 on the first). */
   protected abstract update(param: Tensor, grad: Tensor, step: number, buffers: Record<string, Tensor>, group: H): Update;
+
+  /**
+   * A number that changes from step to step (a bias correction), as a 0-d leaf of the parameter's
+   * dtype that keeps its identity and takes the new value: each step's update graph then has the
+   * same structure, and no step leaves a constant behind.
+   */
+  protected stepValue(param: Tensor, name: string, value: number): Tensor {
+    let values = this.stepValues.get(param);
+    if (values === undefined) this.stepValues.set(param, (values = new Map()));
+    const existing = values.get(name);
+    if (existing !== undefined) return existing.assign([value]);
+    const leaf = tensor(value, { dtype: param.dtype });
+    values.set(name, leaf);
+    return leaf;
+  }
 
   /** The buffers a parameter has once updated; a loaded state must provide exactly these. */
   protected abstract bufferNames(group: H): string[];

@@ -1,7 +1,7 @@
 import { allocate, type DType, type TypedArray } from "../../basics/dtype";
 import { formatShape, sameShape, type Shape, sizeOf } from "../../basics/shape";
 import { denseWindow } from "../../basics/window";
-import { type Attrs, noAttrs } from "../../ir/attrs";
+import { type Attrs, attrsKey, noAttrs } from "../../ir/attrs";
 import { topologicalOrder } from "../../ir/graph";
 import type { AnyOpDef } from "../../ir/registry";
 import type { Tensor } from "../../ir/tensor";
@@ -90,7 +90,7 @@ export function buildDataflow(roots: readonly Tensor[], inputs: readonly Tensor[
       nodeOf.set(t, simpler);
       continue;
     }
-    const key = `${def.name}|${ins.map((x) => x.index).join(",")}|${t.attrsKey}`;
+    const key = `${def.name}|${ins.map((x) => x.index).join(",")}|${attrsKey(t.attrs)}`;
     const existing = interned.get(key);
     if (existing !== undefined) {
       merged++;

@@ -1,6 +1,6 @@
 import { allocate, type TypedArray } from "../../basics/dtype";
 import { formatShape, sizeOf } from "../../basics/shape";
-import { currentEpoch, markLeavesWritten, type Tensor } from "../../ir/tensor";
+import type { Tensor } from "../../ir/tensor";
 import { batchedGemm, type FloatArray, gemm } from "../../kernels/matmul";
 import type { Ref, Storage } from "./layout";
 import { instantiateLoop } from "./loops";
@@ -39,9 +39,8 @@ export class Program {
   private readonly kernels: readonly (() => void)[];
   private readonly feedArrays: readonly TypedArray[];
   private readonly results: readonly TypedArray[];
-  private readonly writes: readonly (readonly [TypedArray, TypedArray])[];
+  private readonly writes: readonly (LeafBinding & { readonly value: TypedArray })[];
   private readonly leaves: readonly LeafBinding[];
-  private syncedEpoch: number;
 
   constructor(
     /** Tensors fed by `run()`, in order. */
@@ -77,9 +76,8 @@ export class Program {
     };
     this.kernels = schedule.steps.flatMap((step) => step.parts.map((part) => bind(part, arrayOf(step.out), arrayOf, window)));
     this.results = schedule.outputs.map(window);
-    this.writes = schedule.updates.map(({ leaf, value }) => [arrayOf(leaf), window(value)] as const);
+    this.writes = schedule.updates.map(({ leaf, value }) => ({ tensor: leaf.tensor!, array: arrayOf(leaf), value: window(value) }));
     this.leaves = schedule.storages.filter((s) => s.kind === "leaf").map((s) => ({ tensor: s.tensor!, array: arrayOf(s) }));
-    this.syncedEpoch = currentEpoch();
     this.stats = {
       ...graphStats,
       kernels: this.kernels.length,
@@ -92,8 +90,9 @@ export class Program {
 
   /**
    * Copies `feeds` (one per input, in order) into the program's input arrays, runs every kernel,
-   * then writes the update values into their leaves (all computed before any is written) and marks
-   * values cached by the lazy evaluator stale. Returns the outputs' values in arrays the program
+   * then writes the update values into their leaves' arrays (all computed before any is written):
+   * a new version of each leaf, while tensors built before keep the values they were built with.
+   * Returns the outputs' values in arrays the program
    * owns and overwrites on the next run: copy them to keep them.
    */
   run(feeds: readonly ArrayLike<number>[] = []): readonly TypedArray[] {
@@ -107,15 +106,15 @@ export class Program {
       }
       arrays[i].set(feed);
     }
-    if (currentEpoch() !== this.syncedEpoch) this.syncLeaves();
+    this.syncLeaves();
     const kernels = this.kernels;
     for (let i = 0; i < kernels.length; i++) kernels[i]();
     const writes = this.writes;
-    if (writes.length > 0) {
-      for (let i = 0; i < writes.length; i++) writes[i][0].set(writes[i][1]);
-      markLeavesWritten();
+    for (let i = 0; i < writes.length; i++) {
+      const { tensor, array, value } = writes[i];
+      tensor.releaseForWriting();
+      array.set(value);
     }
-    this.syncedEpoch = currentEpoch();
     return this.results;
   }
 
@@ -124,12 +123,14 @@ export class Program {
    * back into the array the kernels hold, which the leaf then uses again.
    */
   private syncLeaves(): void {
-    for (const { tensor, array } of this.leaves) {
+    const leaves = this.leaves;
+    for (let i = 0; i < leaves.length; i++) {
+      const { tensor, array } = leaves[i];
       const current = tensor.leafValue;
-      if (current === undefined) throw new Error(`run: ${tensor} was released`);
       if (current === array) continue;
+      if (current === undefined) throw new Error(`run: ${tensor} was released`);
       array.set(current);
-      tensor.setLeafData(array);
+      tensor.moveLeafData(array);
     }
   }
 }
