@@ -15,7 +15,7 @@ type Consumers = Tensor[] | Map<number, Tensor[]>;
  * One value of a data leaf. Nodes built on the leaf keep the version they saw, so a tensor's value
  * is fixed when it is built, as in PyTorch; `assign` and optimizer steps make a new version.
  */
-export interface LeafVersion {
+interface LeafVersion {
   /** The values. A compiled program that must write this array in place moves its readers to a copy first. */
   data: TypedArray;
   /** A node has kept this version: its array may no longer be written in place. */
