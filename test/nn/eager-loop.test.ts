@@ -3,8 +3,8 @@
  * reads the loss as it was computed, before the step, and computes it only once.
  */
 import { describe, expect, it } from "vitest";
-import { evaluationStats, Generator, type Tensor, tensor } from "@gradgraph/core";
-import { Adam, Linear, mseLoss, RNN, SGD } from "@gradgraph/nn";
+import { buildStats, evaluationStats, Generator, grad, scalar, type Tensor, tensor } from "@gradgraph/core";
+import { Adam, Linear, LSTM, mseLoss, RNN, SGD } from "@gradgraph/nn";
 
 function kernelsRun(fn: () => void): number {
   const before = evaluationStats.kernelInvocations;
@@ -73,5 +73,33 @@ describe("values are fixed when built", () => {
     product.data();
     b.assign(randomTensor(generator, [4, 4]));
     expect(kernelsRun(() => product.data())).toBe(0);
+  });
+});
+
+describe("graph building is linear in the sequence length", () => {
+  /** Interning comparisons per node built, for the gradient of an LSTM unrolled over `length` steps. */
+  function probesPerNode(length: number): number {
+    const lstm = new LSTM({ inputSize: 3, hiddenSize: 4, generator: new Generator(1) });
+    const x = randomTensor(new Generator(2), [length, 1, 3]);
+    const loss = lstm.call(x)[0].sum();
+    const [nodes, probes] = [buildStats.nodes, buildStats.internProbes];
+    grad(loss, lstm.parameters());
+    return (buildStats.internProbes - probes) / (buildStats.nodes - nodes);
+  }
+
+  it("building an LSTM's gradient compares a bounded number of candidates per node, however long the sequence", () => {
+    const [long, short] = [probesPerNode(800), probesPerNode(200)];
+    expect(long).toBeLessThan(short * 1.1 + 0.5);
+    expect(long).toBeLessThan(8);
+  });
+
+  it("a shared scalar combined with every step's value (a gradient's 1 - s) leaves each lookup O(1)", () => {
+    const steps = Array.from({ length: 2000 }, (_, t) => tensor([t]).mul(2));
+    const one = scalar(1 + 1e-9 * Math.random()); // a fresh shared scalar, newer than every step
+    const [nodes, probes] = [buildStats.nodes, buildStats.internProbes];
+    for (const s of steps) one.sub(s);
+    for (const s of steps) one.sub(s); // found again, not built again
+    expect(buildStats.nodes - nodes).toBe(steps.length);
+    expect((buildStats.internProbes - probes) / steps.length).toBeLessThan(4);
   });
 });

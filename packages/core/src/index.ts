@@ -11,7 +11,7 @@ export { trackLiveObjects, liveObjects, type LiveKind } from "./basics/liveness"
 export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./basics/shape";
 export type { Window } from "./basics/window";
 export { type Attrs, type AttrValue } from "./ir/attrs";
-export { apply, topologicalOrder } from "./ir/graph";
+export { apply, buildStats, topologicalOrder } from "./ir/graph";
 export { noGrad, withScope, currentScope } from "./ir/scope";
 export {
   registerOp,

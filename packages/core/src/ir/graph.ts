@@ -18,6 +18,9 @@ import { Tensor } from "./tensor";
  */
 const listLimit = 8;
 
+/** Counters that let tests (and curious users) see what building did: interning must stay O(1) per node. */
+export const buildStats = { nodes: 0, internProbes: 0 };
+
 /** Mixes 32-bit words (the multiply-xorshift of murmur3's finalizer), for intern keys. */
 function mix(hash: number, word: number): number {
   let h = Math.imul(hash ^ word, 0x85ebca6b);
@@ -87,6 +90,7 @@ function anchorOf(inputs: readonly Tensor[]): Tensor | undefined {
 function findIn(candidates: Tensor[], key: number, def: AnyOpDef, inputs: readonly Tensor[], attrs: Attrs, requiresGrad: boolean): Tensor | undefined {
   for (let i = 0; i < candidates.length; i++) {
     const node = candidates[i];
+    buildStats.internProbes++;
     if (node.internKey !== key) continue;
     if (keptOldVersion(node)) {
       candidates.splice(i--, 1);
@@ -177,6 +181,7 @@ export function applyCanonical<A extends Attrs>(def: OpDef<A>, inputs: readonly 
     throw new OpError(def.name, `result shape ${formatShape(meta.shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
   }
   const node = new Tensor(def, def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad, key);
+  buildStats.nodes++;
   if (anchor !== undefined) remember(anchor, node);
   return node;
 }
