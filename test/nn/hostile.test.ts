@@ -350,6 +350,19 @@ describe("corrupt checkpoints are rejected with a clear error", () => {
     withHeader(path, (h) => (h.__metadata__["optimizer.param_groups"] = "{not json"));
     await expect(load(path)).rejects.toThrow('checkpoint metadata "optimizer.param_groups" is not valid JSON');
 
+    // Read as strictly as the header: JSON.parse would keep the last "lr" and accept any depth.
+    const duplicate = await saved("duplicate.safetensors");
+    withHeader(duplicate, (h) => {
+      const [group] = JSON.parse(h.__metadata__["optimizer.param_groups"]);
+      h.__metadata__["optimizer.param_groups"] = `[${JSON.stringify(group).replace("{", '{"lr":5,')}]`;
+    });
+    await expect(load(duplicate)).rejects.toThrow(
+      /^checkpoint metadata "optimizer.param_groups" is not valid JSON: duplicate key "lr" at character \d+$/,
+    );
+    const deep = await saved("deep.safetensors");
+    withHeader(deep, (h) => (h.__metadata__["optimizer.steps"] = `${"[".repeat(5000)}${"]".repeat(5000)}`));
+    await expect(load(deep)).rejects.toThrow('checkpoint metadata "optimizer.steps" is not valid JSON: nesting too deep');
+
     const path2 = await saved("steps.safetensors");
     withHeader(path2, (h) => (h.__metadata__["optimizer.steps"] = JSON.stringify({ 0: -3, 1: 1 })));
     await expect(load(path2)).rejects.toThrow('"optimizer.steps": entry "0": -3 is not a step count');

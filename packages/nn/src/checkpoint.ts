@@ -9,6 +9,7 @@ import { Tensor, formatShape, tensor } from "@gradgraph/core";
 import { type AnyModule, Module } from "./module";
 import type { Hyperparameters, Optimizer, OptimizerStateDict, ParamState } from "./optim";
 import { CheckpointError, type TensorRecord, loadCheckpoint, saveCheckpoint } from "./training";
+import { JsonSyntaxError, parseStrictJson, toPlainJson } from "./training/strictJson";
 
 export interface SaveOptions {
   /** An optimizer (or its `stateDict()`), saved alongside so training can resume exactly. */
@@ -119,12 +120,14 @@ function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** Optimizer metadata is read as strictly as the header around it: duplicate keys or absurd nesting are damage, not data. */
 function parseJson(metadata: Record<string, string>, key: string): unknown {
   if (!Object.hasOwn(metadata, key)) throw new CheckpointError(`checkpoint has optimizer metadata but no "${key}"`);
   try {
-    return JSON.parse(metadata[key]);
-  } catch {
-    throw new CheckpointError(`checkpoint metadata "${key}" is not valid JSON`);
+    return toPlainJson(parseStrictJson(metadata[key]));
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw new CheckpointError(`checkpoint metadata "${key}" is not valid JSON: ${err.message}`);
+    throw err;
   }
 }
 

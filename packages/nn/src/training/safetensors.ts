@@ -15,6 +15,8 @@
  * what the crate lets through or resolves silently (duplicate JSON keys).
  */
 
+import { JsonNumber, JsonSyntaxError, type JsonValue, hasLoneSurrogate, parseStrictJson } from "./strictJson";
+
 export type TensorRecord = {
   dtype: "float32" | "float64";
   shape: number[];
@@ -147,11 +149,9 @@ function compareCodePoints(a: string, b: string): number {
   }
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** A lone surrogate has no UTF-8 form: TextEncoder would silently turn it into U+FFFD. */
 function checkUnicode(s: string, what: string): void {
-  if (LONE_SURROGATE.test(s)) throw new CheckpointError(`${what} ${JSON.stringify(s)} contains a lone surrogate (not valid Unicode)`);
+  if (hasLoneSurrogate(s)) throw new CheckpointError(`${what} ${JSON.stringify(s)} contains a lone surrogate (not valid Unicode)`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -177,7 +177,13 @@ export function decodeSafetensors(bytes: Uint8Array): {
   } catch {
     throw new CheckpointError("header is not valid UTF-8");
   }
-  const header = parseJson(text);
+  let header: JsonValue;
+  try {
+    header = parseStrictJson(text);
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw new CheckpointError(`header is not valid JSON: ${err.message}`);
+    throw err;
+  }
   if (!(header instanceof Map)) throw new CheckpointError("header JSON is not an object");
 
   const dataStart = 8 + headerLen;
@@ -286,115 +292,4 @@ function describe(v: JsonValue | undefined): string {
   if (v instanceof Map) return "an object";
   if (Array.isArray(v)) return "an array";
   return JSON.stringify(v) ?? String(v);
-}
-
-// ---------------------------------------------------------------------------------------------
-// A strict JSON parser: JSON.parse silently keeps the last of duplicate keys and rounds big
-// or fractional numbers, which could yield a silently wrong tensor. Objects become Maps (file
-// order kept), numbers keep their literal text.
-
-class JsonNumber {
-  constructor(readonly raw: string) {}
-}
-type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | Map<string, JsonValue>;
-
-const MAX_DEPTH = 64; // far deeper than any header; keeps recursion from overflowing the stack
-const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-
-function parseJson(text: string): JsonValue {
-  let pos = 0;
-  const fail = (what: string): never => {
-    throw new CheckpointError(`header is not valid JSON: ${what} at character ${pos}`);
-  };
-  const skipWs = () => {
-    while (pos < text.length) {
-      const c = text.charCodeAt(pos);
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
-      pos++;
-    }
-  };
-  const parseString = (): string => {
-    const start = pos; // at the opening quote
-    pos++;
-    for (;;) {
-      if (pos >= text.length) fail("unterminated string");
-      const c = text.charCodeAt(pos);
-      if (c === 0x22) break;
-      if (c < 0x20) fail("control character in string");
-      pos += c === 0x5c ? 2 : 1;
-    }
-    pos++;
-    let s: string;
-    try {
-      s = JSON.parse(text.slice(start, pos)) as string; // decodes (and validates) the escapes
-    } catch {
-      return fail("bad escape in string");
-    }
-    if (LONE_SURROGATE.test(s)) fail("lone surrogate escape in string");
-    return s;
-  };
-  const parseValue = (depth: number): JsonValue => {
-    if (depth > MAX_DEPTH) fail("nesting too deep");
-    skipWs();
-    const c = text[pos];
-    if (c === "{") {
-      pos++;
-      const obj = new Map<string, JsonValue>();
-      skipWs();
-      if (text[pos] === "}") {
-        pos++;
-        return obj;
-      }
-      for (;;) {
-        skipWs();
-        if (text[pos] !== '"') fail("expected a key");
-        const key = parseString();
-        if (obj.has(key)) fail(`duplicate key ${JSON.stringify(key)}`);
-        skipWs();
-        if (text[pos] !== ":") fail("expected ':'");
-        pos++;
-        obj.set(key, parseValue(depth + 1));
-        skipWs();
-        if (text[pos] === ",") pos++;
-        else if (text[pos] === "}") {
-          pos++;
-          return obj;
-        } else fail("expected ',' or '}'");
-      }
-    }
-    if (c === "[") {
-      pos++;
-      const arr: JsonValue[] = [];
-      skipWs();
-      if (text[pos] === "]") {
-        pos++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(parseValue(depth + 1));
-        skipWs();
-        if (text[pos] === ",") pos++;
-        else if (text[pos] === "]") {
-          pos++;
-          return arr;
-        } else fail("expected ',' or ']'");
-      }
-    }
-    if (c === '"') return parseString();
-    for (const [lit, v] of [["true", true], ["false", false], ["null", null]] as const) {
-      if (text.startsWith(lit, pos)) {
-        pos += lit.length;
-        return v;
-      }
-    }
-    NUMBER_RE.lastIndex = pos;
-    const m = NUMBER_RE.exec(text);
-    if (m === null) return fail("unexpected character");
-    pos += m[0].length;
-    return new JsonNumber(m[0]);
-  };
-  const value = parseValue(0);
-  skipWs(); // the writer pads with spaces
-  if (pos !== text.length) fail("trailing characters");
-  return value;
 }
