@@ -14,6 +14,7 @@ import {
   mean,
   neg,
   registerOp,
+  sameShape,
   sigmoid,
   squeeze,
   sum,
@@ -48,7 +49,7 @@ function checkFloat(op: string, what: string, x: Tensor): void {
 /** Elementwise losses compare two tensors of one shape and one float dtype; PyTorch would broadcast with a warning. */
 function checkSameShapeAndDType(op: string, input: Tensor, target: Tensor): void {
   checkFloat(op, "input", input);
-  if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
+  if (!sameShape(input.shape, target.shape)) {
     throw new OpError(op, `input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`);
   }
   if (input.dtype !== target.dtype) {
@@ -104,7 +105,7 @@ export function crossEntropyLoss(logits: Tensor, target: Tensor, options: LossOp
   if (logits.shape.length === 0) throw new OpError(op, "logits must have a class dimension, got a 0-d tensor");
   const classDim = logits.shape.length === 1 ? 0 : 1;
   const expected = logits.shape.filter((_, i) => i !== classDim);
-  if (target.shape.length !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
+  if (!sameShape(target.shape, expected)) {
     throw new OpError(
       op,
       `logits ${formatShape(logits.shape)} need a target of shape ${formatShape(expected)}, got ${formatShape(target.shape)}`,

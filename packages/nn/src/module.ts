@@ -1,4 +1,4 @@
-import { type NestedArray, Tensor, type TypedArray, currentScope, flattenNested, formatShape, sizeOf, withScope, zeroGrad } from "@gradgraph/core";
+import { type NestedArray, Tensor, type TypedArray, currentScope, flattenNested, formatShape, sameShape, sizeOf, withScope, zeroGrad } from "@gradgraph/core";
 
 /** A checkpoint entry: a tensor, a fixture-style `{shape, data}` record, or nested arrays. */
 export type StateDictValue = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> } | NestedArray;
@@ -58,8 +58,6 @@ function readEntry(key: string, value: StateDictValue): { shape: readonly number
   }
   throw new TypeError(`loadStateDict: entry "${key}" must be a Tensor, {shape, data} or nested arrays, got ${typeof value}`);
 }
-
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 /**
  * The base of every layer, following torch.nn.Module: parameters and children are registered in

@@ -1,4 +1,4 @@
-import { Tensor, evaluate, formatShape, noGrad, tensor, zeroGrad } from "@gradgraph/core";
+import { Tensor, evaluate, formatShape, noGrad, sameShape, tensor, zeroGrad } from "@gradgraph/core";
 
 /** Hyperparameter values an optimizer understands (numbers, flags, pairs such as Adam's betas). */
 export type Hyperparameters = Record<string, number | boolean | readonly number[]>;
@@ -92,7 +92,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         for (const param of group.params) {
           const grad = param.grad;
           if (grad === undefined) continue;
-          if (grad.dtype !== param.dtype || formatShape(grad.shape) !== formatShape(param.shape)) {
+          if (grad.dtype !== param.dtype || !sameShape(grad.shape, param.shape)) {
             throw new Error(`${this.name}: gradient ${grad.dtype} ${formatShape(grad.shape)} does not match ${describe(param)}`);
           }
           const state = this.state.get(param) ?? { step: 0, buffers: {} };
@@ -199,7 +199,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const copies: Record<string, Tensor> = {};
     for (const name of names) {
       const b = buffers[name];
-      if (!(b instanceof Tensor) || formatShape(b.shape) !== formatShape(param.shape) || b.dtype === "int32") {
+      if (!(b instanceof Tensor) || !sameShape(b.shape, param.shape) || b.dtype === "int32") {
         const got = b instanceof Tensor ? `${b.dtype} ${formatShape(b.shape)}` : describeValue(b);
         throw new Error(`${this.name}: ${where}: buffer ${name} is ${got}, expected a float tensor shaped like ${describe(param)}`);
       }

@@ -4,6 +4,7 @@ import {
   Tensor,
   concat,
   formatShape,
+  sameShape,
   stack,
   withScope,
   zeros,
@@ -220,7 +221,7 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
       if (!(state instanceof Tensor)) {
         throw new TypeError(`${this.mode}: ${label} must be a Tensor of shape ${formatShape(expected)}`);
       }
-      if (state.ndim !== expected.length || state.shape.some((d, i) => d !== expected[i])) {
+      if (!sameShape(state.shape, expected)) {
         throw new Error(`${this.mode}: Expected ${label} size ${formatShape(expected)}, got ${formatShape(state.shape)}`);
       }
       this.checkDType(label, state);
