@@ -15,8 +15,9 @@ import {
   Softmax,
   Tanh,
 } from "../../packages/nn/src";
-import { FLOAT64, type FixtureTensor, expectClose, loadFixture } from "./helpers";
-import { buildRecurrent, loadRecurrentCases, recurrentFiles } from "./recurrent-cases";
+import { assertClose } from "@gradgraph/core/testing";
+import { FLOAT64, type FixtureTensor, loadFixture } from "../helpers/fixtures";
+import { buildRecurrent, loadRecurrentCases, recurrentFiles } from "../helpers/recurrent-cases";
 
 function randomValues(seed: number, size: number): Float64Array {
   const values = new Float64Array(size);
@@ -220,14 +221,14 @@ describe("train / eval and dropout", () => {
     const x = randomTensor(4, [5, 2, 3]);
     // Eval: dropout is off, so the module equals its dropout-free twin.
     dropped.eval();
-    expectClose(dropped.forward(x)[0].data(), plain.forward(x)[0].data(), FLOAT64, "eval");
+    assertClose(dropped.forward(x)[0].data(), plain.forward(x)[0].data(), { ...FLOAT64, label: "eval" });
     // Training with p = 1: layer 1 sees zeros, so the output is a one-layer GRU (layer 1's weights) run on zeros.
     dropped.train();
     const lastLayer = new GRU({ inputSize: 2, hiddenSize: 2, dtype: "float64" });
     const sd = dropped.stateDict();
     lastLayer.loadStateDict(Object.fromEntries(["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map((k) => [`${k}_l0`, sd[`${k}_l1`]])));
     const zerosInput = tensor(new Float64Array(5 * 2 * 2), { shape: [5, 2, 2] });
-    expectClose(dropped.forward(x)[0].data(), lastLayer.forward(zerosInput)[0].data(), FLOAT64, "train, p = 1");
+    assertClose(dropped.forward(x)[0].data(), lastLayer.forward(zerosInput)[0].data(), { ...FLOAT64, label: "train, p = 1" });
   });
 });
 
@@ -287,10 +288,10 @@ describe("layers", () => {
     const b = Array.from(linear.bias!.data());
     const rows = x.toArray() as number[][];
     const expected = rows.map((row) => W.map((w, j) => w.reduce((sum, wk, k) => sum + wk * row[k], b[j])));
-    expectClose(linear.forward(x).data(), expected.flat(), FLOAT64, "batched");
-    expectClose(linear.forward(x.select(0, 1)).data(), expected[1], FLOAT64, "1-D");
+    assertClose(linear.forward(x).data(), expected.flat(), { ...FLOAT64, label: "batched" });
+    assertClose(linear.forward(x.select(0, 1)).data(), expected[1], { ...FLOAT64, label: "1-D" });
     const loss = linear.forward(x).mul(randomTensor(6, [4, 2])).sum();
-    for (const p of linear.parameters()) expectClose(grad(loss, [p])[0].data(), numericGradient(loss, p), GRADCHECK, p.name);
+    for (const p of linear.parameters()) assertClose(grad(loss, [p])[0].data(), numericGradient(loss, p), { ...GRADCHECK, label: p.name });
   });
 
   test("Embedding looks rows up by int32 index, any index shape, and its gradient adds up repeated rows", () => {
@@ -299,11 +300,11 @@ describe("layers", () => {
     const out = embedding.forward(indices);
     expect(out.shape).toEqual([2, 3, 3]);
     const table = embedding.weight.toArray() as number[][];
-    expectClose(out.data(), [4, 0, 4, 2, 2, 2].flatMap((i) => table[i]), FLOAT64, "lookup");
+    assertClose(out.data(), [4, 0, 4, 2, 2, 2].flatMap((i) => table[i]), { ...FLOAT64, label: "lookup" });
     const loss = out.mul(randomTensor(8, [2, 3, 3])).sum();
     const [dWeight] = grad(loss, [embedding.weight]);
     const numeric = numericGradient(loss, embedding.weight);
-    expectClose(dWeight.data(), numeric, GRADCHECK, "d weight");
+    assertClose(dWeight.data(), numeric, { ...GRADCHECK, label: "d weight" });
     expect(Array.from(numeric.slice(3, 6)).every((v) => Math.abs(v) < 1e-9)).toBe(true); // row 1 is never used
     expect(() => embedding.forward(tensor([1, 2]))).toThrow("Embedding: expected int32 indices, got float32 [2]");
   });
@@ -311,16 +312,16 @@ describe("layers", () => {
   test("activation modules apply their function elementwise or along dim", () => {
     const x = randomTensor(9, [2, 3]);
     const xs = Array.from(x.data());
-    expectClose(new Tanh().forward(x).data(), xs.map(Math.tanh), FLOAT64, "tanh");
-    expectClose(new ReLU().forward(x).data(), xs.map((v) => Math.max(v, 0)), FLOAT64, "relu");
-    expectClose(new Sigmoid().forward(x).data(), xs.map((v) => 1 / (1 + Math.exp(-v))), FLOAT64, "sigmoid");
+    assertClose(new Tanh().forward(x).data(), xs.map(Math.tanh), { ...FLOAT64, label: "tanh" });
+    assertClose(new ReLU().forward(x).data(), xs.map((v) => Math.max(v, 0)), { ...FLOAT64, label: "relu" });
+    assertClose(new Sigmoid().forward(x).data(), xs.map((v) => 1 / (1 + Math.exp(-v))), { ...FLOAT64, label: "sigmoid" });
     const rows = x.toArray() as number[][];
     const softmaxRows = rows.map((row) => row.map((v) => Math.exp(v) / row.reduce((s, u) => s + Math.exp(u), 0)));
-    expectClose(new Softmax(-1).forward(x).data(), softmaxRows.flat(), FLOAT64, "softmax");
-    expectClose(new LogSoftmax(1).forward(x).data(), softmaxRows.flat().map(Math.log), FLOAT64, "logSoftmax");
+    assertClose(new Softmax(-1).forward(x).data(), softmaxRows.flat(), { ...FLOAT64, label: "softmax" });
+    assertClose(new LogSoftmax(1).forward(x).data(), softmaxRows.flat().map(Math.log), { ...FLOAT64, label: "logSoftmax" });
     const columns = [0, 1, 2].map((j) => rows.map((row) => row[j]));
     const softmaxColumns = columns.map((col) => col.map((v) => Math.exp(v) / col.reduce((s, u) => s + Math.exp(u), 0)));
-    expectClose(new Softmax(0).forward(x).data(), [0, 1].flatMap((i) => softmaxColumns.map((col) => col[i])), FLOAT64, "softmax dim 0");
+    assertClose(new Softmax(0).forward(x).data(), [0, 1].flatMap((i) => softmaxColumns.map((col) => col[i])), { ...FLOAT64, label: "softmax dim 0" });
   });
 
   test("zeroGrad clears what backward accumulated", () => {
