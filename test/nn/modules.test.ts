@@ -134,6 +134,59 @@ describe("scopes", () => {
   });
 });
 
+describe("forward defined as a class field or assigned later keeps the module scope", () => {
+  class FieldForward extends Module {
+    readonly linear = this.registerModule("linear", new Linear(2, 2, { dtype: "float64" }));
+    readonly #scale = 3; // a private field lives on the object the constructor returned
+    forward = (x: Tensor): Tensor => this.linear.forward(x).mul(this.#scale).tanh();
+  }
+  class MethodForward extends Module {
+    readonly linear = this.registerModule("linear", new Linear(2, 2, { dtype: "float64" }));
+    forward(x: Tensor): Tensor {
+      return this.linear.forward(x).tanh();
+    }
+  }
+  const x = () => tensor([[1, 2]], { dtype: "float64" });
+  const tanhScope = (t: Tensor) => topologicalOrder([t]).find((n) => n.op === "tanh")?.scope;
+
+  test("a class-field forward tags its nodes, alone and as a child; parameters and state dict are unchanged", () => {
+    const field = new FieldForward();
+    expect(tanhScope(field.forward(x()))).toBe("fieldforward");
+    expect(tanhScope(field.call(x()))).toBe("fieldforward");
+    expect(scopesOf(field.forward(x()))).toContain("fieldforward.linear");
+    const parent = new Sequential(field);
+    expect(tanhScope(parent.forward(x()))).toBe("sequential.0");
+    expect(Object.keys(field.stateDict())).toEqual(["linear.weight", "linear.bias"]);
+    expect(field.parameters().map((p) => p.name)).toEqual(["sequential.0.linear.weight", "sequential.0.linear.bias"]);
+    expect(field).toBeInstanceOf(FieldForward);
+    expect(field).toBeInstanceOf(Module);
+  });
+
+  test("a method forward, and a forward assigned after construction, are tagged the same way", () => {
+    const method = new MethodForward();
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+    expect(Object.keys(method.stateDict())).toEqual(["linear.weight", "linear.bias"]);
+    method.forward = (input: Tensor) => input.tanh();
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+    Object.defineProperty(method, "forward", { value: (input: Tensor) => input.exp().tanh(), writable: true, configurable: true });
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+    const other = new MethodForward({ name: "other" });
+    other.forward = method.forward; // a forward moved to another module is tagged with that module's path
+    expect(tanhScope(other.forward(x()))).toBe("other");
+  });
+
+  test("forward cannot be replaced by something that is not a function", () => {
+    const method = new MethodForward();
+    expect(() => {
+      (method as { forward: unknown }).forward = 3;
+    }).toThrow("MethodForward: forward must be a function, got number");
+    expect(() => Object.defineProperty(method, "forward", { get: () => (input: Tensor) => input })).toThrow(
+      "MethodForward: forward must be a function, got an accessor",
+    );
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+  });
+});
+
 describe("loadStateDict", () => {
   const source = () => new RNN({ inputSize: 4, hiddenSize: 2, bias: false });
 

@@ -59,6 +59,38 @@ function readEntry(key: string, value: StateDictValue): { shape: readonly number
   throw new TypeError(`loadStateDict: entry "${key}" must be a Tensor, {shape, data} or nested arrays, got ${typeof value}`);
 }
 
+/** The user's function behind each scoping wrapper, so that moving a forward to another module rescopes it. */
+const unwrappedForwards = new WeakMap<Function, Function>();
+
+/**
+ * `forward` run inside the scope of `module`. It is called with the `this` it was called on (the
+ * proxy, where a subclass's private fields live); the path is read from the bare object, which
+ * keeps the proxy off the hot path.
+ */
+function scopedForward(module: AnyModule, forward: Function): Function {
+  const original = unwrappedForwards.get(forward) ?? forward;
+  const scoped = function (this: unknown, ...args: unknown[]): unknown {
+    const scope = scopeFrom(currentScope(), module.path);
+    return scope === "" ? original.apply(this, args) : withScope(scope, () => original.apply(this, args));
+  };
+  unwrappedForwards.set(scoped, original);
+  return scoped;
+}
+
+/** The proxy's one trap: a class-field `forward = ...` or `module.forward = ...` is wrapped, anything else defined as is. */
+function defineWrappingForward(target: AnyModule, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+  if (key !== "forward") return Reflect.defineProperty(target, key, descriptor);
+  if (typeof descriptor.value !== "function") {
+    const got = descriptor.get !== undefined || descriptor.set !== undefined ? "an accessor" : describeValue(descriptor.value);
+    throw new TypeError(`${target.constructor.name}: forward must be a function, got ${got}`);
+  }
+  return Reflect.defineProperty(target, key, { ...descriptor, value: scopedForward(target, descriptor.value) });
+}
+
+function describeValue(value: unknown): string {
+  return value === null ? "null" : typeof value;
+}
+
 /**
  * The base of every layer, following torch.nn.Module: parameters and children are registered in
  * construction order, which fixes the order of `namedParameters()` and the keys of `stateDict()`.
@@ -76,13 +108,13 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
 
   constructor(options: ModuleOptions = {}) {
     this.modulePath = options.name ?? this.constructor.name.toLowerCase();
-    // Subclasses write a plain forward(); wrapping it here tags everything it builds with the
-    // module path however it is reached (forward, call, or a parent's forward).
-    const forward = this.forward;
-    this.forward = (...args: Args): Output => {
-      const scope = scopeFrom(currentScope(), this.modulePath);
-      return scope === "" ? forward.apply(this, args) : withScope(scope, () => forward.apply(this, args));
-    };
+    // Subclasses write a plain forward(); wrapping it tags everything it builds with the module
+    // path however it is reached (forward, call, or a parent's forward). A subclass may also
+    // define forward as a class field or assign it later; both define an own property on the
+    // object the constructor returns, so a proxy that wraps every function defined as `forward`
+    // keeps the tagging. Only definitions are trapped: reads and calls go straight through.
+    Object.defineProperty(this, "forward", { value: scopedForward(this, this.forward), writable: true, configurable: true });
+    return new Proxy(this, { defineProperty: (target, key, descriptor) => defineWrappingForward(target, key, descriptor) });
   }
 
   /** The module's full path: its scope and the prefix of its parameter names. */
