@@ -3,7 +3,8 @@
  * file. Tensor names are the PyTorch state-dict keys (`rnn.weight_ih_l0`), so the weights load
  * in Python with `safetensors.torch.load_file`. Optimizer buffers sit beside them as
  * `optimizer.state.<param index>.<buffer>` (`optimizer.state.0.exp_avg`); the optimizer's
- * scalars (hyperparameters, step counts) go into `__metadata__` as JSON strings.
+ * scalars (hyperparameters, step counts) go into `__metadata__` as JSON strings, next to the
+ * checksums that let `load` notice damage (training/checksums.ts).
  */
 import { Tensor, formatShape, tensor } from "@gradgraph/core";
 import { type AnyModule, Module } from "./module";
@@ -38,7 +39,7 @@ export async function save(source: AnyModule | Record<string, Tensor>, path: str
   await saveCheckpoint(path, tensors, metadata);
 }
 
-/** Reads a checkpoint written by `save` (or any safetensors file of F32/F64 tensors). */
+/** Reads a checkpoint written by `save`, verifying its checksums (or any safetensors file of F32/F64 tensors, unverified). */
 export async function load(path: string): Promise<Checkpoint> {
   const { tensors, metadata } = await loadCheckpoint(path);
   return unpack(tensors, metadata);
