@@ -233,7 +233,7 @@ describe("optimizer hyperparameters", () => {
     expect(() => new SGD([], { lr: 0.1 })).toThrow("SGD: optimizer got an empty parameter list");
     expect(() => new SGD([p, p], { lr: 0.1 })).toThrow("SGD: parameter 1 of group 0 (float32 [1]) appears more than once");
     expect(() => new SGD(p as unknown as Tensor[], { lr: 0.1 })).toThrow("SGD: params must be an iterable of Tensors or of parameter groups");
-    expect(() => new SGD([[1, 2]] as unknown as Tensor[], { lr: 0.1 })).toThrow("SGD: parameter 0 of group 0 is not a Tensor (got object)");
+    expect(() => new SGD([[1, 2]] as unknown as Tensor[], { lr: 0.1 })).toThrow("SGD: parameter 0 of group 0 is not a Tensor (got an array)");
     expect(() => new SGD([p.mul(2)], { lr: 0.1 })).toThrow("is not a leaf tensor and cannot be optimized");
     expect(() => new SGD([tensor([1], { dtype: "int32" })], { lr: 0.1 })).toThrow("is not a float tensor");
   });

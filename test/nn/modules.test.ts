@@ -1,4 +1,4 @@
-import { Generator, type Tensor, evaluate, grad, tensor, topologicalOrder, withScope } from "@gradgraph/core";
+import { Generator, type Tensor, evaluate, grad, placeholder, tensor, topologicalOrder, withScope, zeros } from "@gradgraph/core";
 import { describe, expect, test } from "vitest";
 import {
   Dropout,
@@ -179,7 +179,7 @@ describe("forward defined as a class field or assigned later keeps the module sc
     const method = new MethodForward();
     expect(() => {
       (method as { forward: unknown }).forward = 3;
-    }).toThrow("MethodForward: forward must be a function, got number");
+    }).toThrow("MethodForward: forward must be a function, got 3");
     expect(() => Object.defineProperty(method, "forward", { get: () => (input: Tensor) => input })).toThrow(
       "MethodForward: forward must be a function, got an accessor",
     );
@@ -189,6 +189,19 @@ describe("forward defined as a class field or assigned later keeps the module sc
 
 describe("loadStateDict", () => {
   const source = () => new RNN({ inputSize: 4, hiddenSize: 2, bias: false });
+
+  test("a source whose value cannot be computed fails before any parameter is written", () => {
+    const linear = new Linear(3, 2, { dtype: "float64" });
+    const before = linear.parameters().map((p) => Array.from(p.data()));
+    const weight = zeros([2, 3], { dtype: "float64" }); // fine, and listed first
+    const unfed = placeholder([2], "float64", "bias_source").add(1);
+    expect(() => linear.loadStateDict({ weight, bias: unfed })).toThrow(/^Error\(s\) in loading state_dict for Linear: the value of "bias" cannot be computed: /);
+    const outOfRange = tensor([1, 2], { dtype: "float64" }).indexSelect(0, tensor([0, 7], { dtype: "int32" })); // fails in its kernel
+    expect(() => linear.loadStateDict({ weight, bias: outOfRange })).toThrow('the value of "bias" cannot be computed');
+    expect(linear.parameters().map((p) => Array.from(p.data()))).toEqual(before);
+    linear.loadStateDict({ weight, bias: tensor([1, 2], { dtype: "float64" }) });
+    expect(Array.from(linear.weight.data())).toEqual([0, 0, 0, 0, 0, 0]);
+  });
 
   test("reports missing and unexpected keys and size mismatches together, in PyTorch's words, and copies nothing", () => {
     const rnn = new RNN({ inputSize: 5, hiddenSize: 2 });

@@ -1,4 +1,5 @@
 import { Tensor, evaluate, formatShape, noGrad, sameShape, tensor, zeroGrad } from "@gradgraph/core";
+import { describeValue, readOptions } from "../validation";
 
 /** Hyperparameter values an optimizer understands (numbers, flags, pairs such as Adam's betas). */
 export type Hyperparameters = Record<string, number | boolean | readonly number[]>;
@@ -53,7 +54,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     private readonly defaults: H,
     options: Partial<H>,
   ) {
-    const base = { ...defaults, ...options } as H;
+    const base = { ...defaults, ...readOptions(name, options) } as H;
     this.checkHyperparameters(base);
     if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
       throw new Error(`${name}: params must be an iterable of Tensors or of parameter groups, got ${describeValue(params)}`);
@@ -64,6 +65,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const { params: groupParams, ...overrides } = group as ParamGroupInput<H>;
       const hyper = { ...base, ...overrides } as H;
       this.checkHyperparameters(hyper, `parameter group ${g}: `);
+      if (groupParams === null || typeof groupParams !== "object" || !(Symbol.iterator in groupParams)) {
+        throw new TypeError(`${name}: parameter group ${g}: params must be an iterable of Tensors, got ${describeValue(groupParams)}`);
+      }
       const list = [...groupParams];
       list.forEach((p, i) => {
         checkParameter(name, p, `parameter ${i} of group ${g}`);
@@ -239,10 +243,6 @@ function checkParameter(optimizer: string, t: unknown, where: string): asserts t
 
 function describe(p: Tensor): string {
   return `${p.name === undefined ? "" : `'${p.name}' `}${p.dtype} ${formatShape(p.shape)}`;
-}
-
-function describeValue(value: unknown): string {
-  return value instanceof Tensor ? String(value) : value === null ? "null" : typeof value;
 }
 
 function describeType(example: unknown): string {
