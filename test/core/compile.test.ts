@@ -46,8 +46,8 @@ import {
   where,
 } from "@gradgraph/core";
 import { Linear, mseLoss, RNN, SGD } from "@gradgraph/nn";
-import { FLOAT64, expectClose, fromFixture } from "../nn/helpers";
-import { buildRecurrent, loadRecurrentCases, runRecurrent } from "../nn/recurrent-cases";
+import { FLOAT64, expectClose, fromFixture } from "../helpers/fixtures";
+import { buildRecurrent, loadRecurrentCases, runRecurrent } from "../helpers/recurrent-cases";
 
 /** Bitwise equality, except that any NaN equals any NaN (payloads are not part of the contract). */
 function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type FloatDType, Generator, type Tensor, randn, tensor } from "@gradgraph/core";
+import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
 import { load, restore, save } from "../../packages/nn/src/checkpoint";
-import { Adam, type Optimizer, SGD, mseLoss, trainStep } from "../../packages/nn/src";
+import { Adam, CheckpointError, type Checkpoint, type Optimizer, SGD, mseLoss, trainStep } from "../../packages/nn/src";
 import { RnnRegressor } from "./helpers";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-checkpoint-"));
@@ -28,9 +29,16 @@ describe("save / load of a module", () => {
 
       const header = readHeader(path);
       const code = dtype === "float32" ? "F32" : "F64";
-      expect(header.__metadata__).toEqual({ note: "hello", epoch: "3" });
       const names = Object.keys(header).filter((k) => k !== "__metadata__").sort();
       expect(names).toEqual(["head.bias", "head.weight", "rnn.bias_hh_l0", "rnn.bias_ih_l0", "rnn.weight_hh_l0", "rnn.weight_ih_l0"]);
+      // Metadata values stay strings (Python's safetensors requires it): the user's, and the checksums.
+      const checksums = Object.fromEntries(names.map((name) => [`checksum.tensor.${name}`, expect.stringMatching(/^sha256:[0-9a-f]{64}$/)]));
+      expect(header.__metadata__).toEqual({
+        note: "hello",
+        epoch: "3",
+        "checksum.header": expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        ...checksums,
+      });
       expect(header["rnn.weight_ih_l0"]).toMatchObject({ dtype: code, shape: [5, 3] });
 
       const checkpoint = await load(path);
@@ -127,5 +135,83 @@ describe("save / load with an optimizer", () => {
     const model = new RnnRegressor(2, 2, 1, "float32");
     for (let i = 0; i < 3; i++) await save(model, join(sub, "ckpt.safetensors"));
     expect(readdirSync(sub)).toEqual(["ckpt.safetensors"]);
+  });
+});
+
+describe("checksums: damage is an error, never silently different weights", () => {
+  /** A model trained one step with Adam (6 parameters, 12 optimizer buffers), saved with user metadata. */
+  const savedCheckpoint = async (path: string) => {
+    const model = new RnnRegressor(2, 3, 1, "float32", new Generator(7));
+    const optimizer = new Adam(model.parameters(), { lr: 0.01 });
+    trainStep(optimizer, mseLoss(model.forward(randn([4, 2, 2], { generator: new Generator(8) })), tensor([[1], [2]])));
+    await save(model, path, { optimizer, metadata: { epoch: "1" } });
+    return readFileSync(path);
+  };
+  const headerLength = (bytes: Buffer) => Number(bytes.readBigUInt64LE(0));
+  /** Rewrites the header JSON (checksums kept), padding it as the format requires. */
+  const editHeader = (bytes: Buffer, edit: (header: Record<string, any>) => void) => {
+    const n = headerLength(bytes);
+    const header = JSON.parse(bytes.subarray(8, 8 + n).toString("utf8"));
+    edit(header);
+    const text = JSON.stringify(header);
+    const json = Buffer.from(text.padEnd(Math.ceil(Buffer.byteLength(text) / 8) * 8));
+    const prefix = Buffer.alloc(8);
+    prefix.writeBigUInt64LE(BigInt(json.length));
+    return Buffer.concat([prefix, json, bytes.subarray(8 + n)]);
+  };
+  const plain = (c: Checkpoint) =>
+    JSON.stringify(c, (_, v) => (v !== null && typeof v === "object" && "dtype" in v && typeof v.data === "function" ? [v.dtype, v.shape, bits(v)] : v));
+
+  test("a flipped bit in the data, a renamed tensor, edited optimizer metadata", async () => {
+    const path = join(dir, "checked.safetensors");
+    const bytes = await savedCheckpoint(path);
+    const dataStart = 8 + headerLength(bytes);
+    const flipped = Buffer.from(bytes);
+    flipped[dataStart + 17] ^= 0x10;
+    writeFileSync(path, flipped);
+    await expect(load(path)).rejects.toThrow(/^checkpoint is damaged: the data of tensor ".*" does not match its checksum$/);
+
+    writeFileSync(path, editHeader(bytes, (h) => ((h["rnn.weight_hh_l1"] = h["rnn.weight_hh_l0"]), delete h["rnn.weight_hh_l0"])));
+    await expect(load(path)).rejects.toThrow('checkpoint is damaged: there is a checksum for tensor "rnn.weight_hh_l0", which the file does not hold');
+    writeFileSync(path, editHeader(bytes, (h) => (h.__metadata__["optimizer.param_groups"] = h.__metadata__["optimizer.param_groups"].replace('"lr":0.01', '"lr":0.1'))));
+    await expect(load(path)).rejects.toThrow("checkpoint is damaged: the header (tensor names, dtypes, shapes, offsets or metadata) does not match its checksum");
+    writeFileSync(path, editHeader(bytes, (h) => (h.__metadata__.epoch = "2")));
+    await expect(load(path)).rejects.toThrow("does not match its checksum");
+    await expect(save(new RnnRegressor(1, 1, 1, "float32"), path, { metadata: { "checksum.header": "x" } })).rejects.toThrow("reserved for checksums");
+  });
+
+  test("fuzz: every mangled checkpoint is a CheckpointError or loads exactly the saved values", async () => {
+    const path = join(dir, "fuzz-original.safetensors");
+    const bytes = await savedCheckpoint(path);
+    const original = plain(await load(path));
+    const mangledPath = join(dir, "fuzz-mangled.safetensors");
+    const headerEnd = 8 + headerLength(bytes);
+    let rejected = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom("flip", "flipHeader", "insert", "delete"), fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        async (edits) => {
+          let m = Buffer.from(bytes);
+          for (const [kind, at, v] of edits) {
+            if (kind === "flip") m[at % m.length] ^= v;
+            else if (kind === "flipHeader") m[at % Math.min(headerEnd, m.length)] ^= v;
+            else if (kind === "insert") m = Buffer.concat([m.subarray(0, at % (m.length + 1)), Buffer.of(v), m.subarray(at % (m.length + 1))]);
+            else if (m.length > 0) m = Buffer.concat([m.subarray(0, at % m.length), m.subarray((at % m.length) + 1)]);
+          }
+          writeFileSync(mangledPath, m);
+          let loaded: Checkpoint;
+          try {
+            loaded = await load(mangledPath);
+          } catch (e) {
+            if (!(e instanceof CheckpointError)) throw new Error(`non-CheckpointError escaped: ${String(e)}`, { cause: e });
+            rejected++;
+            return;
+          }
+          expect(plain(loaded)).toBe(original);
+        },
+      ),
+      { numRuns: 400 },
+    );
+    expect(rejected).toBeGreaterThan(200);
   });
 });

@@ -22,6 +22,7 @@ import { load, save } from "../../packages/nn/src/checkpoint";
 import {
   Adam,
   AdamW,
+  CHECKSUM_PREFIX,
   CheckpointError,
   Embedding,
   LSTM,
@@ -232,7 +233,7 @@ describe("optimizer hyperparameters", () => {
     expect(() => new SGD([], { lr: 0.1 })).toThrow("SGD: optimizer got an empty parameter list");
     expect(() => new SGD([p, p], { lr: 0.1 })).toThrow("SGD: parameter 1 of group 0 (float32 [1]) appears more than once");
     expect(() => new SGD(p as unknown as Tensor[], { lr: 0.1 })).toThrow("SGD: params must be an iterable of Tensors or of parameter groups");
-    expect(() => new SGD([[1, 2]] as unknown as Tensor[], { lr: 0.1 })).toThrow("SGD: parameter 0 of group 0 is not a Tensor (got object)");
+    expect(() => new SGD([[1, 2]] as unknown as Tensor[], { lr: 0.1 })).toThrow("SGD: parameter 0 of group 0 is not a Tensor (got an array)");
     expect(() => new SGD([p.mul(2)], { lr: 0.1 })).toThrow("is not a leaf tensor and cannot be optimized");
     expect(() => new SGD([tensor([1], { dtype: "int32" })], { lr: 0.1 })).toThrow("is not a float tensor");
   });
@@ -321,11 +322,16 @@ describe("corrupt checkpoints are rejected with a clear error", () => {
     return path;
   };
 
-  /** Rewrites the header JSON of a saved file (keeping the data) via `edit`. */
+  /**
+   * Rewrites the header JSON of a saved file (keeping the data) via `edit`. The checksums are
+   * dropped, as from a file edited by hand or written elsewhere, so that what is checked here is
+   * the validation behind them (checkpoint.test.ts checks that edits under checksums are caught).
+   */
   const withHeader = (path: string, edit: (header: Record<string, any>) => void) => {
     const bytes = readFileSync(path);
     const length = Number(bytes.readBigUInt64LE(0));
     const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8"));
+    for (const key of Object.keys(header.__metadata__)) if (key.startsWith(CHECKSUM_PREFIX)) delete header.__metadata__[key];
     edit(header);
     const json = Buffer.from(JSON.stringify(header).padEnd(Math.ceil(JSON.stringify(header).length / 8) * 8));
     const prefix = Buffer.alloc(8);
@@ -349,6 +355,19 @@ describe("corrupt checkpoints are rejected with a clear error", () => {
     const path = await saved("metadata.safetensors");
     withHeader(path, (h) => (h.__metadata__["optimizer.param_groups"] = "{not json"));
     await expect(load(path)).rejects.toThrow('checkpoint metadata "optimizer.param_groups" is not valid JSON');
+
+    // Read as strictly as the header: JSON.parse would keep the last "lr" and accept any depth.
+    const duplicate = await saved("duplicate.safetensors");
+    withHeader(duplicate, (h) => {
+      const [group] = JSON.parse(h.__metadata__["optimizer.param_groups"]);
+      h.__metadata__["optimizer.param_groups"] = `[${JSON.stringify(group).replace("{", '{"lr":5,')}]`;
+    });
+    await expect(load(duplicate)).rejects.toThrow(
+      /^checkpoint metadata "optimizer.param_groups" is not valid JSON: duplicate key "lr" at character \d+$/,
+    );
+    const deep = await saved("deep.safetensors");
+    withHeader(deep, (h) => (h.__metadata__["optimizer.steps"] = `${"[".repeat(5000)}${"]".repeat(5000)}`));
+    await expect(load(deep)).rejects.toThrow('checkpoint metadata "optimizer.steps" is not valid JSON: nesting too deep');
 
     const path2 = await saved("steps.safetensors");
     withHeader(path2, (h) => (h.__metadata__["optimizer.steps"] = JSON.stringify({ 0: -3, 1: 1 })));

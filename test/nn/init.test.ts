@@ -1,8 +1,8 @@
 import { manualSeed, rand } from "@gradgraph/core";
 import { describe, expect, test } from "vitest";
 import { type AnyModule, GRU, LSTM, Linear, RNN } from "../../packages/nn/src";
-import { type FixtureTensor, loadFixture } from "./helpers";
-import { loadRecurrentCases } from "./recurrent-cases";
+import { type FixtureTensor, loadFixture } from "../helpers/fixtures";
+import { loadRecurrentCases } from "../helpers/recurrent-cases";
 
 interface Construction {
   module: "RNN" | "LSTM" | "GRU" | "Linear";

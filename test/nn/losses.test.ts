@@ -1,8 +1,8 @@
 import { grad, placeholder, randn, Generator, tensor, type Tensor } from "@gradgraph/core";
-import { checkGrad, checkGradGrad } from "@gradgraph/core/testing";
+import { assertClose, checkGrad, checkGradGrad } from "@gradgraph/core/testing";
 import { describe, expect, test } from "vitest";
 import { binaryCrossEntropyWithLogits, crossEntropyLoss, mseLoss } from "../../packages/nn/src/losses";
-import { expectClose, FLOAT64, type FixtureTensor, fromFixture, loadFixture } from "./helpers";
+import { FLOAT64, type FixtureTensor, fromFixture, loadFixture } from "../helpers/fixtures";
 
 type LossCase = {
   id: string;
@@ -23,11 +23,11 @@ describe("PyTorch fixtures (loss.json, float64)", () => {
       const output =
         c.loss === "mse" ? mseLoss(input, target, { reduction: c.reduction }) : crossEntropyLoss(input, target, { reduction: c.reduction });
       expect(output.shape).toEqual([]);
-      expectClose(output.item(), c.output, FLOAT64, "output");
+      assertClose(output.item(), c.output, { ...FLOAT64, label: "output" });
       const wrt = c.grad_target === undefined ? [input] : [input, target];
       const [gInput, gTarget] = grad(output, wrt);
-      expectClose(gInput.data(), c.grad_input.data, FLOAT64, "grad_input");
-      if (c.grad_target !== undefined) expectClose(gTarget.data(), c.grad_target.data, FLOAT64, "grad_target");
+      assertClose(gInput.data(), c.grad_input.data, { ...FLOAT64, label: "grad_input" });
+      if (c.grad_target !== undefined) assertClose(gTarget.data(), c.grad_target.data, { ...FLOAT64, label: "grad_target" });
     });
   }
 });
@@ -41,10 +41,10 @@ describe("reductions against explicit loops", () => {
     const [a, b] = [f64([3, 4], g), f64([3, 4], g)];
     const [x, y] = [a.data(), b.data()];
     const squares = Array.from(x, (v, i) => (v - y[i]) ** 2);
-    expectClose(mseLoss(a, b, { reduction: "none" }).data(), squares, FLOAT64, "none");
+    assertClose(mseLoss(a, b, { reduction: "none" }).data(), squares, { ...FLOAT64, label: "none" });
     const total = squares.reduce((s, v) => s + v, 0);
-    expectClose(mseLoss(a, b, { reduction: "sum" }).item(), total, FLOAT64, "sum");
-    expectClose(mseLoss(a, b).item(), total / 12, FLOAT64, "mean (default)");
+    assertClose(mseLoss(a, b, { reduction: "sum" }).item(), total, { ...FLOAT64, label: "sum" });
+    assertClose(mseLoss(a, b).item(), total / 12, { ...FLOAT64, label: "mean (default)" });
   });
 
   /** -log softmax(row)[k], computed directly. */
@@ -59,9 +59,9 @@ describe("reductions against explicit loops", () => {
     const target = tensor(labels, { dtype: "int32" });
     const rows = logits.toArray() as number[][];
     const perSample = rows.map((row, i) => nll(row, labels[i]));
-    expectClose(crossEntropyLoss(logits, target, { reduction: "none" }).data(), perSample, FLOAT64, "none");
-    expectClose(crossEntropyLoss(logits, target, { reduction: "sum" }).item(), perSample.reduce((s, v) => s + v), FLOAT64, "sum");
-    expectClose(crossEntropyLoss(logits, target).item(), perSample.reduce((s, v) => s + v) / 4, FLOAT64, "mean");
+    assertClose(crossEntropyLoss(logits, target, { reduction: "none" }).data(), perSample, { ...FLOAT64, label: "none" });
+    assertClose(crossEntropyLoss(logits, target, { reduction: "sum" }).item(), perSample.reduce((s, v) => s + v), { ...FLOAT64, label: "sum" });
+    assertClose(crossEntropyLoss(logits, target).item(), perSample.reduce((s, v) => s + v) / 4, { ...FLOAT64, label: "mean" });
   });
 
   test("crossEntropyLoss (N, C, d): the class dim is 1, as in PyTorch", () => {
@@ -74,7 +74,7 @@ describe("reductions against explicit loops", () => {
     expect(loss.shape).toEqual([2, 4]);
     const x = logits.toArray() as number[][][];
     const expected = labels.flatMap((row, n) => row.map((k, j) => nll([0, 1, 2].map((c) => x[n][c][j]), k)));
-    expectClose(loss.data(), expected, FLOAT64, "none");
+    assertClose(loss.data(), expected, { ...FLOAT64, label: "none" });
   });
 
   test("crossEntropyLoss with a class index fed later through a placeholder", () => {
@@ -83,7 +83,7 @@ describe("reductions against explicit loops", () => {
     const loss = crossEntropyLoss(logits, target, { reduction: "sum" });
     target.assign([1, 2]);
     const rows = logits.toArray() as number[][];
-    expectClose(loss.item(), nll(rows[0], 1) + nll(rows[1], 2), FLOAT64, "sum");
+    assertClose(loss.item(), nll(rows[0], 1) + nll(rows[1], 2), { ...FLOAT64, label: "sum" });
   });
 });
 
@@ -97,10 +97,10 @@ describe("binaryCrossEntropyWithLogits", () => {
     const x = logits.data();
     const y = target.data();
     const naive = Array.from(x, (v, i) => -(y[i] * Math.log(sigmoid(v)) + (1 - y[i]) * Math.log(1 - sigmoid(v))));
-    expectClose(binaryCrossEntropyWithLogits(logits, target, { reduction: "none" }).data(), naive, FLOAT64, "none");
+    assertClose(binaryCrossEntropyWithLogits(logits, target, { reduction: "none" }).data(), naive, { ...FLOAT64, label: "none" });
     const total = naive.reduce((s, v) => s + v);
-    expectClose(binaryCrossEntropyWithLogits(logits, target, { reduction: "sum" }).item(), total, FLOAT64, "sum");
-    expectClose(binaryCrossEntropyWithLogits(logits, target).item(), total / 10, FLOAT64, "mean");
+    assertClose(binaryCrossEntropyWithLogits(logits, target, { reduction: "sum" }).item(), total, { ...FLOAT64, label: "sum" });
+    assertClose(binaryCrossEntropyWithLogits(logits, target).item(), total / 10, { ...FLOAT64, label: "mean" });
   });
 
   test("stays finite and exact for huge logits, where the naive form overflows", () => {
@@ -133,7 +133,7 @@ describe("binaryCrossEntropyWithLogits", () => {
     const target = tensor([1, 0, 0.5, 0.2], { dtype: "float64" });
     const [first] = grad(binaryCrossEntropyWithLogits(logits, target, { reduction: "sum" }), [logits]);
     const [second] = grad(first.sum(), [logits]);
-    expectClose(second.data(), values.map((x) => sigmoid(x) * (1 - sigmoid(x))), FLOAT64, "d2/dx2");
+    assertClose(second.data(), values.map((x) => sigmoid(x) * (1 - sigmoid(x))), { ...FLOAT64, label: "d2/dx2" });
   });
 });
 

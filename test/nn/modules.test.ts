@@ -1,4 +1,4 @@
-import { Generator, type Tensor, evaluate, grad, tensor, topologicalOrder, withScope } from "@gradgraph/core";
+import { Generator, type Tensor, evaluate, grad, placeholder, tensor, topologicalOrder, withScope, zeros } from "@gradgraph/core";
 import { describe, expect, test } from "vitest";
 import {
   Dropout,
@@ -15,8 +15,9 @@ import {
   Softmax,
   Tanh,
 } from "../../packages/nn/src";
-import { FLOAT64, type FixtureTensor, expectClose, loadFixture } from "./helpers";
-import { buildRecurrent, loadRecurrentCases, recurrentFiles } from "./recurrent-cases";
+import { assertClose } from "@gradgraph/core/testing";
+import { FLOAT64, type FixtureTensor, loadFixture } from "../helpers/fixtures";
+import { buildRecurrent, loadRecurrentCases, recurrentFiles } from "../helpers/recurrent-cases";
 
 function randomValues(seed: number, size: number): Float64Array {
   const values = new Float64Array(size);
@@ -133,8 +134,74 @@ describe("scopes", () => {
   });
 });
 
+describe("forward defined as a class field or assigned later keeps the module scope", () => {
+  class FieldForward extends Module {
+    readonly linear = this.registerModule("linear", new Linear(2, 2, { dtype: "float64" }));
+    readonly #scale = 3; // a private field lives on the object the constructor returned
+    forward = (x: Tensor): Tensor => this.linear.forward(x).mul(this.#scale).tanh();
+  }
+  class MethodForward extends Module {
+    readonly linear = this.registerModule("linear", new Linear(2, 2, { dtype: "float64" }));
+    forward(x: Tensor): Tensor {
+      return this.linear.forward(x).tanh();
+    }
+  }
+  const x = () => tensor([[1, 2]], { dtype: "float64" });
+  const tanhScope = (t: Tensor) => topologicalOrder([t]).find((n) => n.op === "tanh")?.scope;
+
+  test("a class-field forward tags its nodes, alone and as a child; parameters and state dict are unchanged", () => {
+    const field = new FieldForward();
+    expect(tanhScope(field.forward(x()))).toBe("fieldforward");
+    expect(tanhScope(field.call(x()))).toBe("fieldforward");
+    expect(scopesOf(field.forward(x()))).toContain("fieldforward.linear");
+    const parent = new Sequential(field);
+    expect(tanhScope(parent.forward(x()))).toBe("sequential.0");
+    expect(Object.keys(field.stateDict())).toEqual(["linear.weight", "linear.bias"]);
+    expect(field.parameters().map((p) => p.name)).toEqual(["sequential.0.linear.weight", "sequential.0.linear.bias"]);
+    expect(field).toBeInstanceOf(FieldForward);
+    expect(field).toBeInstanceOf(Module);
+  });
+
+  test("a method forward, and a forward assigned after construction, are tagged the same way", () => {
+    const method = new MethodForward();
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+    expect(Object.keys(method.stateDict())).toEqual(["linear.weight", "linear.bias"]);
+    method.forward = (input: Tensor) => input.tanh();
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+    Object.defineProperty(method, "forward", { value: (input: Tensor) => input.exp().tanh(), writable: true, configurable: true });
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+    const other = new MethodForward({ name: "other" });
+    other.forward = method.forward; // a forward moved to another module is tagged with that module's path
+    expect(tanhScope(other.forward(x()))).toBe("other");
+  });
+
+  test("forward cannot be replaced by something that is not a function", () => {
+    const method = new MethodForward();
+    expect(() => {
+      (method as { forward: unknown }).forward = 3;
+    }).toThrow("MethodForward: forward must be a function, got 3");
+    expect(() => Object.defineProperty(method, "forward", { get: () => (input: Tensor) => input })).toThrow(
+      "MethodForward: forward must be a function, got an accessor",
+    );
+    expect(tanhScope(method.forward(x()))).toBe("methodforward");
+  });
+});
+
 describe("loadStateDict", () => {
   const source = () => new RNN({ inputSize: 4, hiddenSize: 2, bias: false });
+
+  test("a source whose value cannot be computed fails before any parameter is written", () => {
+    const linear = new Linear(3, 2, { dtype: "float64" });
+    const before = linear.parameters().map((p) => Array.from(p.data()));
+    const weight = zeros([2, 3], { dtype: "float64" }); // fine, and listed first
+    const unfed = placeholder([2], "float64", "bias_source").add(1);
+    expect(() => linear.loadStateDict({ weight, bias: unfed })).toThrow(/^Error\(s\) in loading state_dict for Linear: the value of "bias" cannot be computed: /);
+    const outOfRange = tensor([1, 2], { dtype: "float64" }).indexSelect(0, tensor([0, 7], { dtype: "int32" })); // fails in its kernel
+    expect(() => linear.loadStateDict({ weight, bias: outOfRange })).toThrow('the value of "bias" cannot be computed');
+    expect(linear.parameters().map((p) => Array.from(p.data()))).toEqual(before);
+    linear.loadStateDict({ weight, bias: tensor([1, 2], { dtype: "float64" }) });
+    expect(Array.from(linear.weight.data())).toEqual([0, 0, 0, 0, 0, 0]);
+  });
 
   test("reports missing and unexpected keys and size mismatches together, in PyTorch's words, and copies nothing", () => {
     const rnn = new RNN({ inputSize: 5, hiddenSize: 2 });
@@ -221,14 +288,14 @@ describe("train / eval and dropout", () => {
     const x = randomTensor(4, [5, 2, 3]);
     // Eval: dropout is off, so the module equals its dropout-free twin.
     dropped.eval();
-    expectClose(dropped.forward(x)[0].data(), plain.forward(x)[0].data(), FLOAT64, "eval");
+    assertClose(dropped.forward(x)[0].data(), plain.forward(x)[0].data(), { ...FLOAT64, label: "eval" });
     // Training with p = 1: layer 1 sees zeros, so the output is a one-layer GRU (layer 1's weights) run on zeros.
     dropped.train();
     const lastLayer = new GRU({ inputSize: 2, hiddenSize: 2, dtype: "float64" });
     const sd = dropped.stateDict();
     lastLayer.loadStateDict(Object.fromEntries(["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map((k) => [`${k}_l0`, sd[`${k}_l1`]])));
     const zerosInput = tensor(new Float64Array(5 * 2 * 2), { shape: [5, 2, 2] });
-    expectClose(dropped.forward(x)[0].data(), lastLayer.forward(zerosInput)[0].data(), FLOAT64, "train, p = 1");
+    assertClose(dropped.forward(x)[0].data(), lastLayer.forward(zerosInput)[0].data(), { ...FLOAT64, label: "train, p = 1" });
   });
 });
 
@@ -288,11 +355,11 @@ describe("layers", () => {
     const b = Array.from(linear.bias!.data());
     const rows = x.toArray() as number[][];
     const expected = rows.map((row) => W.map((w, j) => w.reduce((sum, wk, k) => sum + wk * row[k], b[j])));
-    expectClose(linear.forward(x).data(), expected.flat(), FLOAT64, "batched");
-    expectClose(linear.forward(x.select(0, 1)).data(), expected[1], FLOAT64, "1-D");
+    assertClose(linear.forward(x).data(), expected.flat(), { ...FLOAT64, label: "batched" });
+    assertClose(linear.forward(x.select(0, 1)).data(), expected[1], { ...FLOAT64, label: "1-D" });
     const upstream = randomTensor(6, [4, 2]);
     const lossOf = () => linear.forward(x).mul(upstream).sum();
-    for (const p of linear.parameters()) expectClose(grad(lossOf(), [p])[0].data(), numericGradient(lossOf, p), GRADCHECK, p.name);
+    for (const p of linear.parameters()) assertClose(grad(lossOf(), [p])[0].data(), numericGradient(lossOf, p), { ...GRADCHECK, label: p.name });
   });
 
   test("Embedding looks rows up by int32 index, any index shape, and its gradient adds up repeated rows", () => {
@@ -301,12 +368,12 @@ describe("layers", () => {
     const out = embedding.forward(indices);
     expect(out.shape).toEqual([2, 3, 3]);
     const table = embedding.weight.toArray() as number[][];
-    expectClose(out.data(), [4, 0, 4, 2, 2, 2].flatMap((i) => table[i]), FLOAT64, "lookup");
+    assertClose(out.data(), [4, 0, 4, 2, 2, 2].flatMap((i) => table[i]), { ...FLOAT64, label: "lookup" });
     const upstream = randomTensor(8, [2, 3, 3]);
     const lossOf = () => embedding.forward(indices).mul(upstream).sum();
     const [dWeight] = grad(lossOf(), [embedding.weight]);
     const numeric = numericGradient(lossOf, embedding.weight);
-    expectClose(dWeight.data(), numeric, GRADCHECK, "d weight");
+    assertClose(dWeight.data(), numeric, { ...GRADCHECK, label: "d weight" });
     expect(Array.from(numeric.slice(3, 6)).every((v) => Math.abs(v) < 1e-9)).toBe(true); // row 1 is never used
     expect(() => embedding.forward(tensor([1, 2]))).toThrow("Embedding: expected int32 indices, got float32 [2]");
   });
@@ -314,16 +381,16 @@ describe("layers", () => {
   test("activation modules apply their function elementwise or along dim", () => {
     const x = randomTensor(9, [2, 3]);
     const xs = Array.from(x.data());
-    expectClose(new Tanh().forward(x).data(), xs.map(Math.tanh), FLOAT64, "tanh");
-    expectClose(new ReLU().forward(x).data(), xs.map((v) => Math.max(v, 0)), FLOAT64, "relu");
-    expectClose(new Sigmoid().forward(x).data(), xs.map((v) => 1 / (1 + Math.exp(-v))), FLOAT64, "sigmoid");
+    assertClose(new Tanh().forward(x).data(), xs.map(Math.tanh), { ...FLOAT64, label: "tanh" });
+    assertClose(new ReLU().forward(x).data(), xs.map((v) => Math.max(v, 0)), { ...FLOAT64, label: "relu" });
+    assertClose(new Sigmoid().forward(x).data(), xs.map((v) => 1 / (1 + Math.exp(-v))), { ...FLOAT64, label: "sigmoid" });
     const rows = x.toArray() as number[][];
     const softmaxRows = rows.map((row) => row.map((v) => Math.exp(v) / row.reduce((s, u) => s + Math.exp(u), 0)));
-    expectClose(new Softmax(-1).forward(x).data(), softmaxRows.flat(), FLOAT64, "softmax");
-    expectClose(new LogSoftmax(1).forward(x).data(), softmaxRows.flat().map(Math.log), FLOAT64, "logSoftmax");
+    assertClose(new Softmax(-1).forward(x).data(), softmaxRows.flat(), { ...FLOAT64, label: "softmax" });
+    assertClose(new LogSoftmax(1).forward(x).data(), softmaxRows.flat().map(Math.log), { ...FLOAT64, label: "logSoftmax" });
     const columns = [0, 1, 2].map((j) => rows.map((row) => row[j]));
     const softmaxColumns = columns.map((col) => col.map((v) => Math.exp(v) / col.reduce((s, u) => s + Math.exp(u), 0)));
-    expectClose(new Softmax(0).forward(x).data(), [0, 1].flatMap((i) => softmaxColumns.map((col) => col[i])), FLOAT64, "softmax dim 0");
+    assertClose(new Softmax(0).forward(x).data(), [0, 1].flatMap((i) => softmaxColumns.map((col) => col[i])), { ...FLOAT64, label: "softmax dim 0" });
   });
 
   test("zeroGrad clears what backward accumulated", () => {

@@ -1,7 +1,7 @@
 import { Generator, type Tensor, randn, tensor } from "@gradgraph/core";
 import { describe, expect, test } from "vitest";
 import { Adam, AdamW, SGD, type Optimizer, clipGradNorm } from "../../packages/nn/src/optim";
-import { expectClose } from "./helpers";
+import { assertClose } from "@gradgraph/core/testing";
 
 /**
  * The optimizers are checked against the update rules written out as plain loops over numbers
@@ -84,7 +84,7 @@ describe("update rules match PyTorch 1.13's, step by step (float64)", () => {
     test(name, () => {
       const actual = runOptimizer(make, initial, shapes, grads);
       const expected = runRule(rule, initial, grads);
-      actual.forEach((p, i) => expectClose(p, expected[i], { atol: 1e-15, rtol: 1e-13 }, `param ${i}`));
+      actual.forEach((p, i) => assertClose(p, expected[i], { atol: 1e-15, rtol: 1e-13, label: `param ${i}` }));
     });
   }
 
@@ -104,7 +104,7 @@ describe("Optimizer behaviour", () => {
     opt.step();
     expect(Array.from(b.data())).toEqual([3, 4]);
     // Adam's first step moves each coordinate by lr * sign(g) (up to eps).
-    expectClose(a.data(), [0.9, 2.1], { atol: 1e-8, rtol: 0 }, "a");
+    assertClose(a.data(), [0.9, 2.1], { atol: 1e-8, rtol: 0, label: "a" });
     const { state } = opt.stateDict();
     expect(Object.keys(state)).toEqual(["0"]);
     expect(state[0].step).toBe(1);
@@ -202,8 +202,8 @@ describe("clipGradNorm", () => {
     const total = clipGradNorm(ps, 1);
     expect(total).toBe(5);
     const coefficient = 1 / (5 + 1e-6);
-    expectClose(ps[0].grad!.data(), [3 * coefficient, 0], EXACT, "p0");
-    expectClose(ps[1].grad!.data(), [4 * coefficient], EXACT, "p1");
+    assertClose(ps[0].grad!.data(), [3 * coefficient, 0], { ...EXACT, label: "p0" });
+    assertClose(ps[1].grad!.data(), [4 * coefficient], { ...EXACT, label: "p1" });
   });
 
   test("below the limit nothing changes", () => {
@@ -215,10 +215,10 @@ describe("clipGradNorm", () => {
   test("other norms: 1, 3 and infinity", () => {
     const grads = [[1, -2], [3]];
     expect(clipGradNorm(grads.map(withGrad), 100, 1)).toBe(6);
-    expectClose(clipGradNorm(grads.map(withGrad), 100, 3), Math.cbrt(1 + 8 + 27), { atol: 0, rtol: 1e-14 });
+    assertClose(clipGradNorm(grads.map(withGrad), 100, 3), Math.cbrt(1 + 8 + 27), { atol: 0, rtol: 1e-14 });
     const ps = grads.map(withGrad);
     expect(clipGradNorm(ps, 1.5, Infinity)).toBe(3);
-    expectClose(ps[1].grad!.data(), [(3 * 1.5) / (3 + 1e-6)], EXACT, "scaled");
+    assertClose(ps[1].grad!.data(), [(3 * 1.5) / (3 + 1e-6)], { ...EXACT, label: "scaled" });
   });
 
   test("a NaN gradient makes the norm NaN and every gradient NaN, as in PyTorch", () => {

@@ -1,8 +1,9 @@
 import { type FloatDType, type Tensor, evaluate, grad } from "@gradgraph/core";
 import { describe, expect, test, vi } from "vitest";
 import { reportNotebook, runNotebook } from "../../examples/notebook";
-import { FLOAT64, type FixtureTensor, type Tolerance, expectClose, fromFixture } from "./helpers";
-import { type RecurrentCase, buildRecurrent, loadRecurrentCases, recurrentFiles, runRecurrent } from "./recurrent-cases";
+import { type Tolerance, assertClose } from "@gradgraph/core/testing";
+import { FLOAT64, type FixtureTensor, fromFixture } from "../helpers/fixtures";
+import { type RecurrentCase, buildRecurrent, loadRecurrentCases, recurrentFiles, runRecurrent } from "../helpers/recurrent-cases";
 
 const tolerances: Record<FloatDType, Tolerance> = { float64: FLOAT64, float32: { atol: 1e-5, rtol: 1e-4 } };
 
@@ -39,11 +40,11 @@ function checkCase(c: RecurrentCase, dtype: FloatDType): void {
 
   const gradients = grad(loss, wrt.map(([, x]) => x));
   const values = evaluate([loss, ...checked.map(([, t]) => t), ...gradients]);
-  expectClose(values[0], expected.loss, tol, "loss");
+  assertClose(values[0][0], expected.loss, { ...tol, label: "loss" });
   [...checked, ...wrt].forEach(([label, actual, reference], i) => {
     const value = i < checked.length ? actual : gradients[i - checked.length];
     expect(value.shape, label).toEqual(reference.shape);
-    expectClose(values[i + 1], reference.data, tol, `${c.id} ${dtype} ${label}`);
+    assertClose(values[i + 1], reference.data, { ...tol, label: `${c.id} ${dtype} ${label}` });
   });
 }
 
@@ -69,7 +70,7 @@ test("the notebook case rounds to the values the notebook printed", () => {
 test("examples/notebook.ts: forward and the hand-written loop agree, and every check it prints passes", () => {
   const { output, byHand, input } = runNotebook();
   expect(input.shape).toEqual([1, 3, 5]);
-  expectClose(output.data(), byHand.data(), { atol: 1e-6, rtol: 0 }, "forward vs by hand");
+  assertClose(output.data(), byHand.data(), { atol: 1e-6, rtol: 0, label: "forward vs by hand" });
   const log = vi.spyOn(console, "log").mockImplementation(() => {});
   try {
     expect(reportNotebook()).toBe(true);

@@ -2,8 +2,9 @@ import { Generator, type Tensor, concat, evaluate, grad, stack, tensor, zeros } 
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { RNN } from "../../packages/nn/src";
-import { FLOAT64, expectClose } from "./helpers";
-import { type RecurrentConfig, type RecurrentMode, buildRecurrent, runRecurrent } from "./recurrent-cases";
+import { assertClose } from "@gradgraph/core/testing";
+import { FLOAT64 } from "../helpers/fixtures";
+import { type RecurrentConfig, type RecurrentMode, buildRecurrent, runRecurrent } from "../helpers/recurrent-cases";
 
 /**
  * The unrolled modules against an explicit loop written here from the fixture README's equations:
@@ -140,7 +141,7 @@ function checkAgainstReference(c: Case): void {
   const expected = [expectedOutput, ...expectedFinals, ...grad(lossOf([expectedOutput, ...expectedFinals]), wrt)];
   const actualValues = evaluate(actual);
   const expectedValues = evaluate(expected);
-  actualValues.forEach((values, i) => expectClose(values, expectedValues[i], FLOAT64, `${JSON.stringify(c)} value ${i}`));
+  actualValues.forEach((values, i) => assertClose(values, expectedValues[i], { ...FLOAT64, label: `${JSON.stringify(c)} value ${i}` }));
 }
 
 describe("recurrent modules equal an explicit loop (values and gradients)", () => {
@@ -185,6 +186,6 @@ test("an RNN over 10,000 steps runs forward and backward without deep recursion"
     inputGrad[t] = p.weight_ih_l0[0] * dPre[0] + p.weight_ih_l0[1] * dPre[1];
     carried = [0, 1].map((k) => p.weight_hh_l0[k] * dPre[0] + p.weight_hh_l0[2 + k] * dPre[1]);
   }
-  expectClose(output.data(), hs.flat(), FLOAT64, "output");
-  expectClose(input.grad!.data(), inputGrad, FLOAT64, "d loss / d input");
+  assertClose(output.data(), hs.flat(), { ...FLOAT64, label: "output" });
+  assertClose(input.grad!.data(), inputGrad, { ...FLOAT64, label: "d loss / d input" });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { decodeCheckpoint, encodeCheckpoint } from "../../packages/nn/src/training/checksums";
 import {
   CheckpointError,
   decodeSafetensors,
@@ -305,6 +306,30 @@ function checkDecode(bytes: Uint8Array): "ok" | "rejected" {
   return "ok";
 }
 
+type ByteEdit = ["flip" | "insert" | "delete" | "flipHeader", number, number];
+const byteEditsArb = fc.array(
+  fc.tuple(fc.constantFrom("flip", "insert", "delete", "flipHeader"), fc.nat(), fc.integer({ min: 1, max: 255 })) as fc.Arbitrary<ByteEdit>,
+  { minLength: 1, maxLength: 4 },
+);
+
+/** `base` with each edit applied in turn: xor a byte (anywhere, or in the header), insert one, delete one. */
+function mangle(base: Uint8Array, edits: ByteEdit[]): Uint8Array {
+  let m = base.slice();
+  for (const [kind, at, v] of edits) {
+    if (kind === "flip" || kind === "flipHeader") {
+      const span = kind === "flipHeader" ? Math.min(m.length, 8 + headerOf(base).n) : m.length;
+      if (span > 0) m[at % span] ^= v;
+    } else if (kind === "insert") {
+      const i = at % (m.length + 1);
+      m = Uint8Array.from([...m.subarray(0, i), v, ...m.subarray(i)]);
+    } else if (m.length > 0) {
+      const i = at % m.length;
+      m = Uint8Array.from([...m.subarray(0, i), ...m.subarray(i + 1)]);
+    }
+  }
+  return m;
+}
+
 const baseArb = fc.oneof(
   { arbitrary: fc.constant(referenceFile), weight: 1 },
   { arbitrary: fc.tuple(tensorsArb, metadataArb).map(([t, m]) => encodeSafetensors(t, m)), weight: 3 },
@@ -333,21 +358,9 @@ describe("fuzz", () => {
     fc.assert(
       fc.property(
         baseArb,
-        fc.array(fc.tuple(fc.constantFrom("flip", "insert", "delete", "flipHeader"), fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        byteEditsArb,
         (base, edits) => {
-          let m = base.slice();
-          for (const [kind, at, v] of edits) {
-            if (kind === "flip" || kind === "flipHeader") {
-              const span = kind === "flipHeader" ? Math.min(m.length, 8 + headerOf(base).n) : m.length;
-              if (span > 0) m[at % span] ^= v;
-            } else if (kind === "insert") {
-              const i = at % (m.length + 1);
-              m = Uint8Array.from([...m.subarray(0, i), v, ...m.subarray(i)]);
-            } else if (m.length > 0) {
-              const i = at % m.length;
-              m = Uint8Array.from([...m.subarray(0, i), ...m.subarray(i + 1)]);
-            }
-          }
+          const m = mangle(base, edits);
           if (checkDecode(m) === "ok") ok++;
           else rejected++;
         },
@@ -450,5 +463,164 @@ describe("fuzz", () => {
       { numRuns: 200 },
     );
     expect(applied).toBeGreaterThan(20);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// checksums: the same damage, and edits the plain format cannot notice, are never silent
+
+describe("checksummed files (encodeCheckpoint / decodeCheckpoint)", () => {
+  // The checksums are found by their keys. Damage that renamed every checksum key would make a
+  // file read as one without checksums; that takes one edit per tensor plus one, so for these
+  // at most 4 edits the files hold at least 4 tensors (a saved module has one per parameter).
+  const checkedArb = fc.tuple(
+    fc.dictionary(nameArb.filter((n) => n !== "__metadata__"), tensorArb, { minKeys: 4, maxKeys: 6 }).map((d) => ({ ...d }) as Record<string, TensorRecord>),
+    metadataArb.map((m) => m ?? {}),
+  );
+
+  /** decodeCheckpoint must throw CheckpointError or return exactly what was encoded. */
+  async function expectErrorOrOriginal(bytes: Uint8Array, tensors: Record<string, TensorRecord>, metadata: Record<string, string>) {
+    let out;
+    try {
+      out = await decodeCheckpoint(bytes);
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw new Error(`non-CheckpointError escaped: ${String(e)}`, { cause: e });
+      return "rejected";
+    }
+    expectSameTensors(out.tensors, tensors);
+    expect(out.metadata).toEqual(metadata);
+    return "ok";
+  }
+
+  test("round trip; the checksums live in the metadata as strings and are not returned", async () => {
+    await fc.assert(
+      fc.asyncProperty(checkedArb, async ([tensors, metadata]) => {
+        const bytes = await encodeCheckpoint(tensors, metadata);
+        const plain = decodeSafetensors(bytes).metadata;
+        const checksumKeys = Object.keys(plain).filter((k) => k.startsWith("checksum."));
+        expect(checksumKeys.sort()).toEqual(["checksum.header", ...Object.keys(tensors).map((n) => `checksum.tensor.${n}`)].sort());
+        expect(await expectErrorOrOriginal(bytes, tensors, metadata)).toBe("ok");
+        // Another writer's header with the same contents (key order, spacing) still verifies.
+        expect(await expectErrorOrOriginal(withHeader(bytes, JSON.parse(headerOf(bytes).json)), tensors, metadata)).toBe("ok");
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test("random byte flips, inserts and deletes: CheckpointError or the original values, never anything else", async () => {
+    let rejected = 0;
+    await fc.assert(
+      fc.asyncProperty(checkedArb, byteEditsArb, async ([tensors, metadata], edits) => {
+        const bytes = await encodeCheckpoint(tensors, metadata);
+        if ((await expectErrorOrOriginal(mangle(bytes, edits), tensors, metadata)) === "rejected") rejected++;
+      }),
+      { numRuns: 1000 },
+    );
+    expect(rejected).toBeGreaterThan(500); // most edits change something (some only swap padding for other whitespace)
+  });
+
+  type Header = Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }> & { __metadata__?: Record<string, string> };
+  const bytesOfTensor = (h: Header, name: string) => h[name].data_offsets[1] - h[name].data_offsets[0];
+  // Edits that leave a well-formed file: the plain decoder returns other values without a word.
+  const silentEdits: Record<string, (h: Header, names: string[], pick: number) => boolean> = {
+    swapSameSizeTensors(h, names, pick) {
+      const sized = names.filter((n) => bytesOfTensor(h, n) > 0);
+      const a = sized[pick % Math.max(sized.length, 1)];
+      const b = sized.find((n) => n !== a && bytesOfTensor(h, n) === bytesOfTensor(h, a) && h[n].dtype === h[a].dtype);
+      if (a === undefined || b === undefined) return false;
+      [h[a].data_offsets, h[b].data_offsets] = [h[b].data_offsets, h[a].data_offsets];
+      return true;
+    },
+    reshape(h, names, pick) {
+      const name = names[pick % names.length];
+      const numel = h[name].shape.reduce((x, y) => x * y, 1);
+      const flat = h[name].shape.length === 1 ? [numel, 1] : [numel];
+      h[name].shape = flat;
+      return true;
+    },
+    rename(h, names, pick) {
+      const name = names[pick % names.length];
+      const renamed = `${name}_renamed`;
+      if (Object.hasOwn(h, renamed)) return false;
+      Object.defineProperty(h, renamed, { value: h[name], enumerable: true, writable: true, configurable: true });
+      delete h[name];
+      return true;
+    },
+    editMetadata(h, _names, pick) {
+      h.__metadata__ = { ...h.__metadata__, [`key${pick % 3}`]: `edited ${pick}` };
+      return true;
+    },
+    editChecksum(h, names, pick) {
+      const key = pick % 2 === 0 ? "checksum.header" : `checksum.tensor.${names[pick % names.length]}`;
+      const digest = h.__metadata__![key];
+      h.__metadata__![key] = digest.slice(0, -1) + (digest.endsWith("0") ? "1" : "0");
+      return true;
+    },
+  };
+
+  test.each(Object.keys(silentEdits))("%s: read silently without checksums, refused with them", async (kind) => {
+    let applied = 0;
+    await fc.assert(
+      fc.asyncProperty(checkedArb, fc.nat(), async ([tensors, metadata], pick) => {
+        const bytes = await encodeCheckpoint(tensors, metadata);
+        const h = JSON.parse(headerOf(bytes).json) as Header;
+        const names = Object.keys(h).filter((k) => k !== "__metadata__");
+        if (!silentEdits[kind](h, names, pick)) return;
+        const edited = withHeader(bytes, h);
+        expect(() => decodeSafetensors(edited)).not.toThrow();
+        await expect(decodeCheckpoint(edited)).rejects.toThrow(/^checkpoint is damaged: /);
+        applied++;
+      }),
+      { numRuns: 100 },
+    );
+    expect(applied).toBeGreaterThan(kind === "swapSameSizeTensors" ? 3 : 50);
+  });
+
+  test("what the errors say", async () => {
+    const w: TensorRecord = { dtype: "float32", shape: [2], data: Float32Array.of(1, 2) };
+    const b: TensorRecord = { dtype: "float32", shape: [2], data: Float32Array.of(3, 4) };
+    const bytes = await encodeCheckpoint({ w, b }, { epoch: "3" });
+    const n = headerOf(bytes).n;
+    const flipped = bytes.slice();
+    flipped[8 + n + 9] ^= 0x01; // a bit of w (F32 data sorted by name: b at bytes 0-7, then w)
+    await expect(decodeCheckpoint(flipped)).rejects.toThrow('checkpoint is damaged: the data of tensor "w" does not match its checksum');
+    const edit = (change: (h: Header) => void) => {
+      const h = JSON.parse(headerOf(bytes).json) as Header;
+      change(h);
+      return decodeCheckpoint(withHeader(bytes, h));
+    };
+    await expect(edit((h) => (h.__metadata__!.epoch = "4"))).rejects.toThrow(
+      "checkpoint is damaged: the header (tensor names, dtypes, shapes, offsets or metadata) does not match its checksum",
+    );
+    await expect(edit((h) => ((h.x = h.w), delete h.w))).rejects.toThrow('checkpoint is damaged: there is a checksum for tensor "w", which the file does not hold');
+    await expect(edit((h) => delete h.__metadata__!["checksum.tensor.b"])).rejects.toThrow('checkpoint is damaged: tensor "b" has no checksum');
+    await expect(edit((h) => delete h.__metadata__!["checksum.header"])).rejects.toThrow('the header\'s checksum ("checksum.header") is missing');
+    await expect(edit((h) => (h.__metadata__!["checksum.other"] = h.__metadata__!["checksum.header"]))).rejects.toThrow('unknown checksum entry "checksum.other"');
+    await expect(edit((h) => (h.__metadata__!["checksum.header"] = "crc32:0"))).rejects.toThrow('"checksum.header" is not "sha256:" and 64 hex digits');
+    await expect(encodeCheckpoint({ w }, { "checksum.mine": "x" })).rejects.toThrow('metadata key(s) "checksum.mine" are reserved for checksums');
+  });
+
+  // Keep in sync with CHECKED_TENSORS/CHECKED_METADATA in test/fixtures/safetensors/make.py, which
+  // computes the checksums independently (hashlib) and writes checksummed.safetensors.
+  const CHECKED: Record<string, TensorRecord> = {
+    weight: { dtype: "float32", shape: [2, 2], data: Float32Array.of(1, -2, 0.5, 0.25) },
+    bias: { dtype: "float64", shape: [2], data: Float64Array.of(0.1, -0) },
+    "\uff21": { dtype: "float32", shape: [1], data: Float32Array.of(7) },
+    "\u{1F600}": { dtype: "float32", shape: [0], data: new Float32Array(0) },
+  };
+  const CHECKED_METADATA = { format: "pt", epoch: "\u00e9 3" };
+  const checksummedFile = new Uint8Array(
+    readFileSync(fileURLToPath(new URL("../fixtures/safetensors/checksummed.safetensors", import.meta.url))),
+  );
+
+  test("the checksums are the ones make.py computes in Python: same bytes, and they verify", async () => {
+    expect(Buffer.from(await encodeCheckpoint(CHECKED, CHECKED_METADATA)).equals(Buffer.from(checksummedFile))).toBe(true);
+    expect(await expectErrorOrOriginal(checksummedFile, CHECKED, CHECKED_METADATA)).toBe("ok");
+  });
+
+  test("files without checksums (Python's, older ones) load unverified", async () => {
+    const { tensors, metadata } = await decodeCheckpoint(referenceFile);
+    expectSameTensors(tensors, REFERENCE);
+    expect(metadata).toEqual(REFERENCE_METADATA);
   });
 });

@@ -1,7 +1,9 @@
 import type { FloatDType, Tensor } from "@gradgraph/core";
 import { describe, expect, test } from "vitest";
 import { Adam, SGD, crossEntropyLoss, mseLoss, trainStep } from "../../packages/nn/src";
-import { type FixtureTensor, RnnRegressor, type Tolerance, expectClose, fromFixture, loadFixture } from "./helpers";
+import { type Tolerance, assertClose } from "@gradgraph/core/testing";
+import { type FixtureTensor, fromFixture, loadFixture } from "../helpers/fixtures";
+import { RnnRegressor } from "./helpers";
 
 type Results = {
   losses: number[];
@@ -68,14 +70,14 @@ for (const c of loadFixture<TrainCase>("train.json")) {
         const expected = c[dtype];
         const tol = tolerances[dtype];
         const run = replay(c, dtype, "backward");
-        expectClose(run.losses, expected.losses, tol, "losses");
-        for (const [name, g] of Object.entries(expected.grads_step0)) expectClose(run.gradsStep0[name], g.data, tol, `grads_step0 ${name}`);
+        assertClose(run.losses, expected.losses, { ...tol, label: "losses" });
+        for (const [name, g] of Object.entries(expected.grads_step0)) assertClose(run.gradsStep0[name], g.data, { ...tol, label: `grads_step0 ${name}` });
         expect(Object.keys(run.finalState)).toEqual(Object.keys(expected.final_state_dict));
         for (const [name, p] of Object.entries(expected.final_state_dict)) {
           expect(run.finalState[name].dtype).toBe(dtype);
-          expectClose(run.finalState[name].data(), p.data, tol, `final_state_dict ${name}`);
+          assertClose(run.finalState[name].data(), p.data, { ...tol, label: `final_state_dict ${name}` });
         }
-        expectClose(run.finalLoss, expected.final_loss, tol, "final_loss");
+        assertClose(run.finalLoss, expected.final_loss, { ...tol, label: "final_loss" });
         // The loss must actually have moved: the fixture is a real training run.
         expect(run.finalLoss).toBeLessThan(run.losses[0]);
 

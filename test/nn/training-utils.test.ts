@@ -128,14 +128,42 @@ describe("writeFileAtomic / checkpoints", () => {
     // or this test did not exercise a kill during a write at all.
     expect(caughtMidWrite.slice(0, 2)).toContain(true);
 
-    // Orphaned temps are harmless: a later save into the same folder works.
-    const orphans = strayTemps(sub);
+    // A later save works and removes the orphans the killed writers left.
     await saveCheckpoint(path, { x: { dtype: "float32", shape: [1], data: Float32Array.of(42) } }, { version: "final" });
     const last = await loadCheckpoint(path);
     expect(last.metadata.version).toBe("final");
     expect(Array.from(last.tensors.x.data)).toEqual([42]);
-    expect(strayTemps(sub)).toEqual(orphans); // the save added no temp of its own
+    expect(strayTemps(sub)).toEqual([]);
   }, 120_000);
+
+  test("a save removes the stale temps of earlier saves to the same path, and only those", async () => {
+    const sub = join(dir, "stale");
+    mkdirSync(sub);
+    const path = join(sub, "ckpt.safetensors");
+    const exited = spawn(process.execPath, ["-e", ""]);
+    await new Promise((resolve) => exited.on("close", resolve));
+    const temp = (base: string, pid: number) => `.${base}.${pid}.${"0123456789ab"}.tmp`;
+    const stale = [temp("ckpt.safetensors", exited.pid!), temp("ckpt.safetensors", process.pid)]; // a dead writer; this process, not saving
+    const kept = [
+      temp("ckpt.safetensors", process.ppid), // a live process: perhaps a save in progress
+      temp("other.safetensors", exited.pid!), // another target's
+      ".ckpt.safetensors.notes.tmp", // not a temp name of ours
+      "ckpt.safetensors.tmp",
+    ];
+    for (const name of [...stale, ...kept]) writeFileSync(join(sub, name), "partial");
+    await saveCheckpoint(path, { x: { dtype: "float32", shape: [1], data: Float32Array.of(1) } });
+    expect(readdirSync(sub).sort()).toEqual([...kept, "ckpt.safetensors"].sort());
+  });
+
+  test("concurrent saves in one process do not remove each other's temps", async () => {
+    const sub = join(dir, "concurrent");
+    mkdirSync(sub);
+    const path = join(sub, "out.bin");
+    // The small writes finish, and clean up, while the 64 MB one is still writing its temp.
+    const big = new Uint8Array(1 << 26).fill(1);
+    await Promise.all([writeFileAtomic(path, big), ...[2, 3, 4].map((v) => writeFileAtomic(path, Uint8Array.of(v)))]);
+    expect(strayTemps(sub)).toEqual([]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -3,12 +3,15 @@
  * file. Tensor names are the PyTorch state-dict keys (`rnn.weight_ih_l0`), so the weights load
  * in Python with `safetensors.torch.load_file`. Optimizer buffers sit beside them as
  * `optimizer.state.<param index>.<buffer>` (`optimizer.state.0.exp_avg`); the optimizer's
- * scalars (hyperparameters, step counts) go into `__metadata__` as JSON strings.
+ * scalars (hyperparameters, step counts) go into `__metadata__` as JSON strings, next to the
+ * checksums that let `load` notice damage (training/checksums.ts).
  */
 import { Tensor, formatShape, tensor } from "@gradgraph/core";
 import { type AnyModule, Module } from "./module";
-import type { Hyperparameters, Optimizer, OptimizerStateDict, ParamState } from "./optim";
+import { type Hyperparameters, Optimizer, type OptimizerStateDict, type ParamState } from "./optim";
 import { CheckpointError, type TensorRecord, loadCheckpoint, saveCheckpoint } from "./training";
+import { JsonSyntaxError, parseStrictJson, toPlainJson } from "./training/strictJson";
+import { describeValue, readOptions } from "./validation";
 
 export interface SaveOptions {
   /** An optimizer (or its `stateDict()`), saved alongside so training can resume exactly. */
@@ -32,26 +35,37 @@ const GROUPS_KEY = `${OPTIMIZER}param_groups`;
 const STEPS_KEY = `${OPTIMIZER}steps`;
 
 /** Writes the checkpoint atomically: a crash mid-save leaves the previous file intact. */
-export async function save(source: AnyModule | Record<string, Tensor>, path: string, options: SaveOptions = {}): Promise<void> {
-  const { tensors, metadata } = pack(source, options);
+export async function save(source: AnyModule | Record<string, Tensor>, path: string, options?: SaveOptions): Promise<void> {
+  checkPath("save", path);
+  const { tensors, metadata } = pack(source, readOptions("save", options, ["optimizer", "metadata"]));
   await saveCheckpoint(path, tensors, metadata);
 }
 
-/** Reads a checkpoint written by `save` (or any safetensors file of F32/F64 tensors). */
+/** Reads a checkpoint written by `save`, verifying its checksums (or any safetensors file of F32/F64 tensors, unverified). */
 export async function load(path: string): Promise<Checkpoint> {
+  checkPath("load", path);
   const { tensors, metadata } = await loadCheckpoint(path);
   return unpack(tensors, metadata);
 }
 
+function checkPath(owner: string, path: unknown): asserts path is string {
+  if (typeof path !== "string" || path === "") throw new TypeError(`${owner}: path must be a non-empty string, got ${describeValue(path)}`);
+}
+
 function record(name: string, t: Tensor): TensorRecord {
-  if (!(t instanceof Tensor)) throw new CheckpointError(`save: "${name}" is not a Tensor`);
+  if (!(t instanceof Tensor)) throw new CheckpointError(`save: "${name}" is not a Tensor (got ${describeValue(t)})`);
   if (t.dtype === "int32") throw new CheckpointError(`save: "${name}" is int32; checkpoints hold float32 and float64 tensors`);
   return { dtype: t.dtype, shape: [...t.shape], data: t.data() as Float32Array | Float64Array };
 }
 
 function pack(source: AnyModule | Record<string, Tensor>, { optimizer, metadata = {} }: SaveOptions) {
   const stateDict = source instanceof Module ? source.stateDict() : source;
-  if (stateDict === null || typeof stateDict !== "object") throw new CheckpointError("save: expected a Module or a state dict");
+  if (stateDict === null || typeof stateDict !== "object" || Array.isArray(stateDict) || stateDict instanceof Tensor) {
+    throw new CheckpointError(`save: expected a Module or a state dict (an object from names to tensors), got ${describeValue(source)}`);
+  }
+  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
+    throw new CheckpointError(`save: metadata must be an object of strings, got ${describeValue(metadata)}`);
+  }
   const tensors: Record<string, TensorRecord> = {};
   for (const [name, t] of Object.entries(stateDict)) setOwn(tensors, name, record(name, t));
 
@@ -62,7 +76,10 @@ function pack(source: AnyModule | Record<string, Tensor>, { optimizer, metadata 
 
   const clashes = Object.keys(tensors).filter((k) => k.startsWith(OPTIMIZER));
   if (clashes.length > 0) throw new CheckpointError(`save: state-dict key(s) ${clashes.join(", ")} clash with the optimizer's`);
-  const optimizerState = "stateDict" in optimizer && typeof optimizer.stateDict === "function" ? optimizer.stateDict() : (optimizer as OptimizerStateDict);
+  const optimizerState = optimizer instanceof Optimizer ? optimizer.stateDict() : optimizer;
+  if (optimizerState === null || typeof optimizerState !== "object" || typeof optimizerState.state !== "object" || optimizerState.state === null) {
+    throw new CheckpointError(`save: optimizer must be an Optimizer or its stateDict(), got ${describeValue(optimizer)}`);
+  }
   const steps: Record<string, number> = {};
   for (const [index, { step, buffers }] of Object.entries(optimizerState.state)) {
     steps[index] = step;
@@ -119,12 +136,14 @@ function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/** Optimizer metadata is read as strictly as the header around it: duplicate keys or absurd nesting are damage, not data. */
 function parseJson(metadata: Record<string, string>, key: string): unknown {
   if (!Object.hasOwn(metadata, key)) throw new CheckpointError(`checkpoint has optimizer metadata but no "${key}"`);
   try {
-    return JSON.parse(metadata[key]);
-  } catch {
-    throw new CheckpointError(`checkpoint metadata "${key}" is not valid JSON`);
+    return toPlainJson(parseStrictJson(metadata[key]));
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw new CheckpointError(`checkpoint metadata "${key}" is not valid JSON: ${err.message}`);
+    throw err;
   }
 }
 
@@ -139,6 +158,11 @@ function isParamGroup(g: unknown): g is Hyperparameters & { params: number[] } {
  * built over that module's parameters. Returns the user's metadata.
  */
 export async function restore(path: string, module: AnyModule, optimizer?: Optimizer<any>): Promise<Record<string, string>> {
+  checkPath("restore", path);
+  if (!(module instanceof Module)) throw new TypeError(`restore: module must be a Module, got ${describeValue(module)}`);
+  if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
+    throw new TypeError(`restore: optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
+  }
   const checkpoint = await load(path);
   if (optimizer !== undefined && checkpoint.optimizerState === undefined) {
     throw new CheckpointError(`restore: ${path} holds no optimizer state`);

@@ -14,12 +14,14 @@ import {
   mean,
   neg,
   registerOp,
+  sameShape,
   sigmoid,
   squeeze,
   sum,
   unbroadcast,
   unsqueeze,
 } from "@gradgraph/core";
+import { checkTensor, describeValue, readOptions } from "./validation";
 
 export type Reduction = "mean" | "sum" | "none";
 
@@ -28,27 +30,30 @@ export interface LossOptions {
   reduction?: Reduction;
 }
 
-function reduce(op: string, loss: Tensor, reduction: Reduction | undefined): Tensor {
-  switch (reduction ?? "mean") {
-    case "mean":
-      return mean(loss);
-    case "sum":
-      return sum(loss);
-    case "none":
-      return loss;
-    default:
-      throw new OpError(op, `reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
+/** The reduction asked for, checked before anything is built. */
+function readReduction(op: string, options: LossOptions | undefined): Reduction {
+  const { reduction = "mean" } = readOptions(op, options, ["reduction"]);
+  if (reduction !== "mean" && reduction !== "sum" && reduction !== "none") {
+    throw new OpError(op, `reduction must be 'mean', 'sum' or 'none', got ${describeValue(reduction)}`);
   }
+  return reduction;
 }
 
-function checkFloat(op: string, what: string, x: Tensor): void {
+function reduce(loss: Tensor, reduction: Reduction): Tensor {
+  if (reduction === "mean") return mean(loss);
+  return reduction === "sum" ? sum(loss) : loss;
+}
+
+function checkFloat(op: string, what: string, x: unknown): asserts x is Tensor {
+  checkTensor(op, what, x);
   if (x.dtype === "int32") throw new OpError(op, `${what} must be a float tensor, got ${x.dtype}`);
 }
 
 /** Elementwise losses compare two tensors of one shape and one float dtype; PyTorch would broadcast with a warning. */
 function checkSameShapeAndDType(op: string, input: Tensor, target: Tensor): void {
   checkFloat(op, "input", input);
-  if (input.shape.length !== target.shape.length || input.shape.some((d, i) => d !== target.shape[i])) {
+  checkTensor(op, "target", target);
+  if (!sameShape(input.shape, target.shape)) {
     throw new OpError(op, `input ${formatShape(input.shape)} and target ${formatShape(target.shape)} must have the same shape`);
   }
   if (input.dtype !== target.dtype) {
@@ -57,10 +62,11 @@ function checkSameShapeAndDType(op: string, input: Tensor, target: Tensor): void
 }
 
 /** Mean squared error: `(input - target)^2`, reduced. Gradients flow into both arguments. */
-export function mseLoss(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function mseLoss(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  const reduction = readReduction("mseLoss", options);
   checkSameShapeAndDType("mseLoss", input, target);
   const diff = input.sub(target);
-  return reduce("mseLoss", diff.mul(diff), options.reduction);
+  return reduce(diff.mul(diff), reduction);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,16 +101,18 @@ const classIndicesOp = registerOp<{ classes: number }>({
  * sample. Shapes: logits (C) with a 0-d target, or (N, C, d1, ...) with target (N, d1, ...);
  * "mean" averages over the samples.
  */
-export function crossEntropyLoss(logits: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function crossEntropyLoss(logits: Tensor, target: Tensor, options?: LossOptions): Tensor {
   const op = "crossEntropyLoss";
+  const reduction = readReduction(op, options);
   checkFloat(op, "logits", logits);
+  checkTensor(op, "target", target);
   if (target.dtype !== "int32") {
     throw new OpError(op, `target must hold int32 class indices, got ${target.dtype}`);
   }
   if (logits.shape.length === 0) throw new OpError(op, "logits must have a class dimension, got a 0-d tensor");
   const classDim = logits.shape.length === 1 ? 0 : 1;
   const expected = logits.shape.filter((_, i) => i !== classDim);
-  if (target.shape.length !== expected.length || target.shape.some((d, i) => d !== expected[i])) {
+  if (!sameShape(target.shape, expected)) {
     throw new OpError(
       op,
       `logits ${formatShape(logits.shape)} need a target of shape ${formatShape(expected)}, got ${formatShape(target.shape)}`,
@@ -115,7 +123,7 @@ export function crossEntropyLoss(logits: Tensor, target: Tensor, options: LossOp
   if (known !== undefined) checkClassIndices(known, classes); // fail here, at the caller's line, when we can
   const checked = apply(classIndicesOp, [target], { classes });
   const picked = gather(logSoftmax(logits, classDim), classDim, unsqueeze(checked, classDim));
-  return reduce(op, neg(squeeze(picked, classDim)), options.reduction);
+  return reduce(neg(squeeze(picked, classDim)), reduction);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +144,8 @@ const bceWithLogitsOp = registerOp(
  * Binary cross-entropy of `sigmoid(logits)` against probabilities `target`, in PyTorch's
  * numerically stable form (no overflow for large |logits|).
  */
-export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, options?: LossOptions): Tensor {
+  const reduction = readReduction("binaryCrossEntropyWithLogits", options);
   checkSameShapeAndDType("binaryCrossEntropyWithLogits", logits, target);
-  return reduce("binaryCrossEntropyWithLogits", apply(bceWithLogitsOp, [logits, target]), options.reduction);
+  return reduce(apply(bceWithLogitsOp, [logits, target]), reduction);
 }

@@ -1,4 +1,5 @@
-import { type NestedArray, Tensor, type TypedArray, currentScope, flattenNested, formatShape, sizeOf, withScope, zeroGrad } from "@gradgraph/core";
+import { type NestedArray, Tensor, type TypedArray, currentScope, flattenNested, formatShape, sameShape, sizeOf, withScope, zeroGrad } from "@gradgraph/core";
+import { checkBoolean, describeValue, readOptions } from "./validation";
 
 /** A checkpoint entry: a tensor, a fixture-style `{shape, data}` record, or nested arrays. */
 export type StateDictValue = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> } | NestedArray;
@@ -46,20 +47,53 @@ function checkKey(owner: string, kind: string, key: string): void {
 function readEntry(key: string, value: StateDictValue): { shape: readonly number[]; data: () => ArrayLike<number> } {
   if (value instanceof Tensor) return { shape: value.shape, data: () => value.data() };
   if (typeof value === "object" && value !== null && !Array.isArray(value) && "shape" in value && "data" in value) {
-    const expected = sizeOf(value.shape);
-    if (value.data.length !== expected) {
-      throw new Error(`loadStateDict: entry "${key}" of shape ${formatShape(value.shape)} needs ${expected} values, got ${value.data.length}`);
+    const { shape, data } = value;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new TypeError(`loadStateDict: entry "${key}" has shape ${describeValue(shape)}, expected an array of non-negative integers`);
     }
-    return { shape: value.shape, data: () => value.data };
+    if (data === null || typeof data !== "object" || typeof data.length !== "number") {
+      throw new TypeError(`loadStateDict: entry "${key}" has data ${describeValue(data)}, expected an array or typed array of numbers`);
+    }
+    const expected = sizeOf(shape);
+    if (data.length !== expected) {
+      throw new Error(`loadStateDict: entry "${key}" of shape ${formatShape(shape)} needs ${expected} values, got ${data.length}`);
+    }
+    return { shape, data: () => data };
   }
   if (typeof value === "number" || Array.isArray(value)) {
     const { shape, values } = flattenNested(value, `loadStateDict: entry "${key}"`);
     return { shape, data: () => values };
   }
-  throw new TypeError(`loadStateDict: entry "${key}" must be a Tensor, {shape, data} or nested arrays, got ${typeof value}`);
+  throw new TypeError(`loadStateDict: entry "${key}" must be a Tensor, {shape, data} or nested arrays, got ${describeValue(value)}`);
 }
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+/** The user's function behind each scoping wrapper, so that moving a forward to another module rescopes it. */
+const unwrappedForwards = new WeakMap<Function, Function>();
+
+/**
+ * `forward` run inside the scope of `module`. It is called with the `this` it was called on (the
+ * proxy, where a subclass's private fields live); the path is read from the bare object, which
+ * keeps the proxy off the hot path.
+ */
+function scopedForward(module: AnyModule, forward: Function): Function {
+  const original = unwrappedForwards.get(forward) ?? forward;
+  const scoped = function (this: unknown, ...args: unknown[]): unknown {
+    const scope = scopeFrom(currentScope(), module.path);
+    return scope === "" ? original.apply(this, args) : withScope(scope, () => original.apply(this, args));
+  };
+  unwrappedForwards.set(scoped, original);
+  return scoped;
+}
+
+/** The proxy's one trap: a class-field `forward = ...` or `module.forward = ...` is wrapped, anything else defined as is. */
+function defineWrappingForward(target: AnyModule, key: string | symbol, descriptor: PropertyDescriptor): boolean {
+  if (key !== "forward") return Reflect.defineProperty(target, key, descriptor);
+  if (typeof descriptor.value !== "function") {
+    const got = descriptor.get !== undefined || descriptor.set !== undefined ? "an accessor" : describeValue(descriptor.value);
+    throw new TypeError(`${target.constructor.name}: forward must be a function, got ${got}`);
+  }
+  return Reflect.defineProperty(target, key, { ...descriptor, value: scopedForward(target, descriptor.value) });
+}
 
 /**
  * The base of every layer, following torch.nn.Module: parameters and children are registered in
@@ -76,15 +110,19 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
   private readonly ownChildren = new Map<string, AnyModule>();
   private modulePath: string;
 
-  constructor(options: ModuleOptions = {}) {
-    this.modulePath = options.name ?? this.constructor.name.toLowerCase();
-    // Subclasses write a plain forward(); wrapping it here tags everything it builds with the
-    // module path however it is reached (forward, call, or a parent's forward).
-    const forward = this.forward;
-    this.forward = (...args: Args): Output => {
-      const scope = scopeFrom(currentScope(), this.modulePath);
-      return scope === "" ? forward.apply(this, args) : withScope(scope, () => forward.apply(this, args));
-    };
+  constructor(options?: ModuleOptions) {
+    const { name } = readOptions(this.constructor.name, options);
+    if (name !== undefined && typeof name !== "string") {
+      throw new TypeError(`${this.constructor.name}: name must be a string, got ${describeValue(name)}`);
+    }
+    this.modulePath = name ?? this.constructor.name.toLowerCase();
+    // Subclasses write a plain forward(); wrapping it tags everything it builds with the module
+    // path however it is reached (forward, call, or a parent's forward). A subclass may also
+    // define forward as a class field or assign it later; both define an own property on the
+    // object the constructor returns, so a proxy that wraps every function defined as `forward`
+    // keeps the tagging. Only definitions are trapped: reads and calls go straight through.
+    Object.defineProperty(this, "forward", { value: scopedForward(this, this.forward), writable: true, configurable: true });
+    return new Proxy(this, { defineProperty: (target, key, descriptor) => defineWrappingForward(target, key, descriptor) });
   }
 
   /** The module's full path: its scope and the prefix of its parameter names. */
@@ -189,7 +227,13 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
    * converting to each parameter's dtype. Everything is checked before anything is copied; errors
    * are reported together, in PyTorch's words.
    */
-  loadStateDict(stateDict: Record<string, StateDictValue>, { strict = true }: LoadStateDictOptions = {}): LoadStateDictResult {
+  loadStateDict(stateDict: Record<string, StateDictValue>, options?: LoadStateDictOptions): LoadStateDictResult {
+    const owner = `${this.constructor.name}.loadStateDict`;
+    if (stateDict === null || typeof stateDict !== "object" || Array.isArray(stateDict) || stateDict instanceof Tensor) {
+      throw new TypeError(`${owner}: expected a state dict (an object from names to tensors), got ${describeValue(stateDict)}`);
+    }
+    const { strict = true } = readOptions(owner, options, ["strict"]);
+    checkBoolean(owner, "strict", strict);
     const own = new Map(this.allNamedParameters());
     const missingKeys = [...own.keys()].filter((key) => !Object.hasOwn(stateDict, key));
     const unexpectedKeys = Object.keys(stateDict).filter((key) => !own.has(key));
@@ -197,7 +241,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     const quoted = (keys: string[]) => keys.map((key) => `"${key}"`).join(", ");
     if (strict && missingKeys.length > 0) errors.push(`Missing key(s) in state_dict: ${quoted(missingKeys)}.`);
     if (strict && unexpectedKeys.length > 0) errors.push(`Unexpected key(s) in state_dict: ${quoted(unexpectedKeys)}.`);
-    const copies: [Tensor, () => ArrayLike<number>][] = [];
+    const sources: [string, Tensor, () => ArrayLike<number>][] = [];
     for (const [key, parameter] of own) {
       if (!Object.hasOwn(stateDict, key)) continue;
       const entry = readEntry(key, stateDict[key]);
@@ -207,14 +251,23 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
             `the shape in current model is ${formatShape(parameter.shape)}.`,
         );
       } else {
-        copies.push([parameter, entry.data]);
+        sources.push([key, parameter, entry.data]);
       }
     }
-    if (errors.length > 0) throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join("\n\t")}`);
-    for (const [parameter, data] of copies) {
-      const values = data();
+    const failed = `Error(s) in loading state_dict for ${this.constructor.name}`;
+    if (errors.length > 0) throw new Error(`${failed}:\n\t${errors.join("\n\t")}`);
+    // Every value is computed before the first is written: a source that cannot be computed
+    // (an unfed placeholder, a failing kernel) must leave every parameter as it was.
+    const values = sources.map(([key, parameter, data]): [Tensor, ArrayLike<number>] => {
+      try {
+        return [parameter, data()];
+      } catch (err) {
+        throw new Error(`${failed}: the value of "${key}" cannot be computed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+    });
+    for (const [parameter, value] of values) {
       // assign() converts into the parameter's dtype (float64 checkpoints into float32 models and back).
-      parameter.assign(ArrayBuffer.isView(values) ? (values as TypedArray) : Array.from(values));
+      parameter.assign(ArrayBuffer.isView(value) ? (value as TypedArray) : Array.from(value));
     }
     return { missingKeys, unexpectedKeys };
   }

@@ -1,20 +1,24 @@
 import { type Tensor, logSoftmax, relu, sigmoid, softmax, tanh } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
+import { checkInteger, checkTensor, readOptions } from "../validation";
 
 export class Tanh extends Module {
   forward(input: Tensor): Tensor {
+    checkTensor("Tanh", "input", input);
     return tanh(input);
   }
 }
 
 export class ReLU extends Module {
   forward(input: Tensor): Tensor {
+    checkTensor("ReLU", "input", input);
     return relu(input);
   }
 }
 
 export class Sigmoid extends Module {
   forward(input: Tensor): Tensor {
+    checkTensor("Sigmoid", "input", input);
     return sigmoid(input);
   }
 }
@@ -22,12 +26,14 @@ export class Sigmoid extends Module {
 export class Softmax extends Module {
   constructor(
     readonly dim: number,
-    options: ModuleOptions = {},
+    options?: ModuleOptions,
   ) {
-    super(options);
+    super(readOptions("Softmax", options, ["name"]));
+    checkInteger("Softmax", "dim", dim);
   }
 
   forward(input: Tensor): Tensor {
+    checkTensor("Softmax", "input", input);
     return softmax(input, this.dim);
   }
 }
@@ -35,12 +41,14 @@ export class Softmax extends Module {
 export class LogSoftmax extends Module {
   constructor(
     readonly dim: number,
-    options: ModuleOptions = {},
+    options?: ModuleOptions,
   ) {
-    super(options);
+    super(readOptions("LogSoftmax", options, ["name"]));
+    checkInteger("LogSoftmax", "dim", dim);
   }
 
   forward(input: Tensor): Tensor {
+    checkTensor("LogSoftmax", "input", input);
     return logSoftmax(input, this.dim);
   }
 }

@@ -1,6 +1,6 @@
 import { type Generator, type Tensor, defaultGenerator, tensor } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
-import { checkProbability } from "./validation";
+import { checkGenerator, checkProbability, checkTensor, readOptions } from "../validation";
 
 /**
  * Inverted dropout: zeroes each element with probability `p` and scales the rest by 1/(1-p), so
@@ -8,7 +8,9 @@ import { checkProbability } from "./validation";
  * only through the kept elements. As PyTorch: p = 0 is the identity and p = 1 gives zeros.
  */
 export function dropout(input: Tensor, p: number, generator: Generator = defaultGenerator): Tensor {
+  checkTensor("dropout", "input", input);
   checkProbability("dropout", p);
+  checkGenerator("dropout", generator);
   if (p === 0 || input.size === 0) return input;
   if (p === 1) return input.mul(0);
   const draws = input.dtype === "float64" ? new Float64Array(input.size) : new Float32Array(input.size);
@@ -29,10 +31,12 @@ export class Dropout extends Module {
 
   constructor(
     readonly p = 0.5,
-    { generator, ...options }: DropoutOptions = {},
+    options?: DropoutOptions,
   ) {
-    super(options);
+    const { generator, name } = readOptions("Dropout", options, ["generator", "name"]);
+    super({ name });
     checkProbability("Dropout", p);
+    checkGenerator("Dropout", generator);
     this.generator = generator;
   }
 

@@ -1,7 +1,7 @@
 import { type FloatDType, type Generator, type Tensor, formatShape, zeros } from "@gradgraph/core";
 import { fillNormal } from "../init";
 import { Module, type ModuleOptions } from "../module";
-import { checkPositiveInteger } from "./validation";
+import { checkFloatDType, checkGenerator, checkPositiveInteger, checkTensor, readOptions } from "../validation";
 
 export interface EmbeddingOptions extends ModuleOptions {
   dtype?: FloatDType;
@@ -15,16 +15,20 @@ export class Embedding extends Module {
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
-    { dtype = "float32", generator, ...options }: EmbeddingOptions = {},
+    options?: EmbeddingOptions,
   ) {
-    super(options);
+    const { dtype = "float32", generator, name } = readOptions("Embedding", options, ["dtype", "generator", "name"]);
+    super({ name });
     checkPositiveInteger("Embedding", "numEmbeddings", numEmbeddings);
     checkPositiveInteger("Embedding", "embeddingDim", embeddingDim);
+    checkFloatDType("Embedding", dtype);
+    checkGenerator("Embedding", generator);
     this.weight = this.registerParameter("weight", zeros([numEmbeddings, embeddingDim], { dtype }));
     fillNormal(this.weight, 0, 1, generator);
   }
 
   forward(indices: Tensor): Tensor {
+    checkTensor("Embedding", "indices", indices);
     if (indices.dtype !== "int32") {
       throw new TypeError(`Embedding: expected int32 indices, got ${indices.dtype} ${formatShape(indices.shape)}; build them with { dtype: "int32" }`);
     }

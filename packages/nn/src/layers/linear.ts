@@ -1,7 +1,7 @@
 import { type FloatDType, type Generator, type Tensor, zeros } from "@gradgraph/core";
 import { fillKaimingUniform, fillUniform } from "../init";
 import { Module, type ModuleOptions } from "../module";
-import { checkPositiveInteger } from "./validation";
+import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkTensor, readOptions } from "../validation";
 
 export interface LinearOptions extends ModuleOptions {
   bias?: boolean;
@@ -18,11 +18,15 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    { bias = true, dtype = "float32", generator, ...options }: LinearOptions = {},
+    options?: LinearOptions,
   ) {
-    super(options);
+    const { bias = true, dtype = "float32", generator, name } = readOptions("Linear", options, ["bias", "dtype", "generator", "name"]);
+    super({ name });
     checkPositiveInteger("Linear", "inFeatures", inFeatures);
     checkPositiveInteger("Linear", "outFeatures", outFeatures);
+    checkBoolean("Linear", "bias", bias);
+    checkFloatDType("Linear", dtype);
+    checkGenerator("Linear", generator);
     this.weight = this.registerParameter("weight", zeros([outFeatures, inFeatures], { dtype }));
     this.bias = bias ? this.registerParameter("bias", zeros([outFeatures], { dtype })) : undefined;
     // PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) on the weight, then U(±1/sqrt(fan_in)) on the bias.
@@ -31,6 +35,7 @@ export class Linear extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    checkTensor("Linear", "input", input);
     const product = input.matmul(this.weight.T);
     return this.bias === undefined ? product : product.add(this.bias);
   }

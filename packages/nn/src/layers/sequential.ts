@@ -1,5 +1,6 @@
 import type { Tensor } from "@gradgraph/core";
 import { Module } from "../module";
+import { checkInteger, describeValue } from "../validation";
 
 /** torch.nn.Sequential: children named "0", "1", ... (so state-dict keys are `0.weight`), applied in order. */
 export class Sequential extends Module {
@@ -7,7 +8,10 @@ export class Sequential extends Module {
 
   constructor(...layers: Module[]) {
     super();
-    this.layers = layers.map((layer, i) => this.registerModule(String(i), layer));
+    this.layers = layers.map((layer, i) => {
+      if (!(layer instanceof Module)) throw new TypeError(`Sequential: layer ${i} must be a Module, got ${describeValue(layer)}`);
+      return this.registerModule(String(i), layer);
+    });
   }
 
   get length(): number {
@@ -15,6 +19,7 @@ export class Sequential extends Module {
   }
 
   at(index: number): Module {
+    checkInteger("Sequential.at", "index", index);
     const layer = this.layers.at(index);
     if (layer === undefined) throw new RangeError(`Sequential: index ${index} is out of range for ${this.layers.length} layers`);
     return layer;

@@ -1,4 +1,5 @@
 import { type Tensor, cast, evaluate, noGrad, stack, tensor } from "@gradgraph/core";
+import { checkTensor, describeValue } from "../validation";
 
 /** The p-norm of all entries of `x` (p > 0, or Infinity for the largest magnitude). */
 function norm(x: Tensor, p: number): Tensor {
@@ -14,9 +15,16 @@ function norm(x: Tensor, p: number): Tensor {
  * without a gradient are ignored.
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
-  if (!(maxNorm >= 0)) throw new Error(`clipGradNorm: maxNorm must be >= 0, got ${maxNorm}`);
-  if (!(normType > 0)) throw new Error(`clipGradNorm: normType must be positive or Infinity, got ${normType}`);
-  const withGrad = [...params].filter((p) => p.grad !== undefined && p.grad.size > 0);
+  if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
+    throw new TypeError(`clipGradNorm: params must be an iterable of Tensors, got ${describeValue(params)}`);
+  }
+  if (!(typeof maxNorm === "number" && maxNorm >= 0)) throw new Error(`clipGradNorm: maxNorm must be >= 0, got ${describeValue(maxNorm)}`);
+  if (!(typeof normType === "number" && normType > 0)) {
+    throw new Error(`clipGradNorm: normType must be positive or Infinity, got ${describeValue(normType)}`);
+  }
+  const all = [...params];
+  all.forEach((p, i) => checkTensor("clipGradNorm", `parameter ${i}`, p));
+  const withGrad = all.filter((p) => p.grad !== undefined && p.grad.size > 0);
   if (withGrad.length === 0) return 0;
   return noGrad(() => {
     // Each gradient's norm in its own dtype, then the norm of those norms in float64 (dtypes may differ).

@@ -1,4 +1,5 @@
-import { Tensor, evaluate, formatShape, noGrad, tensor, zeroGrad } from "@gradgraph/core";
+import { Tensor, evaluate, formatShape, noGrad, sameShape, tensor, zeroGrad } from "@gradgraph/core";
+import { describeValue, readOptions } from "../validation";
 
 /** Hyperparameter values an optimizer understands (numbers, flags, pairs such as Adam's betas). */
 export type Hyperparameters = Record<string, number | boolean | readonly number[]>;
@@ -55,7 +56,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     private readonly defaults: H,
     options: Partial<H>,
   ) {
-    const base = { ...defaults, ...options } as H;
+    const base = { ...defaults, ...readOptions(name, options) } as H;
     this.checkHyperparameters(base);
     if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
       throw new Error(`${name}: params must be an iterable of Tensors or of parameter groups, got ${describeValue(params)}`);
@@ -66,6 +67,9 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const { params: groupParams, ...overrides } = group as ParamGroupInput<H>;
       const hyper = { ...base, ...overrides } as H;
       this.checkHyperparameters(hyper, `parameter group ${g}: `);
+      if (groupParams === null || typeof groupParams !== "object" || !(Symbol.iterator in groupParams)) {
+        throw new TypeError(`${name}: parameter group ${g}: params must be an iterable of Tensors, got ${describeValue(groupParams)}`);
+      }
       const list = [...groupParams];
       list.forEach((p, i) => {
         checkParameter(name, p, `parameter ${i} of group ${g}`);
@@ -109,7 +113,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
         for (const param of group.params) {
           const grad = param.grad;
           if (grad === undefined) continue;
-          if (grad.dtype !== param.dtype || formatShape(grad.shape) !== formatShape(param.shape)) {
+          if (grad.dtype !== param.dtype || !sameShape(grad.shape, param.shape)) {
             throw new Error(`${this.name}: gradient ${grad.dtype} ${formatShape(grad.shape)} does not match ${describe(param)}`);
           }
           const state = this.state.get(param) ?? { step: 0, buffers: {} };
@@ -216,7 +220,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const copies: Record<string, Tensor> = {};
     for (const name of names) {
       const b = buffers[name];
-      if (!(b instanceof Tensor) || formatShape(b.shape) !== formatShape(param.shape) || b.dtype === "int32") {
+      if (!(b instanceof Tensor) || !sameShape(b.shape, param.shape) || b.dtype === "int32") {
         const got = b instanceof Tensor ? `${b.dtype} ${formatShape(b.shape)}` : describeValue(b);
         throw new Error(`${this.name}: ${where}: buffer ${name} is ${got}, expected a float tensor shaped like ${describe(param)}`);
       }
@@ -256,10 +260,6 @@ function checkParameter(optimizer: string, t: unknown, where: string): asserts t
 
 function describe(p: Tensor): string {
   return `${p.name === undefined ? "" : `'${p.name}' `}${p.dtype} ${formatShape(p.shape)}`;
-}
-
-function describeValue(value: unknown): string {
-  return value instanceof Tensor ? String(value) : value === null ? "null" : typeof value;
 }
 
 function describeType(example: unknown): string {

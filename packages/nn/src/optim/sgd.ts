@@ -1,4 +1,5 @@
 import type { Tensor } from "@gradgraph/core";
+import { readOptions } from "../validation";
 import { Optimizer, type Params, type Update, checkRange } from "./optimizer";
 
 export type SGDOptions = {
@@ -16,7 +17,7 @@ export type SGDOptions = {
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
-    if (options?.lr === undefined) throw new Error("SGD: lr (the learning rate) is required");
+    if (readOptions("SGD", options).lr === undefined) throw new Error("SGD: lr (the learning rate) is required");
     // lr has no default (checked above); the 0 here only declares its type.
     super("SGD", params, { lr: 0, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 }, options);
   }

@@ -4,13 +4,14 @@ import {
   Tensor,
   concat,
   formatShape,
+  sameShape,
   stack,
   withScope,
   zeros,
 } from "@gradgraph/core";
 import { fillUniform } from "../init";
 import { dropout } from "../layers/dropout";
-import { checkPositiveInteger, checkProbability } from "../layers/validation";
+import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkProbability, checkTensor, readOptions } from "../validation";
 import { Module, type ModuleOptions } from "../module";
 
 export interface RecurrentOptions extends ModuleOptions {
@@ -27,6 +28,19 @@ export interface RecurrentOptions extends ModuleOptions {
   /** Draws the initial weights and the dropout masks; the shared default generator unless given. */
   generator?: Generator;
 }
+
+const RECURRENT_OPTIONS = [
+  "inputSize",
+  "hiddenSize",
+  "numLayers",
+  "bias",
+  "batchFirst",
+  "dropout",
+  "bidirectional",
+  "dtype",
+  "generator",
+  "name",
+] as const satisfies readonly (keyof RecurrentOptions)[];
 
 /** One layer and direction's parameters, as PyTorch names them `weight_ih_l{k}{_reverse}` and so on. */
 interface DirectionParameters {
@@ -82,14 +96,21 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
   /** [layer][direction] */
   private readonly layers: DirectionParameters[][];
 
+  /** Names the module in errors, as PyTorch's `mode`. */
+  protected readonly mode: string;
+  /** How the states appear in errors: ["hidden"] or ["hidden[0]", "hidden[1]"]. */
+  private readonly stateLabels: readonly string[];
+
   protected constructor(
-    /** Names the module in errors, as PyTorch's `mode`. */
-    protected readonly mode: string,
+    mode: string,
     /** How many gate blocks W_ih stacks: 1 (RNN), 4 (LSTM), 3 (GRU). */
     gateCount: number,
-    /** How the states appear in errors: ["hidden"] or ["hidden[0]", "hidden[1]"]. */
-    private readonly stateLabels: readonly string[],
-    {
+    stateLabels: readonly string[],
+    options: RecurrentOptions,
+    /** The subclass's own option names (RNN's nonlinearity), so they are not refused as unknown. */
+    ownOptions: readonly string[] = [],
+  ) {
+    const {
       inputSize,
       hiddenSize,
       numLayers = 1,
@@ -99,15 +120,20 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
       bidirectional = false,
       dtype = "float32",
       generator,
-      ...options
-    }: RecurrentOptions,
-  ) {
-    super(options);
+      name,
+    } = readOptions(mode, options, [...RECURRENT_OPTIONS, ...(ownOptions as (keyof RecurrentOptions)[])]);
+    super({ name });
+    this.mode = mode;
+    this.stateLabels = stateLabels;
     checkPositiveInteger(mode, "inputSize", inputSize);
     checkPositiveInteger(mode, "hiddenSize", hiddenSize);
     checkPositiveInteger(mode, "numLayers", numLayers);
+    checkBoolean(mode, "bias", bias);
+    checkBoolean(mode, "batchFirst", batchFirst);
     checkProbability(mode, dropoutProbability);
-    if (dtype !== "float32" && dtype !== "float64") throw new TypeError(`${mode}: dtype must be "float32" or "float64", got ${String(dtype)}`);
+    checkBoolean(mode, "bidirectional", bidirectional);
+    checkFloatDType(mode, dtype);
+    checkGenerator(mode, generator);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.numLayers = numLayers;
@@ -198,6 +224,7 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
 
   /** Checks rank, feature size, length and dtype; returns whether the input is batched (3-D). */
   private checkInput(input: Tensor): boolean {
+    checkTensor(this.mode, "input", input);
     if (input.ndim !== 2 && input.ndim !== 3) {
       throw new Error(`${this.mode}: Expected input to be 2D or 3D, got ${input.ndim}D instead`);
     }
@@ -220,7 +247,7 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
       if (!(state instanceof Tensor)) {
         throw new TypeError(`${this.mode}: ${label} must be a Tensor of shape ${formatShape(expected)}`);
       }
-      if (state.ndim !== expected.length || state.shape.some((d, i) => d !== expected[i])) {
+      if (!sameShape(state.shape, expected)) {
         throw new Error(`${this.mode}: Expected ${label} size ${formatShape(expected)}, got ${formatShape(state.shape)}`);
       }
       this.checkDType(label, state);

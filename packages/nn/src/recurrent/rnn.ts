@@ -12,8 +12,9 @@ export interface RNNOptions extends RecurrentOptions {
 export class RNN extends RecurrentBase<Tensor> {
   readonly nonlinearity: "tanh" | "relu";
 
-  constructor({ nonlinearity = "tanh", ...options }: RNNOptions) {
-    super("RNN", 1, ["hidden"], options);
+  constructor(options: RNNOptions) {
+    super("RNN", 1, ["hidden"], options, ["nonlinearity"]);
+    const { nonlinearity = "tanh" } = options;
     if (nonlinearity !== "tanh" && nonlinearity !== "relu") {
       throw new Error(`RNN: Unknown nonlinearity '${String(nonlinearity)}'. Select from 'tanh' or 'relu'.`);
     }

@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { open, readFile, readdir, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { decodeSafetensors, encodeSafetensors, type TensorRecord } from "./safetensors";
+import { decodeCheckpoint, encodeCheckpoint } from "./checksums";
+import type { TensorRecord } from "./safetensors";
+
+/** Temp files this process is writing right now: never stale, whatever their age. */
+const tempsInFlight = new Set<string>();
 
 /**
  * Replace `path` with `bytes` so that readers (and a crash at any instant) see either the old
@@ -9,12 +13,14 @@ import { decodeSafetensors, encodeSafetensors, type TensorRecord } from "./safet
  * rename is only atomic within one file system), fsync it, rename it over the target, then
  * fsync the folder so the rename itself is durable.
  *
- * Temp names are unique per call (pid + random), so a temp file left behind by a killed
- * process never collides with a later save; it is just an orphan named `.<base>.<pid>.<hex>.tmp`.
+ * Temp names are unique per call, `.<base>.<pid>.<hex>.tmp`, so a temp file left behind by a
+ * killed process never collides with a later save; that later save removes it (see
+ * {@link removeStaleTemps}).
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  tempsInFlight.add(tmp);
   try {
     const fh = await open(tmp, "wx");
     try {
@@ -31,8 +37,46 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    tempsInFlight.delete(tmp);
   }
   await syncDir(dir);
+  await removeStaleTemps(path);
+}
+
+/**
+ * Removes the temp files of earlier saves to `path` whose writer is gone: a process that no
+ * longer exists, or this process when the file is not one of its saves in flight (a pid can come
+ * back, e.g. in a restarted container). Temps of other live processes may be saves in progress
+ * and are left alone. Best effort: a save never fails over the cleanup.
+ */
+async function removeStaleTemps(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const writer = /^(\d+)\.[0-9a-f]{12}$/.exec(name.slice(prefix.length, -".tmp".length));
+    if (writer === null) continue; // not one of our temp names
+    const pid = Number(writer[1]);
+    const tmp = join(dir, name);
+    const stale = pid === process.pid ? !tempsInFlight.has(tmp) : !processExists(pid);
+    if (stale) await unlink(tmp).catch(() => {}); // another save may have removed it first
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 checks existence and sends nothing
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by another user
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -53,19 +97,19 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Save tensors as a safetensors file, atomically (see {@link writeFileAtomic}). */
+/** Save tensors as a safetensors file with checksums (see {@link encodeCheckpoint}), atomically (see {@link writeFileAtomic}). */
 export async function saveCheckpoint(
   path: string,
   tensors: Record<string, TensorRecord>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  await writeFileAtomic(path, await encodeCheckpoint(tensors, metadata));
 }
 
-/** Load a safetensors file; malformed contents raise CheckpointError, I/O problems the fs error. */
+/** Load a safetensors file, verifying its checksums when it has them; malformed or damaged contents raise CheckpointError, I/O problems the fs error. */
 export async function loadCheckpoint(
   path: string,
 ): Promise<{ tensors: Record<string, TensorRecord>; metadata: Record<string, string> }> {
   const bytes = await readFile(path);
-  return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

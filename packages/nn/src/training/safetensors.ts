@@ -15,6 +15,8 @@
  * what the crate lets through or resolves silently (duplicate JSON keys).
  */
 
+import { JsonNumber, JsonSyntaxError, type JsonValue, hasLoneSurrogate, parseStrictJson } from "./strictJson";
+
 export type TensorRecord = {
   dtype: "float32" | "float64";
   shape: number[];
@@ -51,21 +53,39 @@ const utf8Encoder = new TextEncoder();
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/** What a header says about one tensor: its name, safetensors dtype, shape and byte range in the data area. */
+export type TensorLayout = {
+  name: string;
+  dtype: "F32" | "F64";
+  shape: number[];
+  dataOffsets: [begin: number, end: number];
+};
+
+/**
+ * Where `encodeSafetensors` puts each tensor, in data order: the crate's order, descending dtype
+ * (F64 sorts after F32 in its enum), then name. Rust compares names as UTF-8 bytes, which is code
+ * point order, not JS's UTF-16 order. Validates every record.
+ */
+export function layoutSafetensors(tensors: Record<string, TensorRecord>): TensorLayout[] {
+  const checked = Object.keys(tensors).map((name) => {
+    if (name === "__metadata__") throw new CheckpointError(`tensor name "__metadata__" is reserved`);
+    checkUnicode(name, "tensor name");
+    return { name, ...checkTensor(name, tensors[name]) };
+  });
+  checked.sort((a, b) => (a.dtype !== b.dtype ? (a.dtype === "F64" ? -1 : 1) : compareCodePoints(a.name, b.name)));
+  let offset = 0;
+  return checked.map(({ name, dtype, shape, byteLength }) => {
+    const dataOffsets: [number, number] = [offset, offset + byteLength];
+    offset += byteLength;
+    return { name, dtype, shape, dataOffsets };
+  });
+}
+
 export function encodeSafetensors(
   tensors: Record<string, TensorRecord>,
   metadata?: Record<string, string>,
 ): Uint8Array {
-  type Prepared = { name: string; code: SupportedCode; shape: number[]; bytes: Uint8Array };
-  const prepared: Prepared[] = [];
-  for (const name of Object.keys(tensors)) {
-    if (name === "__metadata__") throw new CheckpointError(`tensor name "__metadata__" is reserved`);
-    checkUnicode(name, "tensor name");
-    prepared.push({ name, ...prepareTensor(name, tensors[name]) });
-  }
-  // The crate's order: descending dtype (F64 sorts after F32 in its enum), then name. Rust
-  // compares names as UTF-8 bytes, which is code point order, not JS's UTF-16 order.
-  prepared.sort((a, b) => (a.code !== b.code ? (a.code === "F64" ? -1 : 1) : compareCodePoints(a.name, b.name)));
-
+  const layout = layoutSafetensors(tensors);
   const parts: string[] = [];
   if (metadata !== undefined) {
     const keys = Object.keys(metadata).sort(compareCodePoints);
@@ -78,37 +98,29 @@ export function encodeSafetensors(
     });
     parts.push(`"__metadata__":{${entries.join(",")}}`);
   }
-  let offset = 0;
-  for (const t of prepared) {
-    const end = offset + t.bytes.byteLength;
+  for (const { name, dtype, shape, dataOffsets } of layout) {
     // JSON.stringify escapes strings exactly like serde_json for well-formed Unicode.
-    parts.push(
-      `${JSON.stringify(t.name)}:{"dtype":"${t.code}","shape":[${t.shape.join(",")}],"data_offsets":[${offset},${end}]}`,
-    );
-    offset = end;
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${dtype}","shape":[${shape.join(",")}],"data_offsets":[${dataOffsets.join(",")}]}`);
   }
   const json = utf8Encoder.encode(`{${parts.join(",")}}`);
   const headerLen = Math.ceil(json.byteLength / 8) * 8;
   if (headerLen > MAX_HEADER_SIZE) throw new CheckpointError(`header of ${headerLen} bytes exceeds the ${MAX_HEADER_SIZE}-byte limit`);
 
-  const out = new Uint8Array(8 + headerLen + offset);
+  const dataLen = layout.length === 0 ? 0 : layout[layout.length - 1].dataOffsets[1];
+  const out = new Uint8Array(8 + headerLen + dataLen);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerLen), true);
   out.set(json, 8);
   out.fill(0x20, 8 + json.byteLength, 8 + headerLen);
-  let pos = 8 + headerLen;
-  for (const t of prepared) {
-    out.set(t.bytes, pos);
-    pos += t.bytes.byteLength;
-  }
+  for (const { name, dataOffsets } of layout) out.set(littleEndianBytes(tensors[name].data), 8 + headerLen + dataOffsets[0]);
   return out;
 }
 
-function prepareTensor(name: string, t: TensorRecord): { code: SupportedCode; shape: number[]; bytes: Uint8Array } {
+function checkTensor(name: string, t: TensorRecord): { dtype: SupportedCode; shape: number[]; byteLength: number } {
   const where = `tensor ${JSON.stringify(name)}`;
   if (t === null || typeof t !== "object") throw new CheckpointError(`${where} is not a tensor record`);
-  let code: SupportedCode;
-  if (t.dtype === "float32" && t.data instanceof Float32Array) code = "F32";
-  else if (t.dtype === "float64" && t.data instanceof Float64Array) code = "F64";
+  let dtype: SupportedCode;
+  if (t.dtype === "float32" && t.data instanceof Float32Array) dtype = "F32";
+  else if (t.dtype === "float64" && t.data instanceof Float64Array) dtype = "F64";
   else throw new CheckpointError(`${where}: dtype ${String(t.dtype)} does not match its data (${t.data?.constructor?.name})`);
   if (!Array.isArray(t.shape)) throw new CheckpointError(`${where}: shape is not an array`);
   let numel = 1;
@@ -119,22 +131,24 @@ function prepareTensor(name: string, t: TensorRecord): { code: SupportedCode; sh
   if (numel !== t.data.length) {
     throw new CheckpointError(`${where}: shape [${t.shape.join(", ")}] has ${numel} elements but data has ${t.data.length}`);
   }
-  return { code, shape: [...t.shape], bytes: toLittleEndianBytes(t.data) };
+  return { dtype, shape: [...t.shape], byteLength: t.data.byteLength };
 }
 
-/** A fresh little-endian byte copy (subarray views are honoured, the source is untouched). */
-function toLittleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
-  const bytes = new Uint8Array(data.byteLength);
-  bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  if (!HOST_IS_LITTLE_ENDIAN) swapBytes(bytes, data.BYTES_PER_ELEMENT);
-  return bytes;
+/** The bytes as a file holds them: a view of the data on little-endian hosts, a swapped copy elsewhere. */
+export function littleEndianBytes(data: Float32Array | Float64Array): Uint8Array {
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (HOST_IS_LITTLE_ENDIAN) return view;
+  const swapped = view.slice();
+  swapBytes(swapped, data.BYTES_PER_ELEMENT);
+  return swapped;
 }
 
 function swapBytes(bytes: Uint8Array, size: number): void {
   for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
 }
 
-function compareCodePoints(a: string, b: string): number {
+/** Code point order (Rust's and Python's string order), not JS's UTF-16 order. */
+export function compareCodePoints(a: string, b: string): number {
   const ia = a[Symbol.iterator]();
   const ib = b[Symbol.iterator]();
   for (;;) {
@@ -147,19 +161,19 @@ function compareCodePoints(a: string, b: string): number {
   }
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** A lone surrogate has no UTF-8 form: TextEncoder would silently turn it into U+FFFD. */
 function checkUnicode(s: string, what: string): void {
-  if (LONE_SURROGATE.test(s)) throw new CheckpointError(`${what} ${JSON.stringify(s)} contains a lone surrogate (not valid Unicode)`);
+  if (hasLoneSurrogate(s)) throw new CheckpointError(`${what} ${JSON.stringify(s)} contains a lone surrogate (not valid Unicode)`);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
+/** The tensors and metadata of a safetensors file, and its layout (data order) as the header gives it. */
 export function decodeSafetensors(bytes: Uint8Array): {
   tensors: Record<string, TensorRecord>;
   metadata: Record<string, string>;
+  layout: TensorLayout[];
 } {
   if (!(bytes instanceof Uint8Array)) throw new CheckpointError("expected the file contents as a Uint8Array");
   if (bytes.byteLength < 8) throw new CheckpointError(`file is ${bytes.byteLength} bytes, shorter than the 8-byte header length`);
@@ -177,14 +191,19 @@ export function decodeSafetensors(bytes: Uint8Array): {
   } catch {
     throw new CheckpointError("header is not valid UTF-8");
   }
-  const header = parseJson(text);
+  let header: JsonValue;
+  try {
+    header = parseStrictJson(text);
+  } catch (err) {
+    if (err instanceof JsonSyntaxError) throw new CheckpointError(`header is not valid JSON: ${err.message}`);
+    throw err;
+  }
   if (!(header instanceof Map)) throw new CheckpointError("header JSON is not an object");
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
   const metadata: Record<string, string> = {};
-  type Entry = { name: string; code: SupportedCode; shape: number[]; begin: number; end: number };
-  const entries: Entry[] = [];
+  const layout: TensorLayout[] = [];
 
   for (const [name, value] of header) {
     if (name === "__metadata__") {
@@ -224,46 +243,45 @@ export function decodeSafetensors(bytes: Uint8Array): {
     if (end > dataLen) {
       throw new CheckpointError(`${where}: data_offsets [${begin}, ${end}] extend past the ${dataLen}-byte data area`);
     }
-    entries.push({ name, code: dtype as SupportedCode, shape: dims, begin, end });
+    layout.push({ name, dtype: dtype as SupportedCode, shape: dims, dataOffsets: [begin, end] });
   }
 
   // Like the crate, require the tensors to tile the data area exactly once sorted by offset.
-  entries.sort((a, b) => a.begin - b.begin || a.end - b.end || compareCodePoints(a.name, b.name));
+  layout.sort((a, b) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1] || compareCodePoints(a.name, b.name));
   let cursor = 0;
-  let prev: Entry | undefined;
-  for (const e of entries) {
+  let prev: TensorLayout | undefined;
+  for (const e of layout) {
     const where = `tensor ${JSON.stringify(e.name)}`;
-    if (e.begin < cursor) {
+    const [begin, end] = e.dataOffsets;
+    if (begin < cursor) {
       throw new CheckpointError(
-        `${where}: data_offsets [${e.begin}, ${e.end}] overlap tensor ${JSON.stringify(prev!.name)} [${prev!.begin}, ${prev!.end}]`,
+        `${where}: data_offsets [${begin}, ${end}] overlap tensor ${JSON.stringify(prev!.name)} [${prev!.dataOffsets.join(", ")}]`,
       );
     }
-    if (e.begin > cursor) throw new CheckpointError(`${where}: ${e.begin - cursor} unused bytes before its data (at offset ${cursor})`);
+    if (begin > cursor) throw new CheckpointError(`${where}: ${begin - cursor} unused bytes before its data (at offset ${cursor})`);
     let numel = 1;
     for (const d of e.shape) {
       numel *= d;
       if (numel > Number.MAX_SAFE_INTEGER) throw new CheckpointError(`${where}: shape [${e.shape.join(", ")}] is absurdly large`);
     }
-    const expected = numel * DTYPES[e.code].size;
-    if (e.end - e.begin !== expected) {
-      throw new CheckpointError(
-        `${where}: ${e.end - e.begin} bytes of data but shape [${e.shape.join(", ")}] of ${e.code} needs ${expected}`,
-      );
+    const expected = numel * DTYPES[e.dtype].size;
+    if (end - begin !== expected) {
+      throw new CheckpointError(`${where}: ${end - begin} bytes of data but shape [${e.shape.join(", ")}] of ${e.dtype} needs ${expected}`);
     }
-    cursor = e.end;
+    cursor = end;
     prev = e;
   }
   if (cursor !== dataLen) throw new CheckpointError(`${dataLen - cursor} trailing bytes after the last tensor`);
 
   const tensors: Record<string, TensorRecord> = {};
-  for (const e of entries) {
+  for (const { name, dtype, shape, dataOffsets } of layout) {
     // Copy into a fresh buffer: the file's data area need not be aligned for Float64Array.
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
-    if (!HOST_IS_LITTLE_ENDIAN) swapBytes(raw, DTYPES[e.code].size);
-    const data = e.code === "F32" ? new Float32Array(raw.buffer) : new Float64Array(raw.buffer);
-    setOwn(tensors, e.name, { dtype: DTYPES[e.code].dtype, shape: e.shape, data });
+    const raw = bytes.slice(dataStart + dataOffsets[0], dataStart + dataOffsets[1]);
+    if (!HOST_IS_LITTLE_ENDIAN) swapBytes(raw, DTYPES[dtype].size);
+    const data = dtype === "F32" ? new Float32Array(raw.buffer) : new Float64Array(raw.buffer);
+    setOwn(tensors, name, { dtype: DTYPES[dtype].dtype, shape: [...shape], data });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, layout };
 }
 
 /** Plain assignment would treat a tensor named "__proto__" as a prototype change. */
@@ -286,115 +304,4 @@ function describe(v: JsonValue | undefined): string {
   if (v instanceof Map) return "an object";
   if (Array.isArray(v)) return "an array";
   return JSON.stringify(v) ?? String(v);
-}
-
-// ---------------------------------------------------------------------------------------------
-// A strict JSON parser: JSON.parse silently keeps the last of duplicate keys and rounds big
-// or fractional numbers, which could yield a silently wrong tensor. Objects become Maps (file
-// order kept), numbers keep their literal text.
-
-class JsonNumber {
-  constructor(readonly raw: string) {}
-}
-type JsonValue = null | boolean | string | JsonNumber | JsonValue[] | Map<string, JsonValue>;
-
-const MAX_DEPTH = 64; // far deeper than any header; keeps recursion from overflowing the stack
-const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
-
-function parseJson(text: string): JsonValue {
-  let pos = 0;
-  const fail = (what: string): never => {
-    throw new CheckpointError(`header is not valid JSON: ${what} at character ${pos}`);
-  };
-  const skipWs = () => {
-    while (pos < text.length) {
-      const c = text.charCodeAt(pos);
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) break;
-      pos++;
-    }
-  };
-  const parseString = (): string => {
-    const start = pos; // at the opening quote
-    pos++;
-    for (;;) {
-      if (pos >= text.length) fail("unterminated string");
-      const c = text.charCodeAt(pos);
-      if (c === 0x22) break;
-      if (c < 0x20) fail("control character in string");
-      pos += c === 0x5c ? 2 : 1;
-    }
-    pos++;
-    let s: string;
-    try {
-      s = JSON.parse(text.slice(start, pos)) as string; // decodes (and validates) the escapes
-    } catch {
-      return fail("bad escape in string");
-    }
-    if (LONE_SURROGATE.test(s)) fail("lone surrogate escape in string");
-    return s;
-  };
-  const parseValue = (depth: number): JsonValue => {
-    if (depth > MAX_DEPTH) fail("nesting too deep");
-    skipWs();
-    const c = text[pos];
-    if (c === "{") {
-      pos++;
-      const obj = new Map<string, JsonValue>();
-      skipWs();
-      if (text[pos] === "}") {
-        pos++;
-        return obj;
-      }
-      for (;;) {
-        skipWs();
-        if (text[pos] !== '"') fail("expected a key");
-        const key = parseString();
-        if (obj.has(key)) fail(`duplicate key ${JSON.stringify(key)}`);
-        skipWs();
-        if (text[pos] !== ":") fail("expected ':'");
-        pos++;
-        obj.set(key, parseValue(depth + 1));
-        skipWs();
-        if (text[pos] === ",") pos++;
-        else if (text[pos] === "}") {
-          pos++;
-          return obj;
-        } else fail("expected ',' or '}'");
-      }
-    }
-    if (c === "[") {
-      pos++;
-      const arr: JsonValue[] = [];
-      skipWs();
-      if (text[pos] === "]") {
-        pos++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(parseValue(depth + 1));
-        skipWs();
-        if (text[pos] === ",") pos++;
-        else if (text[pos] === "]") {
-          pos++;
-          return arr;
-        } else fail("expected ',' or ']'");
-      }
-    }
-    if (c === '"') return parseString();
-    for (const [lit, v] of [["true", true], ["false", false], ["null", null]] as const) {
-      if (text.startsWith(lit, pos)) {
-        pos += lit.length;
-        return v;
-      }
-    }
-    NUMBER_RE.lastIndex = pos;
-    const m = NUMBER_RE.exec(text);
-    if (m === null) return fail("unexpected character");
-    pos += m[0].length;
-    return new JsonNumber(m[0]);
-  };
-  const value = parseValue(0);
-  skipWs(); // the writer pads with spaces
-  if (pos !== text.length) fail("trailing characters");
-  return value;
 }

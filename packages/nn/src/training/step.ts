@@ -1,5 +1,6 @@
 import { type Tensor, evaluate, grad, tensor, topologicalOrder } from "@gradgraph/core";
-import type { Optimizer } from "../optim";
+import { Optimizer } from "../optim";
+import { checkTensor, describeValue } from "../validation";
 
 /**
  * One optimization step: `zeroGrad()`, `loss.backward()`, `optimizer.step()`, returning the loss
@@ -9,6 +10,8 @@ import type { Optimizer } from "../optim";
  * As with backward(), parameters the loss does not depend on get no gradient (and so no update).
  */
 export function trainStep(optimizer: Optimizer<any>, loss: Tensor): number {
+  if (!(optimizer instanceof Optimizer)) throw new TypeError(`trainStep: optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
+  checkTensor("trainStep", "loss", loss);
   if (loss.size !== 1) throw new Error(`trainStep: the loss must have one element, got shape [${loss.shape.join(", ")}]`);
   const reachable = new Set(topologicalOrder([loss], (node) => !node.requiresGrad));
   const params = optimizer.paramGroups.flatMap((g) => g.params);

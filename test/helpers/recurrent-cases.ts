@@ -1,7 +1,7 @@
 /** The recurrent fixtures (seed, rnn, lstm, gru.json) and how to build our module for a case. */
 import type { FloatDType, Tensor } from "@gradgraph/core";
 import { GRU, LSTM, RNN } from "../../packages/nn/src";
-import { type FixtureTensor, loadFixture } from "./helpers";
+import { type FixtureTensor, loadFixture } from "./fixtures";
 
 export type RecurrentMode = "RNN" | "LSTM" | "GRU";
 
