@@ -154,6 +154,21 @@ describe("long graphs and memory", () => {
     assertClose(gradient, [growth, growth], { rtol: 1e-9 });
   });
 
+  it("toArray nests any rank without recursion, and tensor() takes its result back", () => {
+    const deep = tensor([5], { shape: new Array(20_000).fill(1) });
+    let value: unknown = deep.toArray();
+    let depth = 0;
+    for (; Array.isArray(value); value = value[0]) depth++;
+    expect([depth, value]).toEqual([20_000, 5]);
+    for (const shape of [[2, 3], [3, 1, 2], [2, 0], [0, 2], [2, 0, 3], [1, 1, 1], [4]]) {
+      const size = shape.reduce((n, d) => n * d, 1);
+      const x = tensor(Array.from({ length: size }, (_, i) => i + 1), { shape });
+      const back = tensor(x.toArray() as number[][]);
+      if (size > 0) expect(back.shape).toEqual(shape);
+      expect(Array.from(back.data())).toEqual(Array.from(x.data()));
+    }
+  });
+
   it("keeps only the requested values: intermediates are dropped as soon as their last consumer ran", () => {
     v8.setFlagsFromString("--expose-gc");
     const collectGarbage = vm.runInNewContext("gc") as (options?: { type: "minor" | "major" }) => void;

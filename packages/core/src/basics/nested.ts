@@ -29,16 +29,20 @@ export function flattenNested(value: NestedArray | ArrayLike<number>, where: str
   return { values, shape };
 }
 
-/** The inverse of flattening: row-major data into nested arrays of `shape`. */
+/** The inverse of flattening: row-major data into nested arrays of `shape`, without recursion (any rank). */
 export function nest(data: ArrayLike<number>, shape: Shape): NestedArray {
   if (shape.length === 0) return data[0];
-  const build = (offset: number, depth: number): NestedArray[] => {
-    const stride = sizeOf(shape.slice(depth + 1));
-    const out: NestedArray[] = [];
-    for (let i = 0; i < shape[depth]; i++) {
-      out.push(depth === shape.length - 1 ? data[offset + i] : build(offset + i * stride, depth + 1));
-    }
-    return out;
-  };
-  return build(0, 0);
+  // Innermost rows first, then each level groups the one below it.
+  const innermost = shape[shape.length - 1];
+  let level: NestedArray[] = [];
+  for (let offset = 0; offset < sizeOf(shape); offset += innermost) level.push(Array.from({ length: innermost }, (_, i) => data[offset + i]));
+  if (innermost === 0) level = Array.from({ length: sizeOf(shape.slice(0, -1)) }, () => []);
+  for (let d = shape.length - 2; d >= 0; d--) {
+    const size = shape[d];
+    const grouped: NestedArray[] = [];
+    for (let i = 0; i < level.length; i += size) grouped.push(level.slice(i, i + size));
+    if (size === 0) for (let i = sizeOf(shape.slice(0, d)); i > 0; i--) grouped.push([]);
+    level = grouped;
+  }
+  return level[0];
 }
