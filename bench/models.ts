@@ -3,7 +3,7 @@
  * `grad()` and the SGD update `p - lr·g`, compiled into one program each.
  */
 import { compile, grad, placeholder, type Program, sum, type Tensor, tensor } from "@gradgraph/core";
-import { Linear, mseLoss, RNN } from "@gradgraph/nn";
+import { Linear, mseLoss, RNN, SGD } from "@gradgraph/nn";
 import { W2, W3, w3Data } from "./common";
 
 export type StateDict = { [name: string]: { shape: number[]; data: number[] } };
@@ -43,4 +43,44 @@ export function trainingStepProgram(): { program: Program; x: Float32Array; para
     updates: params.map((p, i) => [p, p.sub(grads[i].mul(lr))] as const),
   });
   return { program, x: data.x, params };
+}
+
+/** W3 as users write it: `zeroGrad(); loss = f(model(x)); loss.backward(); step(); loss.item()`. */
+export function pytorchStyleTrainingStep(): { step: () => number; params: Tensor[] } {
+  const { input, hidden, seq, batch, lr } = W3;
+  const data = w3Data();
+  const rnn = new RNN({ inputSize: input, hiddenSize: hidden });
+  const head = new Linear(hidden, 1);
+  rnn.loadStateDict({
+    weight_ih_l0: { shape: [hidden, input], data: data.weightIh },
+    weight_hh_l0: { shape: [hidden, hidden], data: data.weightHh },
+    bias_ih_l0: { shape: [hidden], data: data.biasIh },
+    bias_hh_l0: { shape: [hidden], data: data.biasHh },
+  });
+  head.loadStateDict({ weight: { shape: [1, hidden], data: data.headWeight }, bias: { shape: [1], data: data.headBias } });
+  const target = tensor(data.target, { shape: [batch, 1] });
+  const x = tensor(data.x, { shape: [seq, batch, input] });
+  const params = [...rnn.parameters(), ...head.parameters()];
+  const optimizer = new SGD(params, { lr });
+  const step = () => {
+    optimizer.zeroGrad();
+    const [output] = rnn.call(x);
+    const loss = mseLoss(head.call(output.select(0, -1)), target);
+    loss.backward();
+    optimizer.step();
+    return loss.item();
+  };
+  return { step, params };
+}
+
+/** W2 as users write it: forward and `loss.backward()` of the notebook RNN, gradients left in `.grad`. */
+export function pytorchStyleNotebook(params: StateDict): { step: (x: Tensor) => void; rnn: RNN } {
+  const rnn = new RNN({ inputSize: W2.input, hiddenSize: W2.hidden, batchFirst: true });
+  rnn.loadStateDict(params);
+  const step = (x: Tensor) => {
+    rnn.zeroGrad();
+    const [output, hN] = rnn.call(x);
+    sum(output).add(sum(hN)).backward();
+  };
+  return { step, rnn };
 }

@@ -5,7 +5,7 @@
  * and a JSON round trip. Bit for bit, keyed by the op table so no op can skip it.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   apply,
   type Attrs,
@@ -13,6 +13,7 @@ import {
   builtinOps,
   compile,
   concat,
+  configureProgramCache,
   type DType,
   fromJSON,
   indexAdd,
@@ -24,16 +25,12 @@ import {
   toJSON,
   where,
 } from "@gradgraph/core";
+import { expectSameBits } from "../helpers/random-graphs";
 import { cases } from "./op-cases";
 
-/** Bitwise equality, except that any NaN equals any NaN. */
-function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const [a, e] = [actual[i], expected[i]];
-    if (!(Object.is(a, e) || (a !== a && e !== e))) expect.fail(`${label}[${i}]: got ${a}, expected ${e}`);
-  }
-}
+// The reference is the interpreter: a cached program would compare compiled with compiled.
+beforeAll(() => configureProgramCache({ enabled: false }));
+afterAll(() => configureProgramCache({ enabled: true }));
 
 interface Forms<A extends Attrs> {
   /** The op built through its builder or Tensor method, as users call it. */

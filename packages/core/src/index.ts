@@ -34,5 +34,12 @@ export { viewKernel, placementKernel, reductionKernel } from "./ops/ruleKernels"
 export { grad, valueAndGrad } from "./autodiff/grad";
 export { zeroGrad } from "./autodiff/backward";
 export { evaluate, evaluationStats, setAnomalyDetection, AnomalyError } from "./exec/evaluate";
+export {
+  configureProgramCache,
+  clearProgramCache,
+  programCacheStats,
+  type ProgramCacheOptions,
+  type ProgramCacheStats,
+} from "./exec/programCache";
 export { Generator, defaultGenerator, manualSeed } from "./basics/random";
-export { compile, Program, type CompileSpec, type InputSpec, type ProgramStats } from "./exec/compile";
+export { compile, Program, type CompileSpec, type FeedSpec, type InputSpec, type ProgramStats } from "./exec/compile";

@@ -56,7 +56,7 @@ function sameValue(a: AttrValue, b: AttrValue): boolean {
   return true;
 }
 
-function sameAttrs(a: Attrs, b: Attrs): boolean {
+export function sameAttrs(a: Attrs, b: Attrs): boolean {
   if (a === b) return true;
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;

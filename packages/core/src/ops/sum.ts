@@ -1,4 +1,4 @@
-import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
@@ -18,8 +18,10 @@ export const sumOp = registerOp<ReduceAttrs>({
   reduction: rule,
 });
 
-/** Sums over `dim` (a dim, a list, or every dim when omitted). */
+/**
+ * Sums over `dim` (a dim, a list, or every dim when omitted). Over no dims at all it is still a
+ * sum, each element added to 0 (so -0 becomes 0, as every sum of a zero does).
+ */
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
-  const attrs = canonicalAttrs(sumOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
-  return attrs.dims.length === 0 ? x : applyCanonical(sumOp, [x], attrs);
+  return apply(sumOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
 }

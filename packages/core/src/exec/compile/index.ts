@@ -8,7 +8,7 @@ import { planMemory } from "./memory";
 import { Program } from "./program";
 import { schedule } from "./schedule";
 
-export { Program, type ProgramStats } from "./program";
+export { type FeedSpec, Program, type ProgramStats } from "./program";
 
 export interface CompileSpec {
   /** Leaves fed by every `run()` (placeholders, or constants whose values change per run). */
@@ -52,6 +52,14 @@ export function compile(
   }
   const { inputs = [], outputs, updates = [] } = specOrFn;
   validate(inputs, outputs, updates);
+  return lowerToProgram(inputs, outputs, updates);
+}
+
+/**
+ * The passes, on a checked spec. The evaluator's program cache calls this too, with inputs that
+ * may be any nodes whose values it feeds (leaves, or values it already has).
+ */
+export function lowerToProgram(inputs: readonly Tensor[], outputs: readonly Tensor[], updates: readonly (readonly [Tensor, Tensor])[] = []): Program {
   const roots = [...outputs, ...updates.flat()];
   const flow = buildDataflow(roots, inputs);
   const node = (t: Tensor) => flow.nodeOf.get(t)!;
@@ -62,7 +70,7 @@ export function compile(
   );
   const keep = new Set([...scheduled.outputs, ...scheduled.updates.map((u) => u.value)].map((ref) => ref.storage));
   const plan = planMemory(scheduled.steps, keep);
-  return new Program(inputs, outputs, scheduled, plan, {
+  return new Program(inputs, scheduled, plan, {
     graphNodes: flow.tensorCount,
     mergedNodes: flow.mergedCount,
     foldedNodes: flow.foldedCount,

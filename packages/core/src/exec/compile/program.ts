@@ -1,5 +1,5 @@
-import { allocate, type TypedArray } from "../../basics/dtype";
-import { formatShape, sizeOf } from "../../basics/shape";
+import { allocate, type DType, type TypedArray } from "../../basics/dtype";
+import { formatShape, type Shape, sizeOf } from "../../basics/shape";
 import type { Tensor } from "../../ir/tensor";
 import { batchedGemm, type FloatArray, gemm } from "../../kernels/matmul";
 import type { Ref, Storage } from "./layout";
@@ -24,6 +24,12 @@ export interface ProgramStats {
   readonly bufferBytes: number;
 }
 
+export interface FeedSpec {
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly name: string | undefined;
+}
+
 interface LeafBinding {
   readonly tensor: Tensor;
   readonly array: TypedArray;
@@ -42,15 +48,16 @@ export class Program {
   private readonly writes: readonly (LeafBinding & { readonly value: TypedArray })[];
   private readonly leaves: readonly LeafBinding[];
 
+  /** What `run()` is fed, in order (only shapes, dtypes and names: a program keeps no graph alive). */
+  readonly inputs: readonly FeedSpec[];
+
   constructor(
-    /** Tensors fed by `run()`, in order. */
-    readonly inputs: readonly Tensor[],
-    /** Tensors whose values `run()` returns, in order. */
-    readonly outputs: readonly Tensor[],
+    inputs: readonly Tensor[],
     schedule: Schedule,
     plan: MemoryPlan,
     graphStats: Pick<ProgramStats, "graphNodes" | "mergedNodes" | "foldedNodes">,
   ) {
+    this.inputs = inputs.map(({ shape, dtype, name }) => ({ shape, dtype, name }));
     const buffers = plan.buffers.map((b) => allocate(b.dtype, b.size));
     this.feedArrays = inputs.map((x) => allocate(x.dtype, x.size));
     const feedOf = new Map(inputs.map((x, i) => [x, this.feedArrays[i]]));
@@ -153,11 +160,9 @@ function bind(part: Part, out: TypedArray, arrayOf: (s: Storage) => TypedArray, 
       return () => batchedGemm(m, n, k, a, aOffsets, transA, b, bOffsets, transB, c, outOffsets);
     }
     case "kernel": {
-      const { node } = part;
-      const def = node.def!;
+      const { def, attrs, out: meta } = part;
       const values = part.inputs.map((ref) => ({ data: window(ref), shape: ref.shape, dtype: ref.storage.dtype }));
-      const meta = { shape: node.shape, dtype: node.dtype };
-      return () => out.set(def.kernel(values, node.attrs, meta));
+      return () => out.set(def.kernel(values, attrs, meta));
     }
   }
 }

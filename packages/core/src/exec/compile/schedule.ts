@@ -1,6 +1,8 @@
 import type { DType } from "../../basics/dtype";
 import { type Shape, sizeOf, stridesOf } from "../../basics/shape";
 import { batchOffsets, broadcastWindow, coversWhole, denseWindow, isContiguous, matrixLayout } from "../../basics/window";
+import type { Attrs } from "../../ir/attrs";
+import type { AnyOpDef, TensorMeta } from "../../ir/registry";
 import type { Dataflow, FlowNode } from "./dataflow";
 import { elementwiseExpr, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
 import { type Ref, refOn, type Storage, wholeRef } from "./layout";
@@ -23,7 +25,7 @@ export type Part =
       readonly outOffsets: readonly number[];
     }
   | { readonly kind: "zero" }
-  | { readonly kind: "kernel"; readonly node: FlowNode; readonly inputs: readonly Ref[] };
+  | { readonly kind: "kernel"; readonly def: AnyOpDef; readonly attrs: Attrs; readonly out: TensorMeta; readonly inputs: readonly Ref[] };
 
 /** Everything that writes one stored value. */
 export interface Step {
@@ -302,7 +304,8 @@ class Scheduler {
   private kernelStep(node: FlowNode): void {
     const inputs = node.inputs.map((x) => this.dense(x));
     const out = this.storage("temp", node.shape, node.dtype);
-    this.addStep(node, out, inputs.map((r) => r.storage), [{ kind: "kernel", node, inputs }]);
+    const part: Part = { kind: "kernel", def: node.def!, attrs: node.attrs, out: { shape: node.shape, dtype: node.dtype }, inputs };
+    this.addStep(node, out, inputs.map((r) => r.storage), [part]);
   }
 }
 

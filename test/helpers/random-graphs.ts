@@ -1,0 +1,173 @@
+/**
+ * Random graphs over the whole op table, for the properties that compare two ways of computing
+ * the same graph (the compiler, the program cache) with the interpreter, bit for bit.
+ */
+import fc from "fast-check";
+import { expect } from "vitest";
+import {
+  type BuiltinOpName,
+  cast,
+  concat,
+  configureProgramCache,
+  type DType,
+  exp,
+  Generator,
+  indexAdd,
+  indexSelect,
+  logSumExp,
+  matmul,
+  max,
+  maximum,
+  mean,
+  OpError,
+  relu,
+  scalar,
+  scatterAdd,
+  type Shape,
+  sigmoid,
+  sliceBackward,
+  softmax,
+  sum,
+  tanh,
+  type Tensor,
+  tensor,
+  where,
+} from "@gradgraph/core";
+
+/** Runs `fn` with the evaluator interpreting every graph (no cached program), as the reference. */
+export function interpreted<T>(fn: () => T): T {
+  configureProgramCache({ enabled: false });
+  try {
+    return fn();
+  } finally {
+    configureProgramCache({ enabled: true });
+  }
+}
+
+/** Bitwise equality, except that any NaN equals any NaN (payloads are not part of the contract). */
+export function expectSameBits(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const [a, e] = [actual[i], expected[i]];
+    if (!(Object.is(a, e) || (a !== a && e !== e))) expect.fail(`${label}[${i}]: compiled ${a}, evaluator ${e}`);
+  }
+}
+
+/** Feed data: uniform in [-2, 2], with some exact zeros (relu, sign and -0 paths) and values that saturate tanh. */
+export function feedFor(shape: Shape, dtype: DType, generator: Generator): Float64Array {
+  const size = shape.reduce((n, d) => n * d, 1);
+  const values = new Float64Array(size);
+  generator.fillUniform(values, -2, 2);
+  for (let i = 0; i < size; i++) {
+    if (values[i] > 1.8) values[i] = 0;
+    else if (values[i] < -1.9) values[i] = -12;
+  }
+  return dtype === "float32" ? Float64Array.from(Float32Array.from(values)) : values;
+}
+
+/** One step of a random graph: an op picked by `op`, applied to pool entries picked by `a` and `b`. */
+export interface Step {
+  op: number;
+  a: number;
+  b: number;
+  k: number;
+}
+
+export const stepArb: fc.Arbitrary<Step> = fc.record({
+  op: fc.nat(),
+  a: fc.nat(),
+  b: fc.nat(),
+  k: fc.nat(),
+});
+
+type Builder = (x: Tensor, y: Tensor, k: number) => Tensor | undefined;
+
+/** An index of `shape` with values below `bound`, picked by `k`. */
+const someIndex = (shape: readonly number[], bound: number, k: number) =>
+  tensor(Array.from({ length: shape.reduce((n, d) => n * d, 1) }, (_, i) => (i * 7 + k) % bound), { shape, dtype: "int32" });
+
+/**
+ * One builder per built-in op (typed over the op table, so a new op cannot be left out), each
+ * returning undefined when the picked operands do not fit; then composites built from several.
+ */
+const opBuilders: Record<BuiltinOpName, Builder> = {
+  add: (x, y) => x.add(y),
+  sub: (x, y) => x.sub(y),
+  mul: (x, y) => x.mul(y),
+  div: (x, y) => x.div(y.abs().add(0.5)),
+  pow: (x, y) => x.abs().add(0.5).pow(y),
+  maximum: (x, y) => maximum(x, y),
+  minimum: (x, y) => x.minimum(y),
+  eq: (x, y) => x.eq(y).add(x),
+  ne: (x, y) => x.ne(y).mul(x),
+  lt: (x, y) => where(x.lt(y), x, y),
+  le: (x, y) => x.le(y.mul(0.5)).sub(y),
+  gt: (x, y) => where(x.gt(y), x, y.mul(-0.5)),
+  ge: (x, y) => x.ge(0).mul(y),
+  where: (x, y) => where(x.sub(y), y, x.mul(2)),
+  neg: (x) => relu(x).neg(),
+  exp: (x) => exp(x.mul(0.5)),
+  log: (x) => x.abs().add(0.25).log(),
+  tanh: (x) => tanh(x),
+  sigmoid: (x) => sigmoid(x),
+  relu: (x) => relu(x),
+  abs: (x) => x.abs(),
+  sign: (x) => x.sign().mul(x),
+  sqrt: (x) => x.abs().sqrt(),
+  sum: (x, _y, k) => sum(x, x.ndim === 0 ? undefined : k % x.ndim, k % 2 === 0),
+  max: (x, _y, k) => (x.ndim === 0 ? x : max(x, k % x.ndim, k % 3 === 0)),
+  matmul: (x, y) => (x.ndim < 1 || y.ndim < 1 ? undefined : matmul(x, y)),
+  reshape: (x) => x.reshape(-1),
+  transpose: (x) => (x.ndim < 2 ? undefined : x.transpose(0, x.ndim - 1)),
+  permute: (x) => (x.ndim < 3 ? undefined : x.permute(2, 0, 1)),
+  expand: (x) => x.unsqueeze(0).expand(2, ...x.shape),
+  slice: (x, _y, k) => (x.ndim === 0 || x.shape[0] < 2 ? undefined : x.slice(0, k % 2, undefined, 1 + (k % 2))),
+  sliceBackward: (x, _y, k) => (x.ndim === 0 ? undefined : sliceBackward(x, 0, k % 2, 1 + (k % 2), (1 + (k % 2)) * x.shape[0] + 1)),
+  concat: (x, y, k) => (x.ndim === 0 ? undefined : concat([x, y], k % x.ndim)),
+  detach: (x) => x.detach().mul(2),
+  cast: (x) => cast(tanh(cast(x, x.dtype === "float32" ? "float64" : "float32")), x.dtype),
+  indexSelect: (x) => (x.ndim === 0 ? undefined : indexSelect(x, 0, tensor([x.shape[0] - 1, 0], { dtype: "int32" }))),
+  indexAdd: (x, y, k) => (x.ndim === 0 ? undefined : indexAdd(x, 0, someIndex([2], x.shape[0], k), indexSelect(x.mul(y), 0, someIndex([2], x.shape[0], k + 1)))),
+  gather: (x, _y, k) => (x.ndim === 0 ? undefined : x.gather(x.ndim - 1, someIndex(x.shape, x.shape[x.ndim - 1], k))),
+  scatterAdd: (x, y, k) => (x.ndim === 0 ? undefined : scatterAdd(x, 0, someIndex(x.shape, x.shape[0], k), x.mul(y))),
+};
+
+const compositeBuilders: Builder[] = [
+  (x) => x.mul(x).sub(1.5),
+  (x, _y, k) => (x.ndim < 2 ? sum(x) : sum(x, [0, x.ndim - 1], k % 2 === 1)),
+  (x, _y, k) => (x.ndim === 0 ? mean(x) : mean(x, (k + 1) % x.ndim)),
+  (x, _y, k) => (x.ndim === 0 ? x : softmax(x, k % x.ndim)),
+  (x, _y, k) => (x.ndim === 0 ? x : logSumExp(x, k % x.ndim)),
+  (x) => (x.ndim < 2 ? undefined : matmul(x, x.transpose(-1, -2))),
+  (x) => (x.ndim < 2 ? undefined : matmul(x.transpose(-1, -2), x)),
+  (x, _y, k) => (x.ndim === 0 ? undefined : x.select(x.ndim - 1, k % x.shape[x.ndim - 1])),
+  (x) => x.add(scalar(2, x.dtype).mul(3)),
+];
+
+const builders: Builder[] = [...Object.values(opBuilders), ...compositeBuilders];
+
+/** Interprets `steps` over a pool that starts with the inputs; steps whose operands do not fit are skipped. */
+export function buildRandomGraph(inputs: readonly Tensor[], steps: readonly Step[]): Tensor[] {
+  const pool: Tensor[] = [...inputs];
+  for (const step of steps) {
+    const x = pool[step.a % pool.length];
+    const y = pool[step.b % pool.length];
+    try {
+      const built = builders[step.op % builders.length](x, y, step.k);
+      if (built !== undefined && built.size <= 4096) pool.push(built);
+    } catch (error) {
+      if (!(error instanceof OpError)) throw error;
+    }
+  }
+  return pool;
+}
+
+export const graphArb = fc.record({
+  dtype: fc.constantFrom<DType>("float32", "float32", "float64"),
+  shape: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+  lowerRank: fc.nat({ max: 2 }),
+  steps: fc.array(stepArb, { minLength: 1, maxLength: 14 }),
+  outputs: fc.integer({ min: 1, max: 3 }),
+  seed: fc.nat(),
+});
+
