@@ -26,6 +26,8 @@ export interface Results {
   w3: number | Record<string, number>;
   /** µs per add: the graph built and evaluated eagerly/lazily, and as a compiled program. */
   w4: { lazy: number; compiled?: number };
+  /** gradgraph only: W2 and W3 written as PyTorch users write them (`loss.backward()`, `step()`), not `compile()`d. */
+  pytorchStyle?: { w2: number; w3: number };
   notes?: string[];
 }
 
