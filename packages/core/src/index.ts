@@ -9,6 +9,7 @@ export { type DType, type FloatDType, type TypedArray, dtypes } from "./basics/d
 export { OpError } from "./basics/errors";
 export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./basics/shape";
 export type { Window } from "./basics/window";
+export type { Formula } from "./basics/formula";
 export { type Attrs, type AttrValue } from "./ir/attrs";
 export { apply, topologicalOrder } from "./ir/graph";
 export { noGrad, withScope, currentScope } from "./ir/scope";
@@ -22,6 +23,7 @@ export {
   type TensorMeta,
   type Value,
   type ViewRule,
+  type ElementwiseRule,
   type ReductionRule,
   type Placement,
   type PlacementRule,

@@ -3,7 +3,9 @@ import { checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
-import { runElementwise } from "../kernels/elementwise";
+import { elementwiseKernel } from "./ruleKernels";
+
+const rule = { expr: "a" };
 
 /**
  * Converts between dtypes: the identity, stored in the new dtype. float→int32 truncates toward
@@ -17,10 +19,10 @@ export const castOp = registerOp<{ readonly dtype: DType }>({
     return { dtype: assertDType(attrs.dtype, "cast") };
   },
   infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
-  kernel: ([x], _attrs, out) => runElementwise("a", [x], out.shape, out.dtype),
+  kernel: elementwiseKernel(rule),
   // Integer results are piecewise constant and integer inputs take no gradient, as in PyTorch.
   vjp: (g, { inputs: [x], output }) => [isFloat(x.dtype) && isFloat(output.dtype) ? cast(g, x.dtype) : null],
-  elementwise: { expr: "a" },
+  elementwise: rule,
 });
 
 export function cast(x: Tensor, dtype: DType): Tensor {

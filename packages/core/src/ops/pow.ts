@@ -1,4 +1,6 @@
 import { unbroadcast } from "./unbroadcast";
+import { OpError } from "../basics/errors";
+import { formatShape } from "../basics/shape";
 import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { eq } from "./compare";
@@ -11,14 +13,37 @@ import { where } from "./where";
 
 import { registerOp } from "../ir/registry";
 
+/**
+ * PyTorch's integer power (c10's powi): exponentiation by squaring in wrapping int32 products. A
+ * negative exponent gives 1 / base^|exponent| truncated toward zero: ±1 for a base of ±1, else 0
+ * (a base of 0 included).
+ */
+function powInt32(base: number, exponent: number): number {
+  if (exponent < 0) return base === 1 ? 1 : base === -1 ? (exponent % 2 === 0 ? 1 : -1) : 0;
+  let result = 1;
+  for (let square = base, rest = exponent; rest !== 0; rest >>>= 1) {
+    if (rest & 1) result = Math.imul(result, square);
+    square = Math.imul(square, square);
+  }
+  return result;
+}
+
 // For the exponent's gradient, 0^b contributes 0 (not 0·log 0 = NaN), as in PyTorch.
 export const powOp = registerOp(
-  binaryOp("pow", "Math.pow(a, b)", (g, { inputs: [a, b], output, needs }) => [
+  binaryOp("pow", { expr: "Math.pow(a, b)", int32: { expr: "powInt32(a, b)", helpers: { powInt32 } } }, (g, { inputs: [a, b], output, needs }) => [
     needs[0] ? unbroadcast(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape) : null,
     needs[1] ? unbroadcast(where(eq(a, 0), 0, mul(g, mul(output, log(a)))), b.shape) : null,
   ]),
 );
 
+/** Refuses what PyTorch refuses when the exponent is a number: int32 tensors to negative powers. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
-  return apply(powOp, sameDTypeOperands("pow", a, b));
+  const [base, exponent] = sameDTypeOperands("pow", a, b);
+  if (typeof b === "number" && b < 0 && base.dtype === "int32") {
+    throw new OpError(
+      "pow",
+      `Integers to negative integer powers are not allowed (int32 base ${formatShape(base.shape)}, exponent ${b}); cast the base to a float dtype first`,
+    );
+  }
+  return apply(powOp, [base, exponent]);
 }

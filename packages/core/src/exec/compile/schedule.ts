@@ -2,7 +2,7 @@ import type { DType } from "../../basics/dtype";
 import { type Shape, sizeOf, stridesOf } from "../../basics/shape";
 import { batchOffsets, broadcastWindow, coversWhole, denseWindow, isContiguous, matrixLayout } from "../../basics/window";
 import type { Dataflow, FlowNode } from "./dataflow";
-import { elementwiseExpr, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
+import { elementwiseFormula, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
 import { type Ref, refOn, type Storage, wholeRef } from "./layout";
 import type { LoopArg, LoopInput, LoopSpec, LoopTerm } from "./loops";
 
@@ -188,7 +188,7 @@ class Scheduler {
     const terms: LoopTerm[] = [];
     const termOf = new Map<FlowNode, number>();
     const addTerm = (node: FlowNode, args: readonly LoopArg[]): number => {
-      terms.push({ expr: elementwiseExpr(node)!, args, argDTypes: node.inputs.map((x) => x.dtype), dtype: node.dtype });
+      terms.push({ formula: elementwiseFormula(node)!, args, argDTypes: node.inputs.map((x) => x.dtype), dtype: node.dtype });
       return terms.length - 1;
     };
     /** A window of a distributed node: its formula over the same window of its inputs. */
