@@ -48,6 +48,49 @@ describe("int32 products and powers wrap around", () => {
   });
 });
 
+describe("int32 floor division and remainder", () => {
+  /** Floor division and remainder in exact integers: truncation, then one step down where the signs differ. */
+  function floorDivision(a: number, b: number): [number, number] {
+    const [x, y] = [BigInt(a), BigInt(b)];
+    const quotient = x / y - (x % y !== 0n && x < 0n !== y < 0n ? 1n : 0n);
+    return [wrap(quotient), wrap(x - y * quotient)];
+  }
+
+  it("floor toward -Infinity and give the remainder the divisor's sign, evaluated and fused", () => {
+    const nonzero = int32Arb.filter((v) => v !== 0);
+    const small = fc.integer({ min: -9, max: 9 }).filter((v) => v !== 0);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.oneof(int32Arb, small), fc.oneof(nonzero, small)), { minLength: 1, maxLength: 24 }), (rows) => {
+        const [a, b] = [0, 1].map((k) => ints(rows.map((row) => row[k])));
+        const expected = rows.map(([x, y]) => floorDivision(x, y));
+        expectValues(a.floorDivide(b), expected.map(([q]) => q), "a // b");
+        expectValues(a.remainder(b), expected.map(([, r]) => r), "a % b");
+        expectValues(a.floorDivide(b).mul(b).add(a.remainder(b)), rows.map(([x]) => x), "(a // b) * b + a % b");
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("-2^31 // -1 wraps to -2^31 with remainder 0 (PyTorch's process dies of SIGFPE there)", () => {
+    expectValues(ints([-(2 ** 31)]).floorDivide(ints([-1])), [-(2 ** 31)], "-2^31 // -1");
+    expectValues(ints([-(2 ** 31)]).remainder(ints([-1])), [0], "-2^31 % -1");
+  });
+
+  for (const op of ["floorDivide", "remainder"] as const) {
+    it(`${op} by an int32 zero raises ZeroDivisionError when evaluated, in the evaluator and in compiled programs`, () => {
+      const divisor = ints([3, 0]);
+      const quotient = ints([7, 7])[op](divisor);
+      const message = `${op}: ZeroDivisionError: expected nonzero int32 divisors, got 0 (float operands give ±Infinity or NaN)`;
+      expect(() => quotient.data()).toThrow(OpError);
+      expect(() => quotient.data()).toThrow(message);
+      const program = compile({ outputs: [quotient.add(1)] });
+      expect(() => program.run()).toThrow(message);
+      divisor.assign([3, 2]);
+      expect(Array.from(program.run()[0])).toEqual(op === "floorDivide" ? [3, 4] : [2, 2]);
+    });
+  }
+});
+
 describe("int32 to negative powers", () => {
   it("are refused for a number exponent, as PyTorch refuses them", () => {
     const build = () => ints([2, 3]).pow(-1);
