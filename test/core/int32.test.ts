@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compile, OpError, type Tensor, tensor } from "@gradgraph/core";
+import { apply, builtinOps, compile, OpError, type Tensor, tensor } from "@gradgraph/core";
 
 const int32Arb = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 const wrap = (value: bigint): number => Number(BigInt.asIntN(32, value));
@@ -19,8 +19,8 @@ function powReference(base: number, exponent: number): number {
   return Number(result);
 }
 
-function expectValues(t: Tensor, expected: readonly number[], label: string): void {
-  expect(t.dtype, label).toBe("int32");
+function expectValues(t: Tensor, expected: readonly number[], label: string, dtype = "int32"): void {
+  expect(t.dtype, label).toBe(dtype);
   expect(Array.from(t.data()), `${label}, evaluated`).toEqual(expected);
   expect(Array.from(compile({ outputs: [t] }).run()[0]), `${label}, compiled`).toEqual(expected);
 }
@@ -106,5 +106,22 @@ describe("int32 to negative powers", () => {
     const root = ints([4]).pow(0.5);
     expect(root.dtype).toBe("float32");
     expect(Array.from(root.data())).toEqual([2]);
+  });
+});
+
+describe("true division of int32", () => {
+  it("gives float32, as PyTorch's: 7 / 2 is 3.5, 1 / 0 is Infinity", () => {
+    expectValues(ints([7, -7, 1, -1, 0]).div(ints([2, 2, 0, 0, 0])), [3.5, -3.5, Infinity, -Infinity, NaN], "int32 / int32", "float32");
+  });
+
+  it("divides the float32 values of the operands, as PyTorch's promotion does", () => {
+    // 2^24 + 1 is no float32: it becomes 2^24 before dividing.
+    expectValues(ints([2 ** 24 + 1]).div(ints([1])), [2 ** 24], "(2^24 + 1) / 1", "float32");
+  });
+
+  it("the div op itself refuses int32 operands rather than truncating", () => {
+    const build = () => apply(builtinOps.div, [ints([7]), ints([2])]);
+    expect(build).toThrow(OpError);
+    expect(build).toThrow("div: expected float tensors (true division of int32 gives float32: div() casts them; floorDivide() keeps int32), got int32 [1] and int32 [1]");
   });
 });
