@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { apply, builtinOps, compile, OpError, type Tensor, tensor } from "@gradgraph/core";
+import { apply, builtinOps, compile, OpError, sum, type Tensor, tensor } from "@gradgraph/core";
 
 const int32Arb = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 const wrap = (value: bigint): number => Number(BigInt.asIntN(32, value));
@@ -124,4 +124,18 @@ describe("true division of int32", () => {
     expect(build).toThrow(OpError);
     expect(build).toThrow("div: expected float tensors (true division of int32 gives float32: div() casts them; floorDivide() keeps int32), got int32 [1] and int32 [1]");
   });
+});
+
+describe("int32 sums wrap around at every step, whichever loop folds them", () => {
+  // Each sum passes 2^53, beyond which a double running total drops low bits that the wrapped
+  // int32 result keeps. PyTorch's int32 sum (`sum(dtype=torch.int32)`) wraps: it is exact modulo 2^32.
+  const rows = 3 * 2 ** 21;
+  const value = 2 ** 31 - 1;
+  const x = tensor(new Int32Array(rows * 2).fill(value), { shape: [rows, 2] });
+  const total = (count: number) => wrap(BigInt(count) * BigInt(value));
+  it.each([
+    ["every dim (one running value)", () => sum(x), [total(2 * rows)]],
+    ["the leading dim (one running value per column, compiled in memory order)", () => sum(x, 0), [total(rows), total(rows)]],
+    ["scattered dims (the general odometer)", () => sum(x.reshape(rows, 1, 2), [0, 2]), [total(2 * rows)]],
+  ])("over %s", (_what, build, expected) => expectValues(build(), expected, "sum"));
 });

@@ -36,7 +36,7 @@ export interface LoopReduce {
    * along reduced dims); each output still sees its terms in the same order.
    */
   readonly accumulate: { readonly mode: "register"; readonly dims: number } | { readonly mode: "scatter"; readonly outSize: number };
-  /** Round the running sum to the output dtype after each term, as accumulating in the output array does. */
+  /** Round the running value to the output dtype after each term, as `roundsEachStep` (kernels/reduce.ts) says. */
   readonly roundEachStep: boolean;
 }
 

@@ -1,5 +1,6 @@
 import type { DType } from "../../basics/dtype";
 import { type Shape, sizeOf, stridesOf } from "../../basics/shape";
+import { roundsEachStep } from "../../kernels/reduce";
 import { batchOffsets, broadcastWindow, coversWhole, denseWindow, isContiguous, matrixLayout } from "../../basics/window";
 import type { Dataflow, FlowNode } from "./dataflow";
 import { elementwiseFormula, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
@@ -228,7 +229,7 @@ class Scheduler {
               identity: reduction.identity,
               combine: reduction.combine,
               accumulate: scatter ? { mode: "scatter", outSize: sizeOf(root.shape) } : { mode: "register", dims: reduced.length },
-              roundEachStep: !consecutive(reduced),
+              roundEachStep: roundsEachStep(root.dtype, consecutive(reduced)),
             },
       paramDTypes: params.map((p) => p.dtype),
       name: [root, ...members.filter((m) => m !== root).reverse()].map((m) => m.def!.name).join("_"),
