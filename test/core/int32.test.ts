@@ -139,3 +139,12 @@ describe("int32 sums wrap around at every step, whichever loop folds them", () =
     ["scattered dims (the general odometer)", () => sum(x.reshape(rows, 1, 2), [0, 2]), [total(2 * rows)]],
   ])("over %s", (_what, build, expected) => expectValues(build(), expected, "sum"));
 });
+
+describe("casts to int32", () => {
+  it("truncate toward zero, and give -2^31 for NaN, ±Infinity and whatever int32 cannot hold (PyTorch on x86)", () => {
+    const values = [2.7, -2.7, 2 ** 31 - 0.5, -(2 ** 31) - 0.5, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1, 3e9, -3e9];
+    const expected = [2, -2, 2 ** 31 - 1, -(2 ** 31), ...new Array<number>(7).fill(-(2 ** 31))];
+    expectValues(tensor(values, { dtype: "float64" }).cast("int32"), expected, "float64 → int32");
+    expectValues(tensor(values, { dtype: "float32" }).cast("int32"), [2, -2, ...new Array<number>(9).fill(-(2 ** 31))], "float32 → int32");
+  });
+});

@@ -5,11 +5,18 @@ import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { elementwiseKernel } from "./ruleKernels";
 
-const rule = { expr: "a" };
+/**
+ * Storing a double into an int32 array truncates in-range values toward zero (as C++ does) but
+ * maps NaN and ±Infinity to 0 and wraps the rest modulo 2^32 (JS's ToInt32): those are replaced first.
+ */
+const rule = { expr: "a", int32: { expr: "a > -2147483649 && a < 2147483648 ? a : -2147483648" } };
 
 /**
  * Converts between dtypes: the identity, stored in the new dtype. float→int32 truncates toward
- * zero as PyTorch's `.to(torch.int32)` does.
+ * zero as PyTorch's `.to(torch.int32)` does. A float whose truncation int32 cannot hold (NaN,
+ * ±Infinity, |x| ≥ 2^31) has no defined conversion in C++, so PyTorch's result depends on the
+ * machine; gradgraph gives -2^31 for all of them, which is what PyTorch gives on x86 (the
+ * conversion instruction's "integer indefinite"; ARM saturates instead, and NaN becomes 0 there).
  */
 export const castOp = registerOp<{ readonly dtype: DType }>({
   name: "cast",
