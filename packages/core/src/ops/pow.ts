@@ -3,7 +3,7 @@ import { OpError } from "../basics/errors";
 import { formatShape } from "../basics/shape";
 import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
-import { eq } from "./compare";
+import { eq, ge } from "./compare";
 import { binaryOp } from "./elementwise";
 import { log } from "./log";
 import { mul } from "./mul";
@@ -28,11 +28,16 @@ function powInt32(base: number, exponent: number): number {
   return result;
 }
 
-// For the exponent's gradient, 0^b contributes 0 (not 0·log 0 = NaN), as in PyTorch.
+/**
+ * Gradients as derivatives.yaml masks them: the base's is 0 where the exponent is 0 (a^0 is
+ * constant, though b·a^(b-1) is 0·∞ at a = 0), the exponent's is 0 where a = 0 and b ≥ 0 (0^b is
+ * constant there, though a^b·log a is 0·-∞); for b < 0 it stays ±∞ (∞·-∞), as PyTorch's. The
+ * masks and products come in PyTorch's order, so even the signs of zero gradients agree.
+ */
 export const powOp = registerOp(
   binaryOp("pow", { expr: "Math.pow(a, b)", int32: { expr: "powInt32(a, b)", helpers: { powInt32 } } }, (g, { inputs: [a, b], output, needs }) => [
-    needs[0] ? unbroadcast(mul(g, mul(b, pow(a, sub(b, 1)))), a.shape) : null,
-    needs[1] ? unbroadcast(where(eq(a, 0), 0, mul(g, mul(output, log(a)))), b.shape) : null,
+    needs[0] ? unbroadcast(where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))), a.shape) : null,
+    needs[1] ? unbroadcast(mul(g, where(mul(eq(a, 0), ge(b, 0)), 0, mul(output, log(a)))), b.shape) : null,
   ]),
 );
 
