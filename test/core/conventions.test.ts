@@ -2,8 +2,8 @@
  * PyTorch parity at the edges (test/fixtures/conventions.json, made by make_conventions.py; see
  * the fixtures README): int32 arithmetic and its overflow, true and floor division, remainders,
  * int casts of NaN and ±Infinity, pow at base 0 and maximum/minimum with NaN with their gradients,
- * and PyTorch's errors. Values are compared bit for bit (any NaN equals any NaN), evaluated and
- * compiled.
+ * empty tensors through softmax and the reductions, and PyTorch's errors. Values are compared
+ * bit for bit (any NaN equals any NaN), evaluated and compiled.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -63,6 +63,16 @@ function build(c: ConventionCase, inputs: Tensor[]): Tensor {
       // gradgraph's int32 sum stays int32: the fixture's is PyTorch's sum(dtype=torch.int32).
       expect(c.args.dtype ?? a.dtype).toBe(a.dtype);
       return F.sum(a, c.args.dim ?? undefined, c.args.keepdim);
+    case "mean":
+      return F.mean(a, c.args.dim ?? undefined, c.args.keepdim);
+    case "amax":
+      return F.max(a, c.args.dim ?? undefined, c.args.keepdim);
+    case "softmax":
+      return F.softmax(a, c.args.dim as number);
+    case "log_softmax":
+      return F.logSoftmax(a, c.args.dim as number);
+    case "logsumexp":
+      return F.logSumExp(a, c.args.dim as number);
   }
   throw new Error(`no gradgraph call for fixture op '${c.op}'`);
 }
