@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   apply,
   type Attrs,
+  binaryOp,
   type DType,
   Generator,
   type Tensor,
@@ -137,6 +138,17 @@ describe("compile: passes", () => {
     expect(program.stats.kernels).toBe(1);
     expect(program.stats.fusedOps).toBe(2);
     expectMatchesEvaluator([x], [product, chain], 2, 3);
+  });
+
+  it("binds each fused op's helpers to it alone, though two ops call theirs by one name", () => {
+    const plusOp = registerOp(binaryOp("compileTest.plus", { expr: "combine(a, b)", helpers: { combine: (a, b) => a + b } }, "nondifferentiable"));
+    const minusOp = registerOp(binaryOp("compileTest.minus", { expr: "combine(a, b)", helpers: { combine: (a, b) => a - b } }, "nondifferentiable"));
+    const x = placeholder([5]);
+    const chain = apply(minusOp, [apply(plusOp, [x, x]), x]).mul(3);
+    const program = compile({ inputs: [x], outputs: [chain] });
+    expect(program.stats.kernels).toBe(1);
+    expect(Array.from(program.run([[1, 2, 3, 4, 5]])[0])).toEqual([3, 6, 9, 12, 15]);
+    expectMatchesEvaluator([x], [chain], 2, 9);
   });
 
   it("fuses an elementwise chain, and the chain feeding a reduction, into single loops", () => {

@@ -146,6 +146,17 @@ function binary(f: (a: number, b: number) => number, valuesA: ValuesArb = (s) =>
 const comparison = (f: (a: number, b: number) => boolean) =>
   binary((a, b) => (f(a, b) ? 1 : 0), (s) => grid(s, { step: 0.5, range: 2 }), undefined, { nondifferentiable: true });
 
+/**
+ * Floor division and remainder: dividends on the odd multiples of 1/8 and divisors of ±1, ±1.5 or
+ * ±2 never divide to an integer (the quotient's odd numerator has no factor to cancel), so
+ * finite differences never straddle a jump.
+ */
+const dividends = (shape: readonly number[]) => grid(shape, { offset: 0.125 });
+const divisors = (shape: readonly number[]) =>
+  fc
+    .array(fc.constantFrom(-2, -1.5, -1, 1, 1.5, 2), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+    .map((values) => float64Tensor(values, shape));
+
 /** Maximum/minimum: operands on interleaved grids never tie, so the kink is never met. */
 const elementwiseExtremum = (f: (a: number, b: number) => number) => binary(f, (s) => grid(s), (s) => grid(s, { offset: 0.125 }));
 
@@ -203,6 +214,8 @@ export const cases: Record<BuiltinOpName, OpCase<any>> = {
   mul: binary((a, b) => a * b),
   div: binary((a, b) => a / b, (s) => floats(s), (s) => floats(s, { minAbs: 0.5 })),
   pow: binary(Math.pow, (s) => floats(s, { min: 0.2, max: 2 })),
+  floorDivide: binary((a, b) => Math.floor(a / b), dividends, divisors, { nondifferentiable: true }),
+  remainder: binary((a, b) => a - b * Math.floor(a / b), dividends, divisors),
   maximum: elementwiseExtremum(Math.max),
   minimum: elementwiseExtremum(Math.min),
   eq: comparison((a, b) => a === b),

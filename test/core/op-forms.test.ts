@@ -47,7 +47,8 @@ const dimVariants = (rank: number, { dim }: { dim: number }): Attrs[] => [{ dim:
 const unary = (name: "neg" | "exp" | "tanh" | "sigmoid" | "log" | "sqrt" | "abs" | "relu" | "sign" | "detach"): Forms<Attrs> => ({
   method: ([x]) => x[name](),
 });
-const binary = (name: "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge"): Forms<Attrs> => ({
+type BinaryMethod = "add" | "sub" | "mul" | "div" | "floorDivide" | "remainder" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+const binary = (name: BinaryMethod): Forms<Attrs> => ({
   method: ([a, b]) => a[name](b),
 });
 
@@ -79,6 +80,8 @@ const forms: { [N in BuiltinOpName]: Forms<any> } = {
   sub: binary("sub"),
   mul: binary("mul"),
   div: binary("div"),
+  floorDivide: binary("floorDivide"),
+  remainder: binary("remainder"),
   pow: binary("pow"),
   maximum: binary("maximum"),
   minimum: binary("minimum"),

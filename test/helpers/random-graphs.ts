@@ -95,6 +95,9 @@ const opBuilders: Record<BuiltinOpName, Builder> = {
   sub: (x, y) => x.sub(y),
   mul: (x, y) => x.mul(y),
   div: (x, y) => x.div(y.abs().add(0.5)),
+  // Divisors of both signs, and the feeds' exact zeros (±Infinity and NaN for floats).
+  floorDivide: (x, y) => x.floorDivide(y),
+  remainder: (x, y) => x.remainder(y.mul(1.5)),
   pow: (x, y) => x.abs().add(0.5).pow(y),
   maximum: (x, y) => maximum(x, y),
   minimum: (x, y) => x.minimum(y),

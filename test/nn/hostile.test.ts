@@ -156,7 +156,8 @@ describe("empty tensors (size-0 dims)", () => {
     expect(Array.from(empty.sum(0).data())).toEqual([0, 0, 0]);
     expect(empty.mean().item()).toBeNaN();
     expect(Array.from(empty.mean(0).data())).toEqual([NaN, NaN, NaN]);
-    expect(() => empty.max()).toThrow("max: cannot reduce over dimension 0 of size 0");
+    expect(() => empty.max()).toThrow("max: Expected reduction dim to be specified for input.numel() == 0");
+    expect(() => empty.max(0)).toThrow("max: Expected reduction dim 0 to have non-zero size (input shape [0, 3])");
   });
 
   test("matmul with k = 0 gives zeros, and gradients of the right (empty) shape", () => {

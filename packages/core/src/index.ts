@@ -10,6 +10,7 @@ export { OpError } from "./basics/errors";
 export { trackLiveObjects, liveObjects, type LiveKind } from "./basics/liveness";
 export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./basics/shape";
 export type { Window } from "./basics/window";
+export type { Formula } from "./basics/formula";
 export { type Attrs, type AttrValue } from "./ir/attrs";
 export { apply, buildStats, topologicalOrder } from "./ir/graph";
 export { noGrad, withScope, currentScope } from "./ir/scope";
@@ -23,6 +24,7 @@ export {
   type TensorMeta,
   type Value,
   type ViewRule,
+  type ElementwiseRule,
   type ReductionRule,
   type Placement,
   type PlacementRule,

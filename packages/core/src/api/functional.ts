@@ -31,6 +31,7 @@ export { detach } from "../ops/detach";
 export { div } from "../ops/div";
 export { exp } from "../ops/exp";
 export { expand } from "../ops/expand";
+export { floorDivide } from "../ops/floorDivide";
 export { gather } from "../ops/gather";
 export { indexAdd } from "../ops/indexAdd";
 export { indexSelect } from "../ops/indexSelect";
@@ -43,6 +44,7 @@ export { neg } from "../ops/neg";
 export { permute } from "../ops/permute";
 export { pow } from "../ops/pow";
 export { relu } from "../ops/relu";
+export { remainder } from "../ops/remainder";
 export { reshape } from "../ops/reshape";
 export { scatterAdd } from "../ops/scatterAdd";
 export { sigmoid } from "../ops/sigmoid";
@@ -64,9 +66,18 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
   return div(sum(x, dim, keepdim), scalarNode(count, x.dtype));
 }
 
+/**
+ * What softmax and logSumExp subtract before exp so that large inputs do not overflow: the
+ * (constant) max along `dim`. An empty dim has no max and nothing to overflow, so nothing is
+ * subtracted: softmax then is empty and logSumExp -Infinity (log of an empty sum), as in PyTorch.
+ */
+function stabilizer(op: string, x: Tensor, dim: number): TensorLike {
+  return x.shape[normalizeDim(op, dim, x.shape.length)] === 0 ? 0 : detach(max(x, dim, true));
+}
+
 /** log(sum(exp(x))) over `dim`, shifted by the (constant) max so large inputs do not overflow. */
 export function logSumExp(x: Tensor, dim: number, keepdim = false): Tensor {
-  const shift = detach(max(x, dim, true));
+  const shift = stabilizer("logSumExp", x, dim);
   const result = add(log(sum(exp(sub(x, shift)), dim, true)), shift);
   return keepdim ? result : squeeze(result, dim);
 }
@@ -76,7 +87,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
-  const shifted = exp(sub(x, detach(max(x, dim, true))));
+  const shifted = exp(sub(x, stabilizer("softmax", x, dim)));
   return div(shifted, sum(shifted, dim, true));
 }
 

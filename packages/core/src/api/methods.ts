@@ -36,7 +36,12 @@ export interface TensorMethods {
   add(other: TensorLike): Tensor;
   sub(other: TensorLike): Tensor;
   mul(other: TensorLike): Tensor;
+  /** True division: int32 operands are divided as float32 (PyTorch's `/`). */
   div(other: TensorLike): Tensor;
+  /** Floor division, PyTorch's `//`; int32 stays int32. */
+  floorDivide(other: TensorLike): Tensor;
+  /** The remainder of floor division, with the divisor's sign (PyTorch's `%`). */
+  remainder(other: TensorLike): Tensor;
   pow(other: TensorLike): Tensor;
   maximum(other: TensorLike): Tensor;
   minimum(other: TensorLike): Tensor;
@@ -117,6 +122,8 @@ const methods: Omit<TensorMethods, "T"> & ThisType<Tensor> = {
   sub(other) { return F.sub(this, other); },
   mul(other) { return F.mul(this, other); },
   div(other) { return F.div(this, other); },
+  floorDivide(other) { return F.floorDivide(this, other); },
+  remainder(other) { return F.remainder(this, other); },
   pow(other) { return F.pow(this, other); },
   maximum(other) { return F.maximum(this, other); },
   minimum(other) { return F.minimum(this, other); },

@@ -1,4 +1,5 @@
 import type { DType, TypedArray } from "../basics/dtype";
+import type { Formula } from "../basics/formula";
 import type { Shape } from "../basics/shape";
 import type { Window } from "../basics/window";
 import type { Attrs } from "./attrs";
@@ -35,6 +36,19 @@ export type Vjp<A extends Attrs> = (g: Tensor, ctx: VjpContext<A>) => readonly (
  * non-contiguous view); the compiler then copies the input first. A dense input always has one.
  */
 export type ViewRule<A extends Attrs> = (input: Window, attrs: A, out: TensorMeta) => Window | undefined;
+
+/**
+ * An elementwise op's meaning: `expr` computed on JS doubles and stored into the result's dtype,
+ * except for results of a dtype that gives a formula of its own, where doubles would not compute
+ * that dtype's arithmetic: int32 products and powers wrap (doubles lose their low bits), integer
+ * division floors and refuses zero, float32 rounds after every step of a multi-step routine.
+ */
+export interface ElementwiseRule extends Formula, Partial<Readonly<Record<DType, Formula>>> {}
+
+/** The formula that computes results of `dtype`; kernels and fused loops both ask this. */
+export function formulaFor(rule: ElementwiseRule, dtype: DType): Formula {
+  return rule[dtype] ?? rule;
+}
 
 /** A reduction's meaning: over `dims(attrs)`, fold the values from `identity` with `combine`. */
 export interface ReductionRule<A extends Attrs> {
@@ -76,7 +90,7 @@ export interface OpDef<A extends Attrs = Attrs> {
   /** Gradients, or an explicit statement that none flow through this op (comparisons, sign). */
   readonly vjp: Vjp<A> | "nondifferentiable";
   /** Elementwise ops give their scalar formula over `a`, `b`, `c`, so kernels and fused loops are generated. */
-  readonly elementwise?: { readonly expr: string };
+  readonly elementwise?: ElementwiseRule;
   readonly view?: ViewRule<A>;
   readonly reduction?: ReductionRule<A>;
   readonly placement?: PlacementRule<A>;

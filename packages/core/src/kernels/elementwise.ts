@@ -1,4 +1,5 @@
 import { allocate, type DType, type TypedArray } from "../basics/dtype";
+import type { Formula } from "../basics/formula";
 import { broadcastStrides, type Shape, sameShape, sizeOf } from "../basics/shape";
 
 /**
@@ -8,15 +9,23 @@ import { broadcastStrides, type Shape, sameShape, sizeOf } from "../basics/shape
  */
 const layoutCodes = { full: 0, scalar: 1, strided: 2 } as const;
 type Layout = keyof typeof layoutCodes;
-type Loop = (out: TypedArray, size: number, shape: Shape, inputs: TypedArray[], strides: number[][]) => void;
+type Loop = (out: TypedArray, size: number, shape: Shape, inputs: TypedArray[], strides: number[][], helpers: Formula["helpers"]) => void;
 
 const operandNames = ["a", "b", "c", "d"];
-/** Generated loops per formula, indexed by the operands' layouts in base 3. */
+/**
+ * Generated loops per formula text and helper names, indexed by the operands' layouts in base 3.
+ * The helpers themselves are arguments, so formulas that share a text share the code.
+ */
 const loops = new Map<string, Loop[]>();
 
-function generateLoop(expr: string, layouts: readonly Layout[]): Loop {
+const helperNames = ({ helpers }: Formula): string[] => (helpers === undefined ? [] : Object.keys(helpers));
+
+function generateLoop(formula: Formula, layouts: readonly Layout[]): Loop {
+  const { expr } = formula;
   const n = layouts.length;
   const lines: string[] = [];
+  const names = helperNames(formula);
+  if (names.length > 0) lines.push(`const { ${names.join(", ")} } = helpers;`);
   for (let i = 0; i < n; i++) lines.push(`const in${i} = inputs[${i}];`);
   if (layouts.every((l) => l !== "strided")) {
     for (let i = 0; i < n; i++) if (layouts[i] === "scalar") lines.push(`const ${operandNames[i]} = in${i}[0];`);
@@ -35,20 +44,21 @@ function generateLoop(expr: string, layouts: readonly Layout[]): Loop {
       `  for (let d = rank - 1; d >= 0; d--) { idx[d]++; ${advance} if (idx[d] < shape[d]) break; ${rewind} idx[d] = 0; } }`,
     );
   }
-  return new Function("out", "size", "shape", "inputs", "strides", lines.join("\n")) as Loop;
+  return new Function("out", "size", "shape", "inputs", "strides", "helpers", lines.join("\n")) as Loop;
 }
 
-function loopFor(expr: string, layouts: readonly Layout[]): Loop {
-  let byLayout = loops.get(expr);
-  if (byLayout === undefined) loops.set(expr, (byLayout = []));
+function loopFor(formula: Formula, layouts: readonly Layout[]): Loop {
+  const key = `${formula.expr}|${helperNames(formula).join(",")}`;
+  let byLayout = loops.get(key);
+  if (byLayout === undefined) loops.set(key, (byLayout = []));
   let code = 0;
   for (const layout of layouts) code = code * 3 + layoutCodes[layout];
-  return (byLayout[code] ??= generateLoop(expr, layouts));
+  return (byLayout[code] ??= generateLoop(formula, layouts));
 }
 
-/** Runs `expr` over broadcast operands into a fresh array of `outShape`. */
+/** Runs `formula` over broadcast operands into a fresh array of `outShape`. */
 export function runElementwise(
-  expr: string,
+  formula: Formula,
   inputs: readonly { data: TypedArray; shape: Shape }[],
   outShape: Shape,
   outDType: DType,
@@ -57,6 +67,6 @@ export function runElementwise(
   const out = allocate(outDType, size);
   const layouts = inputs.map((x): Layout => (x.data.length === 1 ? "scalar" : sameShape(x.shape, outShape) ? "full" : "strided"));
   const strides = layouts.includes("strided") ? inputs.map((x) => broadcastStrides(x.shape, outShape)) : [];
-  loopFor(expr, layouts)(out, size, outShape, inputs.map((x) => x.data), strides);
+  loopFor(formula, layouts)(out, size, outShape, inputs.map((x) => x.data), strides, formula.helpers);
   return out;
 }

@@ -19,9 +19,20 @@ const storedAs: Record<DType, (expr: string) => string> = {
   int32: (expr) => `((${expr}) | 0)`,
 };
 
+/**
+ * Whether a fold rounds its running value to the dtype after every step. int32 always does: int32
+ * arithmetic wraps at every step (PyTorch's `sum(dtype=torch.int32)`), which a double running sum
+ * does not once it passes 2^53. A float fold over adjacent dims keeps a double running value, stored
+ * once; over scattered dims each step is rounded, as accumulating in the output array rounds it.
+ * The compiled loops follow the same rule.
+ */
+export function roundsEachStep(dtype: DType, adjacentDims: boolean): boolean {
+  return dtype === "int32" || !adjacentDims;
+}
+
 function generateLoop({ identity, combine }: Fold, dtype: DType): ReduceLoop {
-  const step = (target: string, value: string, round = (expr: string) => expr) =>
-    `{ const acc = ${target}, v = ${value}; ${target} = ${round(combine)}; }`;
+  const step = (target: string, value: string, adjacentDims: boolean) =>
+    `{ const acc = ${target}, v = ${value}; ${target} = ${roundsEachStep(dtype, adjacentDims) ? storedAs[dtype](combine) : combine}; }`;
   const source = `
     if (split !== undefined) {
       // The reduced dims are adjacent: [outer, reduced, inner], one running value per output.
@@ -30,7 +41,7 @@ function generateLoop({ identity, combine }: Fold, dtype: DType): ReduceLoop {
         const base = o * count * inner;
         for (let j = 0; j < inner; j++) {
           let total = ${identity};
-          for (let r = 0, p = base + j; r < count; r++, p += inner) ${step("total", "data[p]")}
+          for (let r = 0, p = base + j; r < count; r++, p += inner) ${step("total", "data[p]", true)}
           out[o * inner + j] = total;
         }
       }
@@ -50,7 +61,7 @@ function generateLoop({ identity, combine }: Fold, dtype: DType): ReduceLoop {
     const idx = new Int32Array(rank);
     let o = 0;
     for (let i = 0; i < data.length; i++) {
-      ${step("running[o]", "data[i]", storedAs[dtype])}
+      ${step("running[o]", "data[i]", false)}
       for (let d = rank - 1; d >= 0; d--) {
         idx[d]++;
         o += outStrides[d];
@@ -73,9 +84,8 @@ function adjacentSplit(shape: Shape, dims: readonly number[]): number[] | undefi
 }
 
 /**
- * Folds `data` of `shape` over `dims` (normalized, distinct). Adjacent dims fold in a double
- * running value stored once; otherwise each step is rounded to the dtype, as accumulating in the
- * output array would round it. The compiled loops reproduce exactly this.
+ * Folds `data` of `shape` over `dims` (normalized, distinct), rounding as `roundsEachStep` says.
+ * The compiled loops reproduce exactly this.
  */
 export function reduce(fold: Fold, data: TypedArray, shape: Shape, dims: readonly number[], dtype: DType): TypedArray {
   const reduced = shape.map((_, d) => dims.includes(d));

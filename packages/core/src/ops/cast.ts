@@ -3,11 +3,20 @@ import { checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
-import { runElementwise } from "../kernels/elementwise";
+import { elementwiseKernel } from "./ruleKernels";
+
+/**
+ * Storing a double into an int32 array truncates in-range values toward zero (as C++ does) but
+ * maps NaN and ±Infinity to 0 and wraps the rest modulo 2^32 (JS's ToInt32): those are replaced first.
+ */
+const rule = { expr: "a", int32: { expr: "a > -2147483649 && a < 2147483648 ? a : -2147483648" } };
 
 /**
  * Converts between dtypes: the identity, stored in the new dtype. float→int32 truncates toward
- * zero as PyTorch's `.to(torch.int32)` does.
+ * zero as PyTorch's `.to(torch.int32)` does. A float whose truncation int32 cannot hold (NaN,
+ * ±Infinity, |x| ≥ 2^31) has no defined conversion in C++, so PyTorch's result depends on the
+ * machine; gradgraph gives -2^31 for all of them, which is what PyTorch gives on x86 (the
+ * conversion instruction's "integer indefinite"; ARM saturates instead, and NaN becomes 0 there).
  */
 export const castOp = registerOp<{ readonly dtype: DType }>({
   name: "cast",
@@ -17,10 +26,10 @@ export const castOp = registerOp<{ readonly dtype: DType }>({
     return { dtype: assertDType(attrs.dtype, "cast") };
   },
   infer: ([x], { dtype }) => ({ shape: x.shape, dtype }),
-  kernel: ([x], _attrs, out) => runElementwise("a", [x], out.shape, out.dtype),
+  kernel: elementwiseKernel(rule),
   // Integer results are piecewise constant and integer inputs take no gradient, as in PyTorch.
   vjp: (g, { inputs: [x], output }) => [isFloat(x.dtype) && isFloat(output.dtype) ? cast(g, x.dtype) : null],
-  elementwise: { expr: "a" },
+  elementwise: rule,
 });
 
 export function cast(x: Tensor, dtype: DType): Tensor {

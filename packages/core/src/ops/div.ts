@@ -1,6 +1,9 @@
 import { unbroadcast } from "./unbroadcast";
+import { OpError } from "../basics/errors";
+import { formatShape } from "../basics/shape";
 import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
+import { cast } from "./cast";
 import { binaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { neg } from "./neg";
@@ -8,13 +11,28 @@ import { sameDTypeOperands } from "./operands";
 import { registerOp } from "../ir/registry";
 
 // d(a/b)/db = -a/b² = -(a/b)/b: reusing the output saves a multiply and matches PyTorch's formula.
-export const divOp = registerOp(
-  binaryOp("div", "a / b", (g, { inputs: [a, b], output, needs }) => [
-    needs[0] ? unbroadcast(div(g, b), a.shape) : null,
-    needs[1] ? unbroadcast(neg(div(mul(g, output), b)), b.shape) : null,
-  ]),
-);
+const division = binaryOp("div", "a / b", (g, { inputs: [a, b], output, needs }) => [
+  needs[0] ? unbroadcast(div(g, b), a.shape) : null,
+  needs[1] ? unbroadcast(neg(div(mul(g, output), b)), b.shape) : null,
+]);
 
+/** True division of float tensors; `div()` brings int32 operands to float32 first, as PyTorch does. */
+export const divOp = registerOp({
+  ...division,
+  infer(inputs, attrs) {
+    const [a, b] = inputs;
+    if (a.dtype === "int32") {
+      throw new OpError(
+        "div",
+        `expected float tensors (true division of int32 gives float32: div() casts them; floorDivide() keeps int32), got int32 ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}`,
+      );
+    }
+    return division.infer(inputs, attrs);
+  },
+});
+
+/** a / b; int32 operands are divided as float32, so 7 / 2 is 3.5 and 1 / 0 is Infinity (PyTorch's true division). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  return apply(divOp, sameDTypeOperands("div", a, b));
+  const operands = sameDTypeOperands("div", a, b);
+  return apply(divOp, operands[0].dtype === "int32" ? operands.map((x) => cast(x, "float32")) : operands);
 }

@@ -2,11 +2,14 @@ import { isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { broadcastShapes, formatShape } from "../basics/shape";
 import { type Attrs, noAttributes } from "../ir/attrs";
-import type { OpDef, TensorMeta, Vjp } from "../ir/registry";
-import { runElementwise } from "../kernels/elementwise";
+import type { ElementwiseRule, OpDef, TensorMeta, Vjp } from "../ir/registry";
+import { elementwiseKernel } from "./ruleKernels";
+
+const asRule = (formula: string | ElementwiseRule): ElementwiseRule => (typeof formula === "string" ? { expr: formula } : formula);
 
 /** Builds a unary float op from its scalar formula over `a`. */
-export function unaryOp(name: string, expr: string, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
+export function unaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
+  const rule = asRule(formula);
   return {
     name,
     arity: 1,
@@ -15,9 +18,9 @@ export function unaryOp(name: string, expr: string, vjp: Vjp<Attrs> | "nondiffer
       if (!isFloat(x.dtype)) throw new OpError(name, `expected a float tensor, got ${x.dtype}`);
       return x;
     },
-    kernel: ([x], _attrs, out) => runElementwise(expr, [x], out.shape, out.dtype),
+    kernel: elementwiseKernel(rule),
     vjp,
-    elementwise: { expr },
+    elementwise: rule,
   };
 }
 
@@ -32,8 +35,9 @@ export function checkSameDType(name: string, inputs: readonly TensorMeta[]): voi
   }
 }
 
-/** Builds a broadcasting binary op from its scalar formula over `a` and `b`. */
-export function binaryOp(name: string, expr: string, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
+/** Builds a broadcasting binary op from its scalar formula over `a` and `b` (per result dtype where it differs). */
+export function binaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
+  const rule = asRule(formula);
   return {
     name,
     arity: 2,
@@ -42,8 +46,8 @@ export function binaryOp(name: string, expr: string, vjp: Vjp<Attrs> | "nondiffe
       checkSameDType(name, [a, b]);
       return { shape: broadcastShapes(name, a.shape, b.shape), dtype: a.dtype };
     },
-    kernel: (inputs, _attrs, out) => runElementwise(expr, inputs, out.shape, out.dtype),
+    kernel: elementwiseKernel(rule),
     vjp,
-    elementwise: { expr },
+    elementwise: rule,
   };
 }

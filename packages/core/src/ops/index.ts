@@ -11,6 +11,7 @@ import { detachOp } from "./detach";
 import { divOp } from "./div";
 import { expOp } from "./exp";
 import { expandOp } from "./expand";
+import { floorDivideOp } from "./floorDivide";
 import { gatherOp } from "./gather";
 import { indexAddOp } from "./indexAdd";
 import { indexSelectOp } from "./indexSelect";
@@ -24,6 +25,7 @@ import { permuteOp } from "./permute";
 import { powOp } from "./pow";
 import type { OpDef } from "../ir/registry";
 import { reluOp } from "./relu";
+import { remainderOp } from "./remainder";
 import { reshapeOp } from "./reshape";
 import { scatterAddOp } from "./scatterAdd";
 import { sigmoidOp } from "./sigmoid";
@@ -40,9 +42,9 @@ import { whereOp } from "./where";
 export const builtinOps = {
   abs: absOp, add: addOp, cast: castOp, concat: concatOp, detach: detachOp, div: divOp,
   eq: eqOp, ge: geOp, gt: gtOp, le: leOp, lt: ltOp, ne: neOp,
-  exp: expOp, expand: expandOp, gather: gatherOp, indexAdd: indexAddOp, indexSelect: indexSelectOp,
+  exp: expOp, expand: expandOp, floorDivide: floorDivideOp, gather: gatherOp, indexAdd: indexAddOp, indexSelect: indexSelectOp,
   log: logOp, matmul: matmulOp, max: maxOp, maximum: maximumOp, minimum: minimumOp, mul: mulOp, neg: negOp,
-  permute: permuteOp, pow: powOp, relu: reluOp, reshape: reshapeOp, scatterAdd: scatterAddOp,
+  permute: permuteOp, pow: powOp, relu: reluOp, remainder: remainderOp, reshape: reshapeOp, scatterAdd: scatterAddOp,
   sigmoid: sigmoidOp, sign: signOp, slice: sliceOp, sliceBackward: sliceBackwardOp, sqrt: sqrtOp,
   sub: subOp, sum: sumOp, tanh: tanhOp, transpose: transposeOp, where: whereOp,
 } as const satisfies Record<string, OpDef<any>>;

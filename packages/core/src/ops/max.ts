@@ -1,4 +1,5 @@
 import { OpError } from "../basics/errors";
+import { formatShape } from "../basics/shape";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
@@ -20,8 +21,9 @@ export const maxOp = registerOp<ReduceAttrs>({
   arity: 1,
   canonicalize: canonicalizeReduction("max"),
   infer([x], attrs) {
+    // max has no identity to give an empty slice.
     for (const d of attrs.dims) {
-      if (x.shape[d] === 0) throw new OpError("max", `cannot reduce over dimension ${d} of size 0: max has no identity`);
+      if (x.shape[d] === 0) throw new OpError("max", `Expected reduction dim ${d} to have non-zero size (input shape ${formatShape(x.shape)})`);
     }
     return { shape: reducedShape(x, attrs), dtype: x.dtype };
   },
@@ -35,8 +37,14 @@ export const maxOp = registerOp<ReduceAttrs>({
   reduction: rule,
 });
 
+/** Max over `dim` (a dim, a list, or every dim when omitted); an empty slice has none, as in PyTorch. */
 export function max(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  if (dim === undefined && x.size === 0) {
+    throw new OpError(
+      "max",
+      `Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument (input shape ${formatShape(x.shape)})`,
+    );
+  }
   const attrs = canonicalAttrs(maxOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
-  if (attrs.dims.length === 0 && x.size === 0) throw new OpError("max", "cannot take the max of an empty tensor");
   return attrs.dims.length === 0 ? x : applyCanonical(maxOp, [x], attrs);
 }

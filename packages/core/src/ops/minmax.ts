@@ -1,32 +1,32 @@
 import { unbroadcast } from "./unbroadcast";
 import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
-import { add } from "./add";
+import type { Attrs } from "../ir/attrs";
 import { eq, gt, lt } from "./compare";
 import { binaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "../ir/registry";
+import { registerOp, type Vjp } from "../ir/registry";
+import { where } from "./where";
 
-/** Where a tie splits the gradient in half between both operands, as PyTorch does. */
-function tieShare(winner: Tensor, a: Tensor, b: Tensor): Tensor {
-  return add(winner, mul(eq(a, b), 0.5));
+/**
+ * derivatives.yaml: an operand gets the gradient except where it loses, halved where the operands
+ * tie. Only a comparison that holds loses, so with a NaN operand both get the whole gradient.
+ */
+function extremumVjp(loses: (x: Tensor, y: Tensor) => Tensor): Vjp<Attrs> {
+  return (g, { inputs: [a, b], needs }) => {
+    const shared = where(eq(a, b), mul(g, 0.5), g);
+    return [
+      needs[0] ? unbroadcast(where(loses(a, b), 0, shared), a.shape) : null,
+      needs[1] ? unbroadcast(where(loses(b, a), 0, shared), b.shape) : null,
+    ];
+  };
 }
 
 // NaN wins, as in PyTorch's maximum/minimum.
-export const maximumOp = registerOp(
-  binaryOp("maximum", "(a > b || a !== a) ? a : b", (g, { inputs: [a, b], needs }) => [
-    needs[0] ? unbroadcast(mul(g, tieShare(gt(a, b), a, b)), a.shape) : null,
-    needs[1] ? unbroadcast(mul(g, tieShare(lt(a, b), a, b)), b.shape) : null,
-  ]),
-);
+export const maximumOp = registerOp(binaryOp("maximum", "(a > b || a !== a) ? a : b", extremumVjp(lt)));
 
-export const minimumOp = registerOp(
-  binaryOp("minimum", "(a < b || a !== a) ? a : b", (g, { inputs: [a, b], needs }) => [
-    needs[0] ? unbroadcast(mul(g, tieShare(lt(a, b), a, b)), a.shape) : null,
-    needs[1] ? unbroadcast(mul(g, tieShare(gt(a, b), a, b)), b.shape) : null,
-  ]),
-);
+export const minimumOp = registerOp(binaryOp("minimum", "(a < b || a !== a) ? a : b", extremumVjp(gt)));
 
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return apply(maximumOp, sameDTypeOperands("maximum", a, b));

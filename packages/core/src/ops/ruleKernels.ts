@@ -1,16 +1,23 @@
 /**
- * Kernels derived from an op's compiled meaning, so an op that declares a view, placement or
- * reduction rule states its arithmetic once: the evaluator runs these, the compiler reads the rule.
+ * Kernels derived from an op's compiled meaning, so an op that declares an elementwise formula, a
+ * view, placement or reduction rule states its arithmetic once: the evaluator runs these, the
+ * compiler reads the rule.
  */
 import { allocate, type TypedArray } from "../basics/dtype";
 import { sizeOf } from "../basics/shape";
 import { coversWhole, denseWindow } from "../basics/window";
 import type { Attrs } from "../ir/attrs";
-import type { PlacementRule, ReductionRule, TensorMeta, Value, ViewRule } from "../ir/registry";
+import { type ElementwiseRule, formulaFor, type PlacementRule, type ReductionRule, type TensorMeta, type Value, type ViewRule } from "../ir/registry";
+import { runElementwise } from "../kernels/elementwise";
 import { reduce } from "../kernels/reduce";
 import { copyWindow, readWindow } from "../kernels/strided";
 
 type Kernel<A extends Attrs> = (inputs: readonly Value[], attrs: A, out: TensorMeta) => TypedArray;
+
+/** The formula for the result's dtype over the broadcast inputs. */
+export function elementwiseKernel<A extends Attrs>(rule: ElementwiseRule): Kernel<A> {
+  return (inputs, _attrs, out) => runElementwise(formulaFor(rule, out.dtype), inputs, out.shape, out.dtype);
+}
 
 /** Reads the view's window of the (dense) input; a window that is the whole input in order is the input itself. */
 export function viewKernel<A extends Attrs>(rule: ViewRule<A>): Kernel<A> {

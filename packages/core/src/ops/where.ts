@@ -2,14 +2,14 @@ import { unbroadcast } from "./unbroadcast";
 import { OpError } from "../basics/errors";
 import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { runElementwise } from "../kernels/elementwise";
 import { broadcastShapes } from "../basics/shape";
 import { Tensor, type TensorLike } from "../ir/tensor";
 import { checkSameDType } from "./elementwise";
 import { asTensor, sameDTypeOperands } from "./operands";
 import { registerOp } from "../ir/registry";
+import { elementwiseKernel } from "./ruleKernels";
 
-const expr = "a !== 0 ? b : c";
+const rule = { expr: "a !== 0 ? b : c" };
 
 /** where(cond, x, y): x where cond is nonzero, else y; all three broadcast together. */
 export const whereOp = registerOp({
@@ -21,13 +21,13 @@ export const whereOp = registerOp({
     const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, x.shape), y.shape);
     return { shape, dtype: x.dtype };
   },
-  kernel: (inputs, _attrs, out) => runElementwise(expr, inputs, out.shape, out.dtype),
+  kernel: elementwiseKernel(rule),
   vjp: (g, { inputs: [cond, x, y], needs }) => [
     null,
     needs[1] ? unbroadcast(where(cond, g, 0), x.shape) : null,
     needs[2] ? unbroadcast(where(cond, 0, g), y.shape) : null,
   ],
-  elementwise: { expr },
+  elementwise: rule,
 });
 
 export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {

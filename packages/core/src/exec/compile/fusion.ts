@@ -1,4 +1,6 @@
+import type { Formula } from "../../basics/formula";
 import { sameShape, type Shape, sizeOf, stridesOf } from "../../basics/shape";
+import { formulaFor } from "../../ir/registry";
 import type { FlowNode } from "./dataflow";
 
 /**
@@ -24,9 +26,10 @@ const maxStreams = 8;
 /** Keeps each generated function small enough for V8 to optimize. */
 const maxTerms = 256;
 
-/** The scalar formula of an elementwise op. */
-export function elementwiseExpr(node: FlowNode): string | undefined {
-  return node.def?.elementwise?.expr;
+/** The scalar formula of an elementwise op, for the node's dtype. */
+export function elementwiseFormula(node: FlowNode): Formula | undefined {
+  const rule = node.def?.elementwise;
+  return rule === undefined ? undefined : formulaFor(rule, node.dtype);
 }
 
 export function isReduction(node: FlowNode): boolean {
@@ -66,7 +69,7 @@ export function groupNodes(nodes: readonly FlowNode[], pinned: ReadonlySet<FlowN
       groupOf.set(node, group);
       continue;
     }
-    if (elementwiseExpr(node) === undefined) continue;
+    if (elementwiseFormula(node) === undefined) continue;
     if (readThroughWindows(node, groupOf, pinned)) {
       distributed.add(node);
       continue;

@@ -1,4 +1,5 @@
 import type { DType, TypedArray } from "../../basics/dtype";
+import type { Formula } from "../../basics/formula";
 import { fastFloat32, powersOfTwo } from "./fastMath";
 
 /**
@@ -18,7 +19,7 @@ export type LoopArg = { readonly input: number } | { readonly term: number };
 
 /** One fused op: its scalar formula over `a`, `b`, `c`, `d`, rounded to its dtype as a stored array would be. */
 export interface LoopTerm {
-  readonly expr: string;
+  readonly formula: Formula;
   readonly args: readonly LoopArg[];
   readonly argDTypes: readonly DType[];
   readonly dtype: DType;
@@ -35,7 +36,7 @@ export interface LoopReduce {
    * along reduced dims); each output still sees its terms in the same order.
    */
   readonly accumulate: { readonly mode: "register"; readonly dims: number } | { readonly mode: "scatter"; readonly outSize: number };
-  /** Round the running sum to the output dtype after each term, as accumulating in the output array does. */
+  /** Round the running value to the output dtype after each term, as `roundsEachStep` (kernels/reduce.ts) says. */
   readonly roundEachStep: boolean;
 }
 
@@ -51,12 +52,12 @@ export interface LoopSpec {
   readonly name: string;
 }
 
-type Factory = (pow2: Float64Array, out: TypedArray, ...params: TypedArray[]) => () => void;
+type Factory = (pow2: Float64Array, helpers: readonly Formula["helpers"][], out: TypedArray, ...params: TypedArray[]) => () => void;
 
-/** Binds a loop to its arrays, once; the returned closure is what a run calls. */
+/** Binds a loop to its arrays and its terms' helpers, once; the returned closure is what a run calls. */
 export function instantiateLoop(spec: LoopSpec, out: TypedArray, params: readonly TypedArray[]): () => void {
-  const factory = new Function("pow2", "out", ...spec.paramDTypes.map((_, i) => `p${i}`), generateSource(spec)) as Factory;
-  return factory(powersOfTwo, out, ...params);
+  const factory = new Function("pow2", "helpers", "out", ...spec.paramDTypes.map((_, i) => `p${i}`), generateSource(spec)) as Factory;
+  return factory(powersOfTwo, spec.terms.map((term) => term.formula.helpers), out, ...params);
 }
 
 const operandNames = ["a", "b", "c", "d"];
@@ -123,6 +124,14 @@ function generateSource(spec: LoopSpec): string {
   /** Inputs that differ between the unrolled rows get one load (and one set of terms) per row. */
   const perRow = spec.inputs.map((x, k) => unrolled >= 0 && !("literal" in x) && strides[k][unrolled] !== 0);
   const lines = [`// out ${spec.out.dtype}; params ${spec.paramDTypes.join(", ")}`, "const f = Math.fround;"];
+  // Each term's helpers are bound once, outside the loops, under names of their own: two fused
+  // ops may call different functions by the same name.
+  const helperBindings = spec.terms.map((term, j) =>
+    Object.keys(term.formula.helpers ?? {}).map((name) => {
+      lines.push(`const h${j}_${name} = helpers[${j}].${name};`);
+      return `, ${name} = h${j}_${name}`;
+    }).join(""),
+  );
   if (scatterSize !== undefined) lines.push(`const s = new Float64Array(${scatterSize});`);
   lines.push(`return function ${spec.name.replace(/\W/g, "_")}() {`);
   const initial = reduce === undefined ? "" : literal(reduce.identity);
@@ -149,10 +158,11 @@ function generateSource(spec: LoopSpec): string {
       return rows > 1 && perRow[arg.input] ? `x${arg.input}${row}` : `x${arg.input}`;
     };
     spec.terms.forEach((term, j) => {
-      const bindings = term.args.map((arg, i) => `${operandNames[i]} = ${argName(arg)}`).join(", ");
+      const { expr } = term.formula;
+      const bindings = term.args.map((arg, i) => `${operandNames[i]} = ${argName(arg)}`).join(", ") + helperBindings[j];
       const float32 = term.dtype === "float32" && term.argDTypes.every((d) => d === "float32");
-      const fast = float32 ? fastFloat32(term.expr, `t${j}${row}`) : undefined;
-      lines.push(`let t${j}${row}; { const ${bindings}; ${fast ?? `t${j}${row} = ${roundTo(term.dtype, term.expr)};`} }`);
+      const fast = float32 ? fastFloat32(expr, `t${j}${row}`) : undefined;
+      lines.push(`let t${j}${row}; { const ${bindings}; ${fast ?? `t${j}${row} = ${roundTo(term.dtype, expr)};`} }`);
     });
     return argName(spec.result);
   };

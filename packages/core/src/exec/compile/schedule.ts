@@ -1,10 +1,11 @@
 import type { DType } from "../../basics/dtype";
 import { type Shape, sizeOf, stridesOf } from "../../basics/shape";
+import { roundsEachStep } from "../../kernels/reduce";
 import { batchOffsets, broadcastWindow, coversWhole, denseWindow, isContiguous, matrixLayout } from "../../basics/window";
 import type { Attrs } from "../../ir/attrs";
 import type { AnyOpDef, TensorMeta } from "../../ir/registry";
 import type { Dataflow, FlowNode } from "./dataflow";
-import { elementwiseExpr, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
+import { elementwiseFormula, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
 import { type Ref, refOn, type Storage, wholeRef } from "./layout";
 import type { LoopArg, LoopInput, LoopSpec, LoopTerm } from "./loops";
 
@@ -190,7 +191,7 @@ class Scheduler {
     const terms: LoopTerm[] = [];
     const termOf = new Map<FlowNode, number>();
     const addTerm = (node: FlowNode, args: readonly LoopArg[]): number => {
-      terms.push({ expr: elementwiseExpr(node)!, args, argDTypes: node.inputs.map((x) => x.dtype), dtype: node.dtype });
+      terms.push({ formula: elementwiseFormula(node)!, args, argDTypes: node.inputs.map((x) => x.dtype), dtype: node.dtype });
       return terms.length - 1;
     };
     /** A window of a distributed node: its formula over the same window of its inputs. */
@@ -230,7 +231,7 @@ class Scheduler {
               identity: reduction.identity,
               combine: reduction.combine,
               accumulate: scatter ? { mode: "scatter", outSize: sizeOf(root.shape) } : { mode: "register", dims: reduced.length },
-              roundEachStep: !consecutive(reduced),
+              roundEachStep: roundsEachStep(root.dtype, consecutive(reduced)),
             },
       paramDTypes: params.map((p) => p.dtype),
       name: [root, ...members.filter((m) => m !== root).reverse()].map((m) => m.def!.name).join("_"),
