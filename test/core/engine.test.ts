@@ -464,3 +464,13 @@ describe("errors", () => {
     );
   });
 });
+
+describe("integer results", () => {
+  it("never require gradients, as in PyTorch (a cast to int32, a comparison's int32 operands)", () => {
+    const x = tensor([1.5, -2.5], { requiresGrad: true });
+    expect(x.cast("int32").requiresGrad).toBe(false);
+    expect(x.cast("int32")).toBe(x.cast("int32"));
+    expect(x.cast("int32").cast("float32").requiresGrad).toBe(false);
+    expect(x.mul(2).requiresGrad).toBe(true);
+  });
+});

@@ -1,4 +1,4 @@
-import { allocate, type DType, type TypedArray } from "../basics/dtype";
+import { allocate, type DType, isFloat, type TypedArray } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { MAX_ELEMENTS, formatShape, sizeOf } from "../basics/shape";
 import { type Attrs, type AttrValue, noAttrs } from "./attrs";
@@ -74,7 +74,8 @@ function keptOldVersion(node: Tensor): boolean {
 }
 
 function sameNode(node: Tensor, def: AnyOpDef, inputs: readonly Tensor[], attrs: Attrs, requiresGrad: boolean): boolean {
-  if (node.def !== def || node.requiresGrad !== requiresGrad || node.inputs.length !== inputs.length) return false;
+  // An integer result never requires gradients (it is piecewise constant), whatever its inputs.
+  if (node.def !== def || node.requiresGrad !== (requiresGrad && isFloat(node.dtype)) || node.inputs.length !== inputs.length) return false;
   for (let i = 0; i < inputs.length; i++) if (node.inputs[i] !== inputs[i]) return false;
   return sameAttrs(node.attrs, attrs);
 }
@@ -180,7 +181,7 @@ export function applyCanonical<A extends Attrs>(def: OpDef<A>, inputs: readonly 
   if (size > MAX_ELEMENTS) {
     throw new OpError(def.name, `result shape ${formatShape(meta.shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
   }
-  const node = new Tensor(def, def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad, key);
+  const node = new Tensor(def, def.name, inputs, attrs, meta.shape, meta.dtype, currentScope(), requiresGrad && isFloat(meta.dtype), key);
   buildStats.nodes++;
   if (anchor !== undefined) remember(anchor, node);
   return node;
