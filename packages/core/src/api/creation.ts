@@ -1,9 +1,10 @@
 import { allocate, assertDType, type DType, dtypeOf, type TypedArray } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { flattenNested, type NestedArray } from "../basics/nested";
-import { defaultGenerator, type Generator } from "../basics/random";
+import { defaultGenerator, Generator } from "../basics/random";
 import { checkShape, formatShape, type Shape, sizeOf } from "../basics/shape";
 import { constantNode, placeholderNode, scalarNode } from "../ir/graph";
+import { checkNumber, checkOptions, describeValue } from "../ir/args";
 import type { Tensor } from "../ir/tensor";
 
 export interface TensorOptions {
@@ -15,6 +16,18 @@ export interface TensorOptions {
   name?: string;
 }
 
+const leafOptions = ["dtype", "requiresGrad", "name"] as const;
+
+/** The options every creation function takes, checked; `extra` names the ones this function adds. */
+function readOptions<T extends TensorOptions>(where: string, options: T | undefined, extra: readonly string[] = []): T {
+  const checked = checkOptions(where, options, [...leafOptions, ...extra]);
+  if (checked.requiresGrad !== undefined && typeof checked.requiresGrad !== "boolean") {
+    throw new OpError(where, `requiresGrad must be true or false, got ${describeValue(checked.requiresGrad)}`);
+  }
+  if (checked.name !== undefined && typeof checked.name !== "string") throw new OpError(where, `name must be a string, got ${describeValue(checked.name)}`);
+  return checked;
+}
+
 function leaf(data: TypedArray, shape: Shape, dtype: DType, options: TensorOptions): Tensor {
   if (options.requiresGrad && dtype === "int32") throw new OpError("tensor", "only float tensors can require gradients, got int32");
   const node = constantNode(data, shape, dtype, options.requiresGrad ?? false);
@@ -23,7 +36,8 @@ function leaf(data: TypedArray, shape: Shape, dtype: DType, options: TensorOptio
 }
 
 /** A tensor from nested arrays, a flat array with `shape`, a typed array, or a number (0-d). */
-export function tensor(values: NestedArray | ArrayLike<number>, options: TensorOptions = {}): Tensor {
+export function tensor(values: NestedArray | ArrayLike<number>, tensorOptions?: TensorOptions): Tensor {
+  const options = readOptions("tensor", tensorOptions, ["shape"]);
   const typed = ArrayBuffer.isView(values) ? (values as unknown as TypedArray) : undefined;
   const dtype = assertDType(options.dtype ?? (typed !== undefined ? dtypeOf(typed) : "float32"), "tensor");
   const nested = typed === undefined ? flattenNested(values as NestedArray, "tensor") : undefined;
@@ -42,7 +56,9 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
   return leaf(data, shape, dtype, options);
 }
 
-export function full(shape: Shape, value: number, options: Omit<TensorOptions, "shape"> = {}): Tensor {
+export function full(shape: Shape, value: number, fullOptions?: Omit<TensorOptions, "shape">): Tensor {
+  const options = readOptions("full", fullOptions);
+  checkNumber("full", "the fill value", value);
   const dtype = assertDType(options.dtype ?? "float32", "full");
   const data = allocate(dtype, sizeOf(checkShape("full", shape)));
   data.fill(value);
@@ -54,11 +70,13 @@ export const ones = (shape: Shape, options: Omit<TensorOptions, "shape"> = {}): 
 
 /** A shared immutable 0-d constant. */
 export function scalar(value: number, dtype: DType = "float32"): Tensor {
+  checkNumber("scalar", "value", value);
   return scalarNode(value, assertDType(dtype, "scalar"));
 }
 
 /** arange(end) or arange(start, end, step), like torch.arange (float32 unless a dtype is given). */
-export function arange(start: number, end?: number, step = 1, options: Omit<TensorOptions, "shape"> = {}): Tensor {
+export function arange(start: number, end?: number, step = 1, arangeOptions?: Omit<TensorOptions, "shape">): Tensor {
+  const options = readOptions("arange", arangeOptions);
   const [from, to] = end === undefined ? [0, start] : [start, end];
   if (step === 0 || !Number.isFinite(step) || !Number.isFinite(from) || !Number.isFinite(to)) {
     throw new OpError("arange", `start, end and step must be finite and step nonzero, got ${from}, ${to}, ${step}`);
@@ -74,33 +92,40 @@ export interface RandomOptions extends Omit<TensorOptions, "shape"> {
   generator?: Generator;
 }
 
-function floatDType(op: string, options: RandomOptions): "float32" | "float64" {
+/** The options of a random draw, checked, with its float dtype and its generator. */
+function randomOptions(op: string, given: RandomOptions | undefined): RandomOptions & { dtype: "float32" | "float64"; generator: Generator } {
+  const options = readOptions(op, given, ["generator"]);
   const dtype = assertDType(options.dtype ?? "float32", op);
   if (dtype === "int32") throw new OpError(op, "expected a float dtype, got int32");
-  return dtype;
+  const generator = options.generator ?? defaultGenerator;
+  if (!(generator instanceof Generator)) throw new OpError(op, `generator must be a Generator, got ${describeValue(generator)}`);
+  return { ...options, dtype, generator };
 }
 
 /** Uniform on [0, 1), bit-identical to torch.rand for the same seed (see `manualSeed`). */
-export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
+export function rand(shape: Shape, options?: RandomOptions): Tensor {
   return uniform(shape, 0, 1, options);
 }
 
-export function uniform(shape: Shape, from: number, to: number, options: RandomOptions = {}): Tensor {
-  const dtype = floatDType("uniform", options);
-  const data = allocate(dtype, sizeOf(checkShape("uniform", shape))) as Float32Array | Float64Array;
-  (options.generator ?? defaultGenerator).fillUniform(data, from, to);
-  return leaf(data, shape, dtype, options);
+export function uniform(shape: Shape, from: number, to: number, given?: RandomOptions): Tensor {
+  const options = randomOptions("uniform", given);
+  checkNumber("uniform", "from", from);
+  checkNumber("uniform", "to", to);
+  const data = allocate(options.dtype, sizeOf(checkShape("uniform", shape))) as Float32Array | Float64Array;
+  options.generator.fillUniform(data, from, to);
+  return leaf(data, shape, options.dtype, options);
 }
 
 /** Standard normal samples, drawn as torch.randn draws them. */
-export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
-  const dtype = floatDType("randn", options);
-  const data = allocate(dtype, sizeOf(checkShape("randn", shape))) as Float32Array | Float64Array;
-  (options.generator ?? defaultGenerator).fillNormal(data, 0, 1);
-  return leaf(data, shape, dtype, options);
+export function randn(shape: Shape, given?: RandomOptions): Tensor {
+  const options = randomOptions("randn", given);
+  const data = allocate(options.dtype, sizeOf(checkShape("randn", shape))) as Float32Array | Float64Array;
+  options.generator.fillNormal(data, 0, 1);
+  return leaf(data, shape, options.dtype, options);
 }
 
 /** An input without data yet: feed it with `assign()`, or compile a program that takes it. */
 export function placeholder(shape: Shape, dtype: DType = "float32", name?: string): Tensor {
+  if (name !== undefined && typeof name !== "string") throw new OpError("placeholder", `name must be a string, got ${describeValue(name)}`);
   return placeholderNode(checkShape("placeholder", shape), assertDType(dtype, "placeholder"), name);
 }

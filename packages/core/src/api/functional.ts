@@ -6,6 +6,7 @@ import { isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { normalizeDim, sizeOf } from "../basics/shape";
 import { scalarNode } from "../ir/graph";
+import { checkTensor, checkTensorList } from "../ir/args";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { add } from "../ops/add";
 import { concat } from "../ops/concat";
@@ -60,6 +61,7 @@ export { where } from "../ops/where";
 export { unbroadcast } from "../ops/unbroadcast";
 
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  checkTensor("mean", "input", x);
   if (!isFloat(x.dtype)) throw new OpError("mean", `expected a float tensor, got ${x.dtype}`);
   const { dims } = reduceAttrs("mean", x, dim, keepdim);
   const count = sizeOf(dims.map((d) => x.shape[d]));
@@ -77,33 +79,39 @@ function stabilizer(op: string, x: Tensor, dim: number): TensorLike {
 
 /** log(sum(exp(x))) over `dim`, shifted by the (constant) max so large inputs do not overflow. */
 export function logSumExp(x: Tensor, dim: number, keepdim = false): Tensor {
+  checkTensor("logSumExp", "input", x);
   const shift = stabilizer("logSumExp", x, dim);
   const result = add(log(sum(exp(sub(x, shift)), dim, true)), shift);
   return keepdim ? result : squeeze(result, dim);
 }
 
 export function logSoftmax(x: Tensor, dim: number): Tensor {
+  checkTensor("logSoftmax", "input", x);
   return sub(x, logSumExp(x, dim, true));
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
+  checkTensor("softmax", "input", x);
   const shifted = exp(sub(x, stabilizer("softmax", x, dim)));
   return div(shifted, sum(shifted, dim, true));
 }
 
 export function unsqueeze(x: Tensor, dim: number): Tensor {
+  checkTensor("unsqueeze", "input", x);
   const d = normalizeDim("unsqueeze", dim, x.shape.length + 1);
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
 /** Removes `dim` if it has size 1, or every size-1 dim when `dim` is omitted (as PyTorch). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
+  checkTensor("squeeze", "input", x);
   if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
   const d = normalizeDim("squeeze", dim, x.shape.length);
   return x.shape[d] === 1 ? reshape(x, x.shape.filter((_, i) => i !== d)) : x;
 }
 
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  checkTensorList("stack", "tensors", tensors);
   if (tensors.length === 0) throw new OpError("stack", "expected a non-empty list of tensors");
   const d = normalizeDim("stack", dim, tensors[0].shape.length + 1);
   return concat(tensors.map((t) => unsqueeze(t, d)), d);
@@ -111,6 +119,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** `x.select(dim, i)`: one index along `dim`, which is dropped (negative `i` counts from the end). */
 export function select(x: Tensor, dim: number, index: number): Tensor {
+  checkTensor("select", "input", x);
   const d = normalizeDim("select", dim, x.shape.length);
   const size = x.shape[d];
   if (!Number.isInteger(index) || index < -size || index >= size) {
@@ -121,10 +130,12 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 }
 
 export function square(x: Tensor): Tensor {
+  checkTensor("square", "input", x);
   return mul(x, x);
 }
 
 export function clamp(x: Tensor, min?: TensorLike, maxValue?: TensorLike): Tensor {
+  checkTensor("clamp", "input", x);
   let result = x;
   if (min !== undefined) result = maximumOf(result, min);
   if (maxValue !== undefined) result = minimumOf(result, maxValue);

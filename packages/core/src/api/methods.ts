@@ -6,6 +6,7 @@ import { allocate, copyOf, type DType, type TypedArray } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { flattenNested, type NestedArray, nest } from "../basics/nested";
 import { formatShape, sameShape } from "../basics/shape";
+import { describeValue } from "../ir/args";
 import { Tensor, type TensorLike } from "../ir/tensor";
 import { backward } from "../autodiff/backward";
 import { evaluate } from "../exec/evaluate";
@@ -95,6 +96,9 @@ function assign<T extends Tensor>(this: T, value: Tensor | TypedArray | NestedAr
     }
     data = copyOf(evaluate([value])[0]);
   } else {
+    if (typeof value !== "number" && !Array.isArray(value) && !ArrayBuffer.isView(value)) {
+      throw new OpError("assign", `expected a Tensor, a typed array or (nested) numbers, got ${describeValue(value)}`);
+    }
     const flat = ArrayBuffer.isView(value) ? (value as TypedArray) : flattenNested(value, "assign").values;
     if (flat.length !== this.size) {
       throw new OpError("assign", `expected ${this.size} values for shape ${formatShape(this.shape)}, got ${flat.length}`);

@@ -1,3 +1,5 @@
+import { OpError } from "../basics/errors";
+import { checkTensor, describeValue } from "../ir/args";
 import { copyOf } from "../basics/dtype";
 import { evaluate } from "../exec/evaluate";
 import { constantNode, topologicalOrder } from "../ir/graph";
@@ -25,5 +27,11 @@ export function backward(output: Tensor, gradOutput?: Tensor): void {
 
 /** Clears `.grad` on the given tensors (what `optimizer.zeroGrad()` does for its parameters). */
 export function zeroGrad(tensors: Iterable<Tensor>): void {
-  for (const t of tensors) t.grad = undefined;
+  if (tensors === null || typeof tensors !== "object" || !(Symbol.iterator in tensors)) {
+    throw new OpError("zeroGrad", `expected an iterable of Tensors, got ${describeValue(tensors)}`);
+  }
+  for (const t of tensors) {
+    checkTensor("zeroGrad", "each element", t);
+    t.grad = undefined;
+  }
 }

@@ -1,6 +1,7 @@
 import { OpError } from "../basics/errors";
 import { formatShape, stridesOf } from "../basics/shape";
 import { checkAttrNames, dimAttr } from "../ir/attrs";
+import { checkTensorList } from "../ir/args";
 import { apply } from "../ir/graph";
 import { type PlacementRule, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
@@ -68,6 +69,7 @@ export const concatOp = registerOp<ConcatAttrs>({
 });
 
 export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
+  checkTensorList("concat", "tensors", tensors);
   if (tensors.length === 1) return tensors[0];
   return apply(concatOp, tensors, { dim });
 }

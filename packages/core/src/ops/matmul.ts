@@ -4,6 +4,7 @@ import { OpError } from "../basics/errors";
 import { broadcastShapes, type Shape, sizeOf } from "../basics/shape";
 import { batchOffsets, denseWindow } from "../basics/window";
 import { noAttributes } from "../ir/attrs";
+import { checkTensor } from "../ir/args";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
@@ -58,6 +59,8 @@ function matmulOrThrow(a: Tensor, b: Tensor): Tensor {
 
 /** torch.matmul: 1-D operands are promoted to a row (left) or a column (right), then removed again. */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor("matmul", "input", a);
+  checkTensor("matmul", "other", b);
   if (a.shape.length === 0 || b.shape.length === 0) {
     throw new OpError("matmul", `both arguments need to be at least 1D, but they are ${a.shape.length}D and ${b.shape.length}D`);
   }

@@ -2,6 +2,7 @@ import type { DType } from "../../basics/dtype";
 import { OpError } from "../../basics/errors";
 import { checkShape, formatShape, sameShape, type Shape } from "../../basics/shape";
 import { placeholderNode } from "../../ir/graph";
+import { describeValue } from "../../ir/args";
 import { Tensor } from "../../ir/tensor";
 import { buildDataflow } from "./dataflow";
 import { planMemory } from "./memory";
@@ -50,7 +51,16 @@ export function compile(
     const result = specOrFn(...inputs);
     return compile({ inputs, outputs: result instanceof Tensor ? [result] : result });
   }
+  if (specOrFn === null || typeof specOrFn !== "object") {
+    throw new OpError("compile", `expected { inputs?, outputs, updates? } or a function and input specs, got ${describeValue(specOrFn)}`);
+  }
   const { inputs = [], outputs, updates = [] } = specOrFn;
+  for (const [what, list] of [["inputs", inputs], ["outputs", outputs], ["updates", updates]] as const) {
+    if (!Array.isArray(list)) throw new OpError("compile", `${what} must be an array, got ${describeValue(list)}`);
+  }
+  updates.forEach((pair, i) => {
+    if (!Array.isArray(pair) || pair.length !== 2) throw new OpError("compile", `updates[${i}] must be a [leaf, newValue] pair, got ${describeValue(pair)}`);
+  });
   validate(inputs, outputs, updates);
   return lowerToProgram(inputs, outputs, updates);
 }
