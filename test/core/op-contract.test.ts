@@ -1,0 +1,76 @@
+/**
+ * The OpDef contract, enforced where a definition enters and wherever its functions run: what
+ * they return is checked where it comes back, and an error thrown inside one names the op and
+ * the module path of the node, keeping the original as its cause.
+ */
+import { describe, expect, it } from "vitest";
+import {
+  apply,
+  OpError,
+  type OpDef,
+  ones,
+  registerOp,
+  withScope,
+} from "@gradgraph/core";
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    return error as Error;
+  }
+  throw new Error("expected an error, but none was thrown");
+}
+
+let count = 0;
+/** A well-formed definition (the identity) under a fresh name, with `fields` replaced. */
+function definition(fields: Record<string, unknown> = {}): OpDef {
+  return { name: `contract.op${count++}`, arity: 1, infer: ([x]) => x, kernel: ([x]) => x.data, vjp: (g) => [g], ...fields } as OpDef;
+}
+
+const register = (fields: Record<string, unknown>) => registerOp(definition(fields));
+
+describe("the shape rule's errors and results, when a node is built", () => {
+  it("an OpError of a shape rule names the module path too", () => {
+    const error = thrown(() => withScope("encoder", () => withScope("l1", () => ones([2, 3]).add(ones([4, 3])))));
+    expect(error).toBeInstanceOf(OpError);
+    expect(error.message).toBe(
+      "add in 'encoder.l1': the size of tensor a (2) must match the size of tensor b (4) at non-singleton dimension 0 (shapes [2, 3] and [4, 3])",
+    );
+    expect([(error as OpError).op, (error as OpError).scope]).toEqual(["add", "encoder.l1"]);
+    expect(error.cause).toBeInstanceOf(OpError);
+    expect(thrown(() => ones([2, 3]).add(ones([4, 3]))).message, "outside any scope, as before").toMatch(/^add: the size of tensor a/);
+  });
+
+  it("so does one of the attribute rules", () => {
+    expect(thrown(() => withScope("head", () => ones([2, 3]).sum(5))).message).toBe(
+      "sum in 'head': dimension out of range (expected to be in range of [-2, 1], but got 5)",
+    );
+  });
+
+  it("a shape rule that throws something else is named, with the original as cause", () => {
+    const boom = new TypeError("Cannot read properties of undefined (reading 'length')");
+    const op = register({
+      infer: () => {
+        throw boom;
+      },
+    });
+    const error = thrown(() => withScope("rnn.l0.t2", () => apply(op, [ones([2])])));
+    expect(error).toBeInstanceOf(OpError);
+    expect(error.message).toBe(`${op.name} in 'rnn.l0.t2': shape rule failed: Cannot read properties of undefined (reading 'length')`);
+    expect(error.cause).toBe(boom);
+  });
+
+  it.each<[string, unknown, string]>([
+    ["nothing", undefined, "undefined"],
+    ["a shape with a negative size", { shape: [-1], dtype: "float32" }, "shape [-1], dtype \"float32\""],
+    ["a shape with NaN", { shape: [NaN], dtype: "float32" }, "shape [NaN], dtype \"float32\""],
+    ["an unknown dtype", { shape: [2], dtype: "float16" }, "shape [2], dtype \"float16\""],
+  ])("a shape rule returning %s is the op's error, not a later TypeError", (_what, meta, got) => {
+    const op = register({ infer: () => meta });
+    expect(thrown(() => apply(op, [ones([2])])).message).toBe(
+      `${op.name}: the shape rule must return a shape of non-negative integers and a dtype (float32, float64, int32), got ${got}`,
+    );
+  });
+});
