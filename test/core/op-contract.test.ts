@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import {
   apply,
+  type Attrs,
   OpError,
   type OpDef,
   ones,
@@ -72,5 +73,15 @@ describe("the shape rule's errors and results, when a node is built", () => {
     expect(thrown(() => apply(op, [ones([2])])).message).toBe(
       `${op.name}: the shape rule must return a shape of non-negative integers and a dtype (float32, float64, int32), got ${got}`,
     );
+  });
+
+  it("attributes must be plain JSON data, even for an op without canonicalize", () => {
+    const op = register({});
+    let deep: unknown[] = [0];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const error = thrown(() => apply(op, [ones([2])], { deep } as unknown as Attrs));
+    expect(error).toBeInstanceOf(OpError);
+    expect(error.message).toMatch(/attribute 'deep' must be a number, string, boolean, null or a flat list of numbers or of strings, got \[an array\]/);
+    expect(thrown(() => apply(op, [ones([2])], new Map() as unknown as Attrs)).message).toBe(`${op.name}: attributes must be an object, got an object`);
   });
 });

@@ -1,7 +1,7 @@
 import { dtypes } from "../basics/dtype";
 import { describeValue, errorInOp, OpError } from "../basics/errors";
 import { isShapeList } from "../basics/shape";
-import type { Attrs } from "./attrs";
+import { type Attrs, checkAttrValues } from "./attrs";
 import type { OpDef, TensorMeta } from "./registry";
 import { currentScope } from "./scope";
 
@@ -13,6 +13,7 @@ import { currentScope } from "./scope";
 /** The op's canonical attributes; a throw names the op and the module path being built. */
 export function runCanonicalize<A extends Attrs>(def: OpDef<A>, inputs: readonly TensorMeta[], attrs: Attrs): A {
   try {
+    checkAttrValues(def.name, attrs);
     return def.canonicalize === undefined ? (attrs as A) : def.canonicalize(inputs, attrs);
   } catch (error) {
     throw errorInOp(def.name, currentScope(), "canonicalize", error);
