@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   apply,
   type Attrs,
+  getOp,
   OpError,
   type OpDef,
   ones,
@@ -31,6 +32,51 @@ function definition(fields: Record<string, unknown> = {}): OpDef {
 }
 
 const register = (fields: Record<string, unknown>) => registerOp(definition(fields));
+
+describe("registerOp checks the definition's shape", () => {
+  const fn = () => undefined;
+  it.each<[string, unknown, RegExp]>([
+    ["no object at all", null, /^registerOp: expected an op definition object, got null$/],
+    ["a name that is no string", { name: undefined }, /^registerOp: op name undefined must be an identifier/],
+    ["a name that is a number", { name: 5 }, /^registerOp: op name 5 must be an identifier/],
+    ["a name starting with a digit", { name: "1op" }, /^registerOp: op name "1op" must be an identifier/],
+    ["a name with a space", { name: "my op" }, /^registerOp: op name "my op" must be an identifier/],
+    ["the name of a leaf kind", { name: "constant" }, /^registerOp: 'constant' is the name of a leaf kind and cannot name an op$/],
+    ["a negative arity", { arity: -1 }, /' arity must be a non-negative integer or "variadic", got -1$/],
+    ["a fractional arity", { arity: 1.5 }, /' arity must be .* got 1.5$/],
+    ["an arity given as a string", { arity: "2" }, /' arity must be .* got "2"$/],
+    ["no shape rule", { infer: undefined }, /' infer must be a function \(the shape rule\), got undefined$/],
+    ["no kernel", { kernel: undefined }, /' kernel must be a function, got undefined$/],
+    ["a kernel that is a string", { kernel: "a + b" }, /' kernel must be a function, got "a \+ b"$/],
+    ["no VJP", { vjp: undefined }, /' vjp must be a function or "nondifferentiable", got undefined$/],
+    ["a misspelt nondifferentiable", { vjp: "non-differentiable" }, /' vjp must be a function or "nondifferentiable", got "non-differentiable"$/],
+    ["a canonicalize that is no function", { canonicalize: {} }, /' canonicalize must be a function, got an object$/],
+    ["an elementwise formula given bare", { elementwise: "a + b" }, /' elementwise must be \{ expr: string \}, got "a \+ b"$/],
+    ["an elementwise formula that is no string", { elementwise: { expr: 5 } }, /' elementwise must be \{ expr: string \}, got an object$/],
+    ["a view rule that is no function", { view: {} }, /' view must be a function, got an object$/],
+    ["a placement rule that is no function", { placement: "concat" }, /' placement must be a function, got "concat"$/],
+    ["a reduction whose dims are a list", { reduction: { dims: [0], identity: 0, combine: "acc + v" } }, /' reduction must be \{ dims: function, identity: number, combine: string \}/],
+    ["a reduction whose identity is a string", { reduction: { dims: fn, identity: "0", combine: "acc + v" } }, /' reduction must be/],
+    ["a reduction whose combine is a function", { reduction: { dims: fn, identity: 0, combine: fn } }, /' reduction must be/],
+    ["matrixProduct other than true", { matrixProduct: 1 }, /' matrixProduct must be true, got 1$/],
+    ["two compiled meanings", { elementwise: { expr: "a" }, view: fn }, /' may have at most one compiled meaning, got elementwise and view$/],
+    ["a misspelt field", { canonicalise: fn }, /' has an unknown field 'canonicalise' \(expected name, arity, canonicalize, infer, kernel, vjp, elementwise/],
+  ])("refuses %s, naming the op and the field", (_what, fields, message) => {
+    const def = fields === null ? null : definition(fields as Record<string, unknown>);
+    const error = thrown(() => registerOp(def as OpDef));
+    expect(error.message).toMatch(message);
+    if (def !== null && typeof def.name === "string" && def.name.startsWith("contract.")) {
+      expect(error.message).toContain(`'${def.name}'`);
+      expect(() => getOp(def.name), "a refused definition is not registered").toThrow(/unknown op/);
+    }
+  });
+
+  it("accepts every optional field in its right form", () => {
+    expect(() => register({ canonicalize: (_inputs: unknown, attrs: Attrs) => attrs, vjp: "nondifferentiable", elementwise: { expr: "a" } })).not.toThrow();
+    expect(() => register({ reduction: { dims: () => [0], identity: -Infinity, combine: "Math.max(acc, v)" } })).not.toThrow();
+    expect(() => register({ arity: "variadic", matrixProduct: true })).not.toThrow();
+  });
+});
 
 describe("the shape rule's errors and results, when a node is built", () => {
   it("an OpError of a shape rule names the module path too", () => {
