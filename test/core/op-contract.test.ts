@@ -7,11 +7,15 @@ import { describe, expect, it } from "vitest";
 import {
   apply,
   type Attrs,
+  compile,
+  gather,
   getOp,
   OpError,
   type OpDef,
   ones,
+  placeholder,
   registerOp,
+  scalar,
   withScope,
 } from "@gradgraph/core";
 
@@ -129,5 +133,57 @@ describe("the shape rule's errors and results, when a node is built", () => {
     expect(error).toBeInstanceOf(OpError);
     expect(error.message).toMatch(/attribute 'deep' must be a number, string, boolean, null or a flat list of numbers or of strings, got \[an array\]/);
     expect(thrown(() => apply(op, [ones([2])], new Map() as unknown as Attrs)).message).toBe(`${op.name}: attributes must be an object, got an object`);
+  });
+});
+
+describe("kernel outputs are checked, in the evaluator and in compiled programs", () => {
+  const float32Op = (kernel: (x: Float32Array) => unknown) => register({ kernel: ([x]: { data: Float32Array }[]) => kernel(x.data) });
+  it.each<[string, (x: Float32Array) => unknown, string]>([
+    ["a Float64Array for a float32 node", (x) => Float64Array.from(x), "a Float64Array of 3 values"],
+    ["a plain Array", (x) => Array.from(x), "an Array of 3 values"],
+    ["an Int32Array", (x) => Int32Array.from(x), "an Int32Array of 3 values"],
+    ["too few values", (x) => x.slice(1), "a Float32Array of 2 values"],
+    ["too many values", (x) => Float32Array.of(...x, 0), "a Float32Array of 4 values"],
+    ["nothing", () => undefined, "undefined"],
+  ])("refuses %s", (_what, kernel, got) => {
+    const op = float32Op(kernel);
+    const expected = `${op.name} in 'layer': the kernel returned ${got}; expected a Float32Array of 3 values for float32 [3]`;
+    const input = placeholder([3], "float32", "x");
+    const y = withScope("layer", () => apply(op, [input]));
+    input.assign([1, 2, 3]);
+    expect(thrown(() => y.data()).message).toBe(expected);
+    expect(thrown(() => compile({ inputs: [input], outputs: [y] }).run([[1, 2, 3]])).message).toBe(expected);
+    // Applied to shared constants, the compiler folds the node by running its kernel once, at compile time.
+    const folded = withScope("layer", () => apply(op, [scalar(1)]));
+    expect(thrown(() => compile({ outputs: [folded.mul(1)] })).message).toMatch(new RegExp(`^${op.name.replace(".", "\\.")} in 'layer': the kernel returned`));
+  });
+
+  it("an error inside a kernel names the op and the module path, the original kept as cause", () => {
+    const boom = new RangeError("offset is out of bounds");
+    const op = register({
+      kernel: () => {
+        throw boom;
+      },
+    });
+    const input = placeholder([2], "float32");
+    const y = withScope("rnn.l0.t2", () => apply(op, [input]));
+    input.assign([1, 2]);
+    for (const run of [() => y.data(), () => compile({ inputs: [input], outputs: [y] }).run([[1, 2]])]) {
+      const error = thrown(run);
+      expect(error).toBeInstanceOf(OpError);
+      expect(error.message).toBe(`${op.name} in 'rnn.l0.t2': kernel failed: offset is out of bounds`);
+      expect(error.cause).toBe(boom);
+    }
+  });
+
+  it("a built-in kernel's own error gains the module path", () => {
+    const index = placeholder([2, 1], "int32");
+    const picked = withScope("decoder.t3", () => gather(ones([2, 3]), 1, index));
+    index.assign([5, 0]);
+    const expected = "gather in 'decoder.t3': index 5 is out of bounds for dimension 1 with size 3";
+    expect(thrown(() => picked.data()).message).toBe(expected);
+    const error = thrown(() => compile({ inputs: [index], outputs: [picked] }).run([[5, 0]]));
+    expect(error.message).toBe(expected);
+    expect((error.cause as Error).message).toBe("gather: index 5 is out of bounds for dimension 1 with size 3");
   });
 });

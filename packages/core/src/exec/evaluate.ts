@@ -1,8 +1,9 @@
 import type { TypedArray } from "../basics/dtype";
-import { formatShape, sizeOf } from "../basics/shape";
+import { formatShape } from "../basics/shape";
 import { topologicalOrder } from "../ir/graph";
 import type { Value } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { runKernel } from "./runKernel";
 
 /** Counters that let tests (and curious users) see what evaluation did. */
 export const evaluationStats = { kernelInvocations: 0 };
@@ -66,11 +67,8 @@ export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
       const def = node.def;
       if (def === undefined) throw missingValue(node);
       const inputs: Value[] = node.inputs.map((input) => ({ data: input.scratchValue!, shape: input.shape, dtype: input.dtype }));
-      const data = def.kernel(inputs, node.attrs, node);
+      const data = runKernel(node, inputs);
       evaluationStats.kernelInvocations++;
-      if (data.length !== sizeOf(node.shape)) {
-        throw new Error(`kernel '${node.op}' returned ${data.length} values for shape ${formatShape(node.shape)}`);
-      }
       if (anomalyDetection && hasNaN(data) && !inputs.some((x) => hasNaN(x.data))) throw new AnomalyError(node);
       node.scratchValue = data;
       for (const input of node.inputs) if (--input.pendingUses === 0) input.scratchValue = undefined;

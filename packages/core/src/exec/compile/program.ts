@@ -2,6 +2,7 @@ import { allocate, type TypedArray } from "../../basics/dtype";
 import { formatShape, sizeOf } from "../../basics/shape";
 import { currentEpoch, markLeavesWritten, type Tensor } from "../../ir/tensor";
 import { batchedGemm, type FloatArray, gemm } from "../../kernels/matmul";
+import { runKernel } from "../runKernel";
 import type { Ref, Storage } from "./layout";
 import { instantiateLoop } from "./loops";
 import type { MemoryPlan } from "./memory";
@@ -153,10 +154,8 @@ function bind(part: Part, out: TypedArray, arrayOf: (s: Storage) => TypedArray, 
     }
     case "kernel": {
       const { node } = part;
-      const def = node.def!;
       const values = part.inputs.map((ref) => ({ data: window(ref), shape: ref.shape, dtype: ref.storage.dtype }));
-      const meta = { shape: node.shape, dtype: node.dtype };
-      return () => out.set(def.kernel(values, node.attrs, meta));
+      return () => out.set(runKernel(node, values));
     }
   }
 }
