@@ -10,12 +10,15 @@ import {
   compile,
   gather,
   getOp,
+  grad,
   OpError,
   type OpDef,
   ones,
   placeholder,
   registerOp,
   scalar,
+  type Tensor,
+  tensor,
   withScope,
 } from "@gradgraph/core";
 
@@ -185,5 +188,57 @@ describe("kernel outputs are checked, in the evaluator and in compiled programs"
     const error = thrown(() => compile({ inputs: [index], outputs: [picked] }).run([[5, 0]]));
     expect(error.message).toBe(expected);
     expect((error.cause as Error).message).toBe("gather: index 5 is out of bounds for dimension 1 with size 3");
+  });
+});
+
+describe("VJP results are checked when gradients are built", () => {
+  const x = tensor([1, 2], { dtype: "float64" });
+  const gradientOf = (vjp: unknown, scope = "head") => {
+    const op = register({ vjp });
+    return { op, build: () => grad(withScope(scope, () => apply(op, [x])).sum(), [x]) };
+  };
+
+  it.each<[string, unknown, string]>([
+    ["too few gradients", () => [], "must be a list of 1 entries, one per input (null for none), got 0"],
+    ["too many gradients", (g: Tensor) => [g, g], "must be a list of 1 entries, one per input (null for none), got 2"],
+    ["a Tensor instead of a list", (g: Tensor) => g, "must be a list of 1 entries, one per input (null for none), got an object"],
+    ["undefined for an input", () => [undefined], "for input 0 must be a Tensor or null, got undefined"],
+    ["a number for an input", () => [1], "for input 0 must be a Tensor or null, got 1"],
+    ["the wrong dtype", (g: Tensor) => [g.cast("float32")], "for input 0 has float32 [2], but the input is float64 [2]"],
+    ["the wrong shape", (g: Tensor) => [g.sum()], "for input 0 has float64 [], but the input is float64 [2]"],
+  ])("refuses %s, never reading them as zero gradients", (_what, vjp, message) => {
+    const { op, build } = gradientOf(vjp);
+    const error = thrown(build);
+    expect(error).toBeInstanceOf(OpError);
+    expect(error.message).toBe(`grad: the gradient of '${op.name}' in 'head' ${message}`);
+  });
+
+  it("null means no contribution, for any input", () => {
+    const { build } = gradientOf(() => [null]);
+    expect(Array.from(build()[0].data())).toEqual([0, 0]);
+  });
+
+  it("an error inside a VJP names the op and the module path, the original kept as cause", () => {
+    const boom = new Error("boom");
+    const { op, build } = gradientOf(() => {
+      throw boom;
+    }, "rnn.l0.t2");
+    const error = thrown(build);
+    expect(error).toBeInstanceOf(OpError);
+    expect(error.message).toBe(`${op.name} in 'rnn.l0.t2': gradient (VJP) failed: boom`);
+    expect(error.cause).toBe(boom);
+  });
+
+  it("so does an invalid node built inside a VJP, which names its own op and the backward scope", () => {
+    const { op, build } = gradientOf((g: Tensor) => [g.add(ones([3], { dtype: "float64" }))], "rnn.l0.t2");
+    expect(thrown(build).message).toBe(
+      `${op.name} in 'rnn.l0.t2': gradient (VJP) failed: add in 'backward.rnn.l0.t2': the size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0 (shapes [2] and [3])`,
+    );
+  });
+
+  it("backward() goes through the same checks", () => {
+    const w = tensor([1, 2], { dtype: "float64", requiresGrad: true });
+    const op = register({ vjp: () => [] });
+    expect(thrown(() => apply(op, [w]).sum().backward()).message).toBe(`grad: the gradient of '${op.name}' must be a list of 1 entries, one per input (null for none), got 0`);
   });
 });
