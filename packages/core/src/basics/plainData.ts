@@ -4,7 +4,7 @@
  * nothing that the object does not itself hold.
  */
 
-type PlainRecord = Readonly<Record<string, unknown>>;
+export type PlainRecord = Readonly<Record<string, unknown>>;
 
 /** An object literal or JSON object: not null, not an array, not an instance of some class. */
 export function isPlainRecord(value: unknown): value is PlainRecord {
