@@ -1,9 +1,29 @@
 /**
  * fromJSON reads untrusted files: every field is checked as building the graph in code would
  * check it, nothing is read from a prototype, and a small file cannot make us allocate much.
+ * Hand-written hostile files first, then a fuzzer that mutates saved random graphs: every result
+ * is a clear "fromJSON: ..." error or a graph holding exactly what the file says.
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { concat, fromJSON, OpError, registerOp, tensor } from "@gradgraph/core";
+import {
+  apply,
+  type Attrs,
+  type BuiltinOpName,
+  builtinOps,
+  concat,
+  type DType,
+  evaluate,
+  fromJSON,
+  grad,
+  OpError,
+  registerOp,
+  sum,
+  type Tensor,
+  tensor,
+  toJSON,
+} from "@gradgraph/core";
+import { cases } from "./op-cases";
 
 type Json = Record<string, unknown>;
 
@@ -139,5 +159,232 @@ describe("fromJSON refuses hostile files with a clear error", () => {
     const [a, b] = [tensor([[1, 2], [3, 4]]), tensor([[5], [6]])];
     const file = graph([leaf({ shape: [2, 2], data: [1, 2, 3, 4] }), leaf({ shape: [2, 1], data: [5, 6] }), op("concat", [0, 1], [2, 3], { attrs: { dim: -1 } })]);
     expect(Array.from(fromJSON(file).outputs[0].data())).toEqual(Array.from(concat([a, b], 1).data()));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The fuzzer
+
+/** A saved graph of one to three built-in ops on sampled inputs, with the gradients of the first, and its values. */
+interface Saved {
+  json: Json;
+  text: string;
+  values: number[][];
+}
+
+const opNames = Object.keys(builtinOps) as BuiltinOpName[];
+
+const savedGraphArb: fc.Arbitrary<Saved> = fc
+  .array(fc.constantFrom(...opNames), { minLength: 1, maxLength: 3 })
+  .chain((names) => fc.tuple(fc.tuple(...names.map((name) => cases[name].sample.map((sample) => ({ name, sample })))), fc.array(fc.double({ min: -4, max: 4, noNaN: true }), { minLength: 1, maxLength: 3 })))
+  .map(([built, extra]) => {
+    const nodes = built.map(({ name, sample }) => apply(builtinOps[name], sample.inputs, sample.attrs));
+    const outputs: Tensor[] = [...nodes, tensor(extra, { dtype: "float32" }).mul(2)];
+    const first = built[0];
+    const wrt = first.sample.inputs.filter((x: Tensor) => x.dtype !== "int32");
+    if (!cases[first.name].nondifferentiable && nodes[0].dtype !== "int32" && wrt.length > 0) outputs.push(...grad(sum(nodes[0]), wrt));
+    const text = JSON.stringify(toJSON(outputs));
+    return { json: JSON.parse(text) as Json, text, values: evaluate(outputs).map((v) => Array.from(v)) };
+  });
+
+interface Mutation {
+  kind: number;
+  at: number;
+  pick: number;
+}
+
+const mutationArb: fc.Arbitrary<Mutation> = fc.record({ kind: fc.nat({ max: 8 }), at: fc.nat(), pick: fc.nat() });
+
+const hostileValues: readonly unknown[] = [
+  -1, 0, 1, 2, 0.5, -0, 1e300, 2 ** 31, 2 ** 53, NaN, Infinity, "", "abc", "NaN", "-0", "Infinity", "__proto__", "constructor",
+  "toString", "float16", "int32", "float64", "constant", "placeholder", "sum", true, false, null, undefined, [], {}, [0], [-1], ["0"],
+  [[0]], [0, 1, 2], JSON.parse('{"__proto__": [0]}'), { dims: [0] },
+];
+const hostileKeys = ["extra", "data", "__proto__", "attrs", "requiresGrad", "name", "scope", "constructor"];
+const validNumbers: Record<DType, readonly unknown[]> = {
+  float32: [0, -0, "-0", 1.25, -3.5, 1e-40, 3e38, "NaN", "Infinity", "-Infinity", 0.1],
+  float64: [0, "-0", 1.25, -3.5, 1e-310, 1e300, "NaN", "Infinity", "-Infinity", 0.1],
+  int32: [0, -0, 1, -1, 2, 7, 2 ** 31 - 1, -(2 ** 31)],
+};
+
+type Container = Record<string | number, unknown>;
+interface Slot {
+  container: Container;
+  key: string | number;
+}
+
+/** Every place a value sits in the file, walked without recursion and not into anything nested deeper than a file ever is. */
+function slotsOf(root: Container): Slot[] {
+  const slots: Slot[] = [];
+  const stack: { value: Container; depth: number }[] = [{ value: root, depth: 0 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    for (const key of Array.isArray(value) ? value.keys() : Object.keys(value)) {
+      slots.push({ container: value, key });
+      const child = value[key];
+      if (child !== null && typeof child === "object" && depth < 6) stack.push({ value: child as Container, depth: depth + 1 });
+    }
+  }
+  return slots;
+}
+
+function setOwn(container: Container, key: string | number, value: unknown): void {
+  Object.defineProperty(container, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The data entries of constants, with their dtype: where a mutation changes values, not structure. */
+function dataSlots(file: Json): { data: unknown[]; index: number; dtype: DType }[] {
+  const nodes = Array.isArray(file.nodes) ? (file.nodes as unknown[]) : [];
+  return nodes.flatMap((node) => {
+    const { op: kind, data, dtype } = (node ?? {}) as Json;
+    if (kind !== "constant" || !Array.isArray(data) || !(dtype === "float32" || dtype === "float64" || dtype === "int32")) return [];
+    return data.map((_, index) => ({ data, index, dtype }));
+  });
+}
+
+function mutate(file: Json, { kind, at, pick }: Mutation): void {
+  const slots = slotsOf(file);
+  const { container, key } = slots[at % slots.length];
+  const value = container[key];
+  const isList = Array.isArray(container);
+  switch (kind) {
+    case 0: // any value where any other was
+      return setOwn(container, key, hostileValues[pick % hostileValues.length]);
+    case 1: // a nearby number, or a string one character off
+      if (typeof value === "number") return setOwn(container, key, [value + 1, value - 1, -value, value * 2, value / 2, value + 0.25][pick % 6]);
+      if (typeof value === "string") return setOwn(container, key, pick % 2 === 0 ? value.slice(1) : `${value}x`);
+      return setOwn(container, key, hostileValues[pick % hostileValues.length]);
+    case 2: // a key or list entry deleted
+      if (isList) (container as unknown as unknown[]).splice(key as number, 1);
+      else delete container[key];
+      return;
+    case 3: // a list entry duplicated, or a key added
+      if (isList) (container as unknown as unknown[]).splice(key as number, 0, value);
+      else setOwn(container, hostileKeys[pick % hostileKeys.length], value);
+      return;
+    case 4: {
+      // two nodes swapped
+      const nodes = file.nodes as unknown[];
+      if (!Array.isArray(nodes) || nodes.length < 2) return;
+      const [i, j] = [at % nodes.length, pick % nodes.length];
+      [nodes[i], nodes[j]] = [nodes[j], nodes[i]];
+      return;
+    }
+    case 5: // deep nesting
+      return setOwn(container, key, deeplyNested(20_000));
+    case 6: {
+      // the keys of an object in another order: the same file
+      if (isList || value === null || typeof value !== "object" || Array.isArray(value)) return;
+      const entries = Object.entries(value as Json).reverse();
+      return setOwn(container, key, Object.fromEntries(entries));
+    }
+    case 7: {
+      // a dim counted from the end: the same graph
+      if (!["dim", "dim0", "dim1", "dims"].includes(String(key)) || isList) return;
+      const shift = 1 + (pick % 4);
+      return setOwn(container, key, Array.isArray(value) ? value.map((d) => (typeof d === "number" ? d - shift : d)) : typeof value === "number" ? value - shift : value);
+    }
+    default: {
+      // a data value changed to another valid one of its dtype
+      const entries = dataSlots(file);
+      if (entries.length === 0) return;
+      const { data, index, dtype } = entries[at % entries.length];
+      data[index] = validNumbers[dtype][pick % validNumbers[dtype].length];
+    }
+  }
+}
+
+/** What a file's data entry means for its dtype, as plain JS computes it. */
+function expectedValue(v: unknown, dtype: DType): number {
+  const n = v === "NaN" ? NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v === "-0" ? -0 : (v as number);
+  return dtype === "float32" ? Math.fround(n) : dtype === "int32" ? n | 0 : n;
+}
+
+const sameBits = (a: number, b: number) => Object.is(a, b) || (a !== a && b !== b);
+
+function expectSameValues(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string): void {
+  expect(actual.length, label).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) if (!sameBits(actual[i], expected[i])) expect.fail(`${label}[${i}]: got ${actual[i]}, expected ${expected[i]}`);
+}
+
+/** Evaluation of a loaded graph may fail only as an op fails on bad values (an index out of range), never with an internal error. */
+function evaluateOrExplain(outputs: readonly Tensor[]): number[][] | Error {
+  try {
+    return evaluate(outputs).map((v) => Array.from(v));
+  } catch (error) {
+    expect(error).toBeInstanceOf(OpError);
+    return error as Error;
+  }
+}
+
+/** The graph the file describes, built in code from its records (no fromJSON involved), with its values or its error. */
+function buildInCode(file: Json): number[][] | Error {
+  const nodes: Tensor[] = [];
+  for (const spec of file.nodes as Json[]) {
+    const inputs = (spec.inputs as number[]).map((i) => nodes[i]);
+    const dtype = spec.dtype as DType;
+    nodes.push(
+      spec.op === "constant"
+        ? tensor((spec.data as unknown[]).map((v) => expectedValue(v, dtype)), { shape: spec.shape as number[], dtype })
+        : apply(builtinOps[spec.op as BuiltinOpName], inputs, spec.attrs as Attrs),
+    );
+  }
+  return evaluateOrExplain((file.outputs as number[]).map((i) => nodes[i]));
+}
+
+describe("fromJSON fuzzed with mutated saved graphs", () => {
+  it("gives a clear error or a graph holding exactly what the file says; no-op mutations keep the values", () => {
+    fc.assert(
+      fc.property(savedGraphArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (saved, mutations) => {
+        const file = JSON.parse(saved.text) as Json;
+        for (const mutation of mutations) mutate(file, mutation);
+        let loaded: ReturnType<typeof fromJSON>;
+        try {
+          loaded = fromJSON(file);
+        } catch (error) {
+          expectLoadError(error);
+          return;
+        }
+        // It loaded, so the file is well formed: every node is what its record says (records
+        // of one node, same op, inputs and attributes, are one node, named by the first).
+        const specs = file.nodes as Json[];
+        loaded.nodes.forEach((node, i) => {
+          const spec = specs[i];
+          expect([node.op, node.dtype, [...node.shape]]).toEqual([spec.op, spec.dtype, spec.shape]);
+          if (loaded.nodes.indexOf(node) === i) expect([node.scope, node.name]).toEqual([spec.scope, spec.name]);
+          if (node.op === "constant") {
+            const dtype = node.dtype;
+            expectSameValues(node.data(), (spec.data as unknown[]).map((v) => expectedValue(v, dtype)), `node ${i} data`);
+          }
+        });
+        const values = evaluateOrExplain(loaded.outputs);
+        const again = JSON.stringify(toJSON(loaded.outputs));
+        expect(JSON.stringify(toJSON(fromJSON(JSON.parse(again)).outputs)), "a loaded graph saves and loads again").toBe(again);
+        if (again === saved.text) {
+          expect(values).not.toBeInstanceOf(Error);
+          (values as number[][]).forEach((v, k) => expectSameValues(v, saved.values[k], `output ${k}`));
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("loads any valid change of data with exactly that data, and the values the same graph built in code has", () => {
+    fc.assert(
+      fc.property(savedGraphArb, fc.array(fc.record({ at: fc.nat(), pick: fc.nat() }), { minLength: 1, maxLength: 4 }), (saved, changes) => {
+        const file = JSON.parse(saved.text) as Json;
+        for (const { at, pick } of changes) mutate(file, { kind: 8, at, pick });
+        const loaded = fromJSON(file);
+        const values = evaluateOrExplain(loaded.outputs);
+        const expected = buildInCode(file);
+        if (expected instanceof Error) {
+          expect((values as Error).message).toBe(expected.message);
+          return;
+        }
+        expect(values).not.toBeInstanceOf(Error);
+        expected.forEach((v, k) => expectSameValues((values as number[][])[k], v, `output ${k}`));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
