@@ -1,6 +1,8 @@
-import { OpError } from "../basics/errors";
+import { describeValue, errorInOp, OpError } from "../basics/errors";
 import { formatShape, sameShape } from "../basics/shape";
+import type { Attrs } from "../ir/attrs";
 import { scalarNode, topologicalOrder } from "../ir/graph";
+import type { Vjp } from "../ir/registry";
 import { withExactScope } from "../ir/scope";
 import { isNodeOf, Tensor } from "../ir/tensor";
 import { add } from "../ops/add";
@@ -63,6 +65,41 @@ function sumContributions(parts: readonly Tensor[]): Tensor {
 }
 
 /**
+ * The gradients `node`'s VJP gives for its inputs, built under the node's backward scope. The
+ * result must hold one entry per input, each null or a Tensor of that input's shape and dtype: a
+ * short list would otherwise read as zero gradients, silently. An error inside the VJP is
+ * rethrown naming the op and the node's module path.
+ */
+function runVjp(node: Tensor, vjp: Vjp<Attrs>, g: Tensor, needs: readonly boolean[]): readonly (Tensor | null)[] {
+  let grads: unknown;
+  try {
+    grads = withExactScope(backwardScope(node), () => vjp(g, { inputs: node.inputs, output: node, attrs: node.attrs, needs }));
+  } catch (error) {
+    throw errorInOp(node.op, node.scope, "gradient (VJP)", error);
+  }
+  const of = `the gradient of '${node.op}'${node.scope === undefined ? "" : ` in '${node.scope}'`}`;
+  const count = node.inputs.length;
+  if (!Array.isArray(grads) || grads.length !== count) {
+    const got = Array.isArray(grads) ? `${grads.length}` : describeValue(grads);
+    throw new OpError("grad", `${of} must be a list of ${count} entries, one per input (null for none), got ${got}`);
+  }
+  grads.forEach((contribution: unknown, i) => {
+    if (contribution === null) return;
+    const input = node.inputs[i];
+    if (!(contribution instanceof Tensor)) {
+      throw new OpError("grad", `${of} for input ${i} must be a Tensor or null, got ${describeValue(contribution)}`);
+    }
+    if (!sameShape(contribution.shape, input.shape) || contribution.dtype !== input.dtype) {
+      throw new OpError(
+        "grad",
+        `${of} for input ${i} has ${contribution.dtype} ${formatShape(contribution.shape)}, but the input is ${input.dtype} ${formatShape(input.shape)}`,
+      );
+    }
+  });
+  return grads;
+}
+
+/**
  * Reverse-mode differentiation: d(output)/d(input) for each input, contracted with `gradOutput`
  * (ones for a scalar output). The results are lazy graphs of registered ops, so they can be
  * differentiated again. Only nodes on a path from an input to the output get gradients built.
@@ -111,20 +148,12 @@ export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Ten
     if (def === undefined || def.vjp === "nondifferentiable" || !relevant.has(node)) continue;
     const g = total(node);
     if (g === undefined) continue;
-    const vjp = def.vjp;
     const needs = node.inputs.map((i) => relevant.has(i));
     if (!needs.some(Boolean)) continue;
-    const inputGrads = withExactScope(backwardScope(node), () => vjp(g, { inputs: node.inputs, output: node, attrs: node.attrs, needs }));
+    const inputGrads = runVjp(node, def.vjp, g, needs);
     node.inputs.forEach((input, i) => {
       const contribution = inputGrads[i];
-      if (!needs[i] || contribution == null) return;
-      if (!sameShape(contribution.shape, input.shape) || contribution.dtype !== input.dtype) {
-        throw new OpError(
-          "grad",
-          `the gradient of '${node.op}' for input ${i} has ${contribution.dtype} ${formatShape(contribution.shape)}, ` +
-            `but the input is ${input.dtype} ${formatShape(input.shape)}`,
-        );
-      }
+      if (!needs[i] || contribution === null) return;
       const parts = contributions.get(input);
       if (parts === undefined) contributions.set(input, [contribution]);
       else parts.push(contribution);

@@ -1,4 +1,4 @@
-import { OpError } from "./errors";
+import { describeValue, OpError } from "./errors";
 
 export type Shape = readonly number[];
 
@@ -30,14 +30,15 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** A list of dimension sizes: non-negative integers small enough to compute with exactly. */
+export function isShapeList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((d) => Number.isSafeInteger(d) && d >= 0);
+}
+
 /** Validates a user-given shape: non-negative integers, and not absurdly large. */
 export function checkShape(op: string, shape: Shape): number[] {
-  if (!Array.isArray(shape)) throw new OpError(op, `shape must be an array of integers, got ${String(shape)}`);
-  for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) {
-      throw new OpError(op, `shape ${formatShape(shape)} must hold non-negative integers`);
-    }
-  }
+  if (!Array.isArray(shape)) throw new OpError(op, `shape must be an array of integers, got ${describeValue(shape)}`);
+  if (!isShapeList(shape)) throw new OpError(op, `shape ${describeValue(shape)} must hold non-negative integers`);
   const size = sizeOf(shape);
   if (size > MAX_ELEMENTS) {
     throw new OpError(op, `shape ${formatShape(shape)} has ${size} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);

@@ -1,9 +1,10 @@
 import type { TypedArray } from "../basics/dtype";
-import { formatShape, sizeOf } from "../basics/shape";
+import { formatShape } from "../basics/shape";
 import { topologicalOrder } from "../ir/graph";
 import type { Value } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { runCachedProgram } from "./programCache";
+import { runKernel } from "./runKernel";
 import { evaluationStats } from "./stats";
 
 export { evaluationStats } from "./stats";
@@ -99,11 +100,8 @@ export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
       const def = node.def;
       if (def === undefined || node.scratchValue !== undefined) continue;
       const inputs: Value[] = node.inputs.map((input, i) => ({ data: inputValue(node, i), shape: input.shape, dtype: input.dtype }));
-      const data = def.kernel(inputs, node.attrs, node);
+      const data = runKernel(node, inputs);
       evaluationStats.kernelInvocations++;
-      if (data.length !== sizeOf(node.shape)) {
-        throw new Error(`kernel '${node.op}' returned ${data.length} values for shape ${formatShape(node.shape)}`);
-      }
       if (anomalyDetection && hasNaN(data) && !inputs.some((x) => hasNaN(x.data))) throw new AnomalyError(node);
       node.scratchValue = data;
       for (const input of node.inputs) if (--input.pendingUses === 0) input.scratchValue = undefined;

@@ -1,4 +1,5 @@
-import { OpError } from "../basics/errors";
+import { describeValue, OpError } from "../basics/errors";
+import { isPlainRecord, own } from "../basics/plainData";
 import { normalizeDim } from "../basics/shape";
 
 /** Op attributes are plain JSON data, so a graph can be hashed, compared and saved. */
@@ -21,21 +22,33 @@ export function attrsKey(attrs: Attrs): string {
 // Reading attributes as users (or files) write them. Each op's `canonicalize` is built from these,
 // so every op words the same mistake the same way, and nothing is ever read from a prototype.
 
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
-  return value === null || typeof value !== "object" ? String(value) : "an object";
+function isAttrValue(value: unknown): boolean {
+  if (value === null || typeof value === "number" || typeof value === "string" || typeof value === "boolean") return true;
+  if (!Array.isArray(value)) return false;
+  const kind = typeof value[0];
+  if (kind !== "number" && kind !== "string") return value.length === 0;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== kind) return false;
+  return true;
 }
 
-function read(attrs: Attrs, key: string): unknown {
-  return Object.hasOwn(attrs, key) ? attrs[key] : undefined;
+/**
+ * Attributes must be what `Attrs` says, plain JSON data (a number, string, boolean, null, or a
+ * flat list of numbers or of strings), before any op reads, hashes or saves them: a nested or
+ * self-referencing value from a file would otherwise reach code that recurses into it.
+ */
+export function checkAttrValues(op: string, attrs: unknown): asserts attrs is Attrs {
+  if (!isPlainRecord(attrs)) throw new OpError(op, `attributes must be an object, got ${describeValue(attrs)}`);
+  for (const key of Object.keys(attrs)) {
+    if (key === "__proto__") throw new OpError(op, "an attribute may not be named '__proto__'");
+    if (!isAttrValue(attrs[key])) {
+      throw new OpError(op, `attribute '${key}' must be a number, string, boolean, null or a flat list of numbers or of strings, got ${describeValue(attrs[key])}`);
+    }
+  }
 }
 
 /** Refuses attributes the op does not know (a typo would otherwise be silently ignored). */
 export function checkAttrNames(op: string, attrs: unknown, names: readonly string[]): asserts attrs is Attrs {
-  if (attrs === null || typeof attrs !== "object" || Array.isArray(attrs)) {
-    throw new OpError(op, `attributes must be an object, got ${show(attrs)}`);
-  }
+  checkAttrValues(op, attrs);
   for (const key of Object.keys(attrs)) {
     if (!names.includes(key)) {
       const known = names.length === 0 ? "it takes no attributes" : `expected ${names.map((n) => `'${n}'`).join(", ")}`;
@@ -53,15 +66,15 @@ export function noAttributes(op: string): (inputs: unknown, attrs: Attrs) => Att
 }
 
 export function integerAttr(op: string, attrs: Attrs, key: string, fallback?: number): number {
-  const value = read(attrs, key) ?? fallback;
-  if (!Number.isSafeInteger(value)) throw new OpError(op, `attribute '${key}' must be an integer, got ${show(value)}`);
+  const value = own(attrs, key) ?? fallback;
+  if (!Number.isSafeInteger(value)) throw new OpError(op, `attribute '${key}' must be an integer, got ${describeValue(value)}`);
   return value as number;
 }
 
 export function integerListAttr(op: string, attrs: Attrs, key: string): number[] {
-  const value = read(attrs, key);
+  const value = own(attrs, key);
   if (!Array.isArray(value) || !value.every((v) => Number.isSafeInteger(v))) {
-    throw new OpError(op, `attribute '${key}' must be a list of integers, got ${show(value)}`);
+    throw new OpError(op, `attribute '${key}' must be a list of integers, got ${describeValue(value)}`);
   }
   return [...(value as number[])];
 }

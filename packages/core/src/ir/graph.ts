@@ -2,6 +2,7 @@ import { allocate, type DType, isFloat, type TypedArray } from "../basics/dtype"
 import { OpError } from "../basics/errors";
 import { MAX_ELEMENTS, formatShape, sizeOf } from "../basics/shape";
 import { type Attrs, type AttrValue, noAttrs } from "./attrs";
+import { runCanonicalize, runShapeRule } from "./contract";
 import { type AnyOpDef, type OpDef, isRegistered, opNumber } from "./registry";
 import { currentScope, isGradEnabled } from "./scope";
 import { Tensor } from "./tensor";
@@ -160,7 +161,7 @@ export function apply(def: AnyOpDef, inputs: readonly Tensor[], attrs: Attrs = n
 export function canonicalAttrs<A extends Attrs>(def: OpDef<A>, inputs: readonly Tensor[], attrs: Attrs): A {
   if (!isRegistered(def)) throw new Error(`op '${def?.name}' is not registered: call registerOp(def) first`);
   checkInputs(def, inputs);
-  return def.canonicalize === undefined ? (attrs as A) : def.canonicalize(inputs, attrs);
+  return runCanonicalize(def, inputs, attrs);
 }
 
 /** `apply` for attributes already in canonical form (from `canonicalAttrs`, or a node being differentiated). */
@@ -175,7 +176,7 @@ export function applyCanonical<A extends Attrs>(def: OpDef<A>, inputs: readonly 
     const existing = findInterned(anchor, key, def, inputs, attrs, requiresGrad);
     if (existing !== undefined) return existing;
   }
-  const meta = def.infer(inputs, attrs);
+  const meta = runShapeRule(def, inputs, attrs);
   // Refused here, before any kernel tries to allocate it (matmul or broadcasting can ask for absurd sizes).
   const size = sizeOf(meta.shape);
   if (size > MAX_ELEMENTS) {

@@ -3,6 +3,7 @@ import type { Formula } from "../basics/formula";
 import type { Shape } from "../basics/shape";
 import type { Window } from "../basics/window";
 import type { Attrs } from "./attrs";
+import { checkOpDef } from "./contract";
 import type { Tensor } from "./tensor";
 
 /** What a shape rule sees and returns: shapes and dtypes, never data. */
@@ -110,13 +111,8 @@ const numbers = new Map<AnyOpDef, number>();
 
 /** Registers an op under its name. Built-in ops go through this too; a name can be taken only once. */
 export function registerOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
-  if (!/^[A-Za-z_][\w.]*$/.test(def.name)) {
-    throw new Error(`registerOp: op name ${JSON.stringify(def.name)} must be an identifier`);
-  }
+  checkOpDef(def);
   if (registry.has(def.name)) throw new Error(`registerOp: an op named '${def.name}' is already registered`);
-  if (def.arity !== "variadic" && !(Number.isInteger(def.arity) && def.arity >= 0)) {
-    throw new Error(`registerOp: '${def.name}' arity must be a non-negative integer or "variadic"`);
-  }
   registry.set(def.name, def);
   numbers.set(def, numbers.size + 1);
   return def;

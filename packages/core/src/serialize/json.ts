@@ -1,6 +1,8 @@
-import { allocate, assertDType, type DType } from "../basics/dtype";
-import { formatShape, sameShape, sizeOf } from "../basics/shape";
-import type { Attrs } from "../ir/attrs";
+import { allocate, type DType, dtypes, type TypedArray } from "../basics/dtype";
+import { describeValue } from "../basics/errors";
+import { isPlainRecord, own, type PlainRecord } from "../basics/plainData";
+import { formatShape, isShapeList, MAX_ELEMENTS, sameShape, type Shape, sizeOf } from "../basics/shape";
+import { type Attrs, noAttrs } from "../ir/attrs";
 import { apply, constantNode, placeholderNode, topologicalOrder } from "../ir/graph";
 import { getOp } from "../ir/registry";
 import { withExactScope } from "../ir/scope";
@@ -8,8 +10,11 @@ import type { Tensor } from "../ir/tensor";
 // Graphs name built-in ops, so they must be registered before any file is read.
 import "../ops";
 
+const format = "gradgraph-graph/1";
+
 /** JSON has no NaN, infinities or negative zero; they travel as strings so values round-trip exactly. */
 type JsonNumber = number | "NaN" | "Infinity" | "-Infinity" | "-0";
+const specials: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 };
 
 export interface NodeJSON {
   op: string;
@@ -25,7 +30,7 @@ export interface NodeJSON {
 }
 
 export interface GraphJSON {
-  format: "gradgraph-graph/1";
+  format: typeof format;
   nodes: NodeJSON[];
   /** Indices into `nodes`. */
   outputs: number[];
@@ -37,10 +42,6 @@ function encodeNumber(v: number): JsonNumber {
   if (v === -Infinity) return "-Infinity";
   if (Object.is(v, -0)) return "-0";
   return v;
-}
-
-function decodeNumber(v: JsonNumber): number {
-  return typeof v === "number" ? v : v === "-0" ? -0 : Number(v);
 }
 
 /** The subgraph the outputs depend on, as plain data: ops, attributes, shapes, dtypes and constants. */
@@ -55,51 +56,154 @@ export function toJSON(outputs: readonly Tensor[]): GraphJSON {
     if (node.op === "constant") json.data = Array.from(node.leafValue!, encodeNumber);
     return json;
   });
-  return { format: "gradgraph-graph/1", nodes, outputs: outputs.map((o) => index.get(o)!) };
+  return { format, nodes, outputs: outputs.map((o) => index.get(o)!) };
 }
 
-function invalid(at: number, message: string): Error {
-  return new Error(`fromJSON: node ${at}: ${message}`);
+const graphFields = ["format", "nodes", "outputs"];
+const nodeFields = ["op", "inputs", "attrs", "shape", "dtype", "scope", "name", "requiresGrad", "data"];
+
+function invalid(at: number, message: string, cause?: unknown): Error {
+  return new Error(`fromJSON: node ${at}: ${message}`, cause === undefined ? undefined : { cause });
+}
+
+function isIndexBelow(value: unknown, end: number): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) < end;
+}
+
+function optional<T>(spec: PlainRecord, key: string, at: number, expected: string, ok: (value: unknown) => value is T): T | undefined {
+  const value = own(spec, key);
+  if (value !== undefined && !ok(value)) throw invalid(at, `${key} must be ${expected}, got ${describeValue(value)}`);
+  return value as T | undefined;
+}
+
+const isString = (value: unknown): value is string => typeof value === "string";
+const isBoolean = (value: unknown): value is boolean => typeof value === "boolean";
+
+/** The number `v` stands for in a tensor of `dtype`, or undefined when it stands for none. */
+function decodeValue(v: unknown, dtype: DType): number | undefined {
+  if (dtype === "int32") return typeof v === "number" && v === (v | 0) ? v : undefined;
+  const value = typeof v === "number" ? (Number.isFinite(v) ? v : undefined) : typeof v === "string" && Object.hasOwn(specials, v) ? specials[v] : undefined;
+  // A finite value that float32 would round to infinity is not what the file says either.
+  return dtype === "float32" && value !== undefined && Number.isFinite(value) && !Number.isFinite(Math.fround(value)) ? undefined : value;
+}
+
+const specialNames = '"NaN", "Infinity", "-Infinity" or "-0"';
+const expectedValue: Record<DType, string> = {
+  int32: "an integer in int32 range",
+  float32: `a finite number in float32 range, or ${specialNames}`,
+  float64: `a finite number, or ${specialNames}`,
+};
+
+/**
+ * A constant's values, checked against its shape and dtype before anything is allocated: the
+ * file must hold every value it declares, so its size bounds what loading it can allocate.
+ */
+function decodeData(values: unknown, shape: Shape, dtype: DType, at: number): TypedArray {
+  const size = sizeOf(shape);
+  if (!Array.isArray(values)) throw invalid(at, `a constant needs data, a list of ${size} values, got ${describeValue(values)}`);
+  if (values.length !== size) throw invalid(at, `shape ${formatShape(shape)} needs ${size} values, the data holds ${values.length}`);
+  for (let i = 0; i < size; i++) {
+    if (decodeValue(values[i], dtype) === undefined) throw invalid(at, `data[${i}] must be ${expectedValue[dtype]} for ${dtype}, got ${describeValue(values[i])}`);
+  }
+  const data = allocate(dtype, size);
+  for (let i = 0; i < size; i++) data[i] = decodeValue(values[i], dtype)!;
+  return data;
+}
+
+function loadLeaf(kind: "constant" | "placeholder", spec: PlainRecord, at: number, shape: Shape, dtype: DType, scope: string | undefined): Tensor {
+  const requiresGrad = optional(spec, "requiresGrad", at, "true or false", isBoolean) ?? false;
+  if (requiresGrad && dtype === "int32") throw invalid(at, "only float leaves can require gradients, this one is int32");
+  if (kind === "placeholder") {
+    if (own(spec, "data") !== undefined) throw invalid(at, "a placeholder holds no data");
+    const node = withExactScope(scope, () => placeholderNode(shape, dtype));
+    node.requiresGrad = requiresGrad;
+    return node;
+  }
+  const data = decodeData(own(spec, "data"), shape, dtype, at);
+  return withExactScope(scope, () => constantNode(data, shape, dtype, requiresGrad));
+}
+
+/** Runs the node through `apply()`, as building it does: canonical attributes, the shape rule, then the file's record is checked against it. */
+function loadOp(op: string, spec: PlainRecord, at: number, inputs: Tensor[], shape: Shape, dtype: DType, scope: string | undefined): Tensor {
+  optional(spec, "requiresGrad", at, "true or false", isBoolean);
+  if (own(spec, "data") !== undefined) throw invalid(at, `only constants hold data, this node is '${op}'`);
+  const attrs = own(spec, "attrs");
+  let node: Tensor;
+  try {
+    node = withExactScope(scope, () => apply(getOp(op), inputs, attrs === undefined ? noAttrs : (attrs as Attrs)));
+  } catch (error) {
+    throw invalid(at, error instanceof Error ? error.message : describeValue(error), error);
+  }
+  if (!sameShape(node.shape, shape) || node.dtype !== dtype) {
+    throw invalid(at, `'${op}' gives ${node.dtype} ${formatShape(node.shape)} but the file says ${dtype} ${formatShape(shape)}`);
+  }
+  return node;
+}
+
+function loadNode(spec: unknown, at: number, earlier: readonly Tensor[]): Tensor {
+  if (!isPlainRecord(spec)) throw invalid(at, `expected an object, got ${describeValue(spec)}`);
+  for (const key of Object.keys(spec)) {
+    if (!nodeFields.includes(key)) throw invalid(at, `unknown field '${key}' (expected ${nodeFields.join(", ")})`);
+  }
+  const op = own(spec, "op");
+  if (typeof op !== "string") throw invalid(at, `op must be a string, got ${describeValue(op)}`);
+  const dtype = own(spec, "dtype");
+  if (!(dtypes as readonly unknown[]).includes(dtype)) throw invalid(at, `dtype must be one of ${dtypes.join(", ")}, got ${describeValue(dtype)}`);
+  const shape = own(spec, "shape");
+  if (!isShapeList(shape)) throw invalid(at, `shape must be a list of non-negative integers, got ${describeValue(shape)}`);
+  if (sizeOf(shape) > MAX_ELEMENTS) {
+    throw invalid(at, `shape ${formatShape(shape)} has ${sizeOf(shape)} elements, more than the ${MAX_ELEMENTS} a tensor can hold`);
+  }
+  const inputIndices = own(spec, "inputs");
+  if (!Array.isArray(inputIndices)) throw invalid(at, `inputs must be a list of node indices, got ${describeValue(inputIndices)}`);
+  const inputs: Tensor[] = [];
+  for (let i = 0; i < inputIndices.length; i++) {
+    if (!isIndexBelow(inputIndices[i], at)) throw invalid(at, `input ${i} must be the index of an earlier node, got ${describeValue(inputIndices[i])}`);
+    inputs.push(earlier[inputIndices[i]]);
+  }
+  const scope = optional(spec, "scope", at, "a string", isString);
+  const name = optional(spec, "name", at, "a string", isString);
+  let node: Tensor;
+  if (op === "constant" || op === "placeholder") {
+    if (inputs.length > 0) throw invalid(at, `a ${op} has no inputs, got ${inputs.length}`);
+    const attrs = own(spec, "attrs");
+    if (attrs !== undefined && !(isPlainRecord(attrs) && Object.keys(attrs).length === 0)) {
+      throw invalid(at, `a ${op} has no attributes, got ${describeValue(attrs)}`);
+    }
+    node = loadLeaf(op, spec, at, shape, dtype as DType, scope);
+  } else {
+    node = loadOp(op, spec, at, inputs, shape, dtype as DType, scope);
+  }
+  // Records of one node (same op, inputs and attributes) load as one node, named by the first.
+  if (name !== undefined) node.name ??= name;
+  return node;
 }
 
 /**
- * Rebuilds a graph saved by `toJSON`. Ops are looked up in the registry (user ops must be registered
- * first) and every shape rule runs again; a recorded shape that disagrees is an error.
+ * Rebuilds a graph saved by `toJSON`. A file is untrusted: every field is checked, nothing is
+ * read from a prototype, constants must hold exactly the values their shape declares (so a small
+ * file cannot make us allocate a large array), and every op node goes through `apply()` (user
+ * ops must be registered first), whose canonical attributes and shape rule must give the shape
+ * and dtype the file records. Every error is an Error whose message starts with "fromJSON".
  */
-export function fromJSON(json: GraphJSON): { outputs: Tensor[]; nodes: Tensor[] } {
-  if (json === null || typeof json !== "object" || json.format !== "gradgraph-graph/1" || !Array.isArray(json.nodes)) {
-    throw new Error('fromJSON: expected an object with format "gradgraph-graph/1" and a nodes array');
+export function fromJSON(json: unknown): { outputs: Tensor[]; nodes: Tensor[] } {
+  if (!isPlainRecord(json) || own(json, "format") !== format) {
+    throw new Error(`fromJSON: expected an object with format "${format}", got ${describeValue(json)}`);
   }
+  for (const key of Object.keys(json)) {
+    if (!graphFields.includes(key)) throw new Error(`fromJSON: unknown field '${key}' (expected ${graphFields.join(", ")})`);
+  }
+  const specs = own(json, "nodes");
+  const outputIndices = own(json, "outputs");
+  if (!Array.isArray(specs)) throw new Error(`fromJSON: nodes must be a list, got ${describeValue(specs)}`);
+  if (!Array.isArray(outputIndices)) throw new Error(`fromJSON: outputs must be a list of node indices, got ${describeValue(outputIndices)}`);
   const nodes: Tensor[] = [];
-  json.nodes.forEach((spec, at) => {
-    const dtype = assertDType(spec.dtype, `fromJSON: node ${at}`);
-    if (!Array.isArray(spec.shape) || !Array.isArray(spec.inputs)) throw invalid(at, "shape and inputs must be arrays");
-    const inputs = spec.inputs.map((i) => {
-      if (!Number.isInteger(i) || i < 0 || i >= at) throw invalid(at, `input ${i} must refer to an earlier node`);
-      return nodes[i];
-    });
-    let node: Tensor;
-    if (spec.op === "constant") {
-      if (!Array.isArray(spec.data) || spec.data.length !== sizeOf(spec.shape)) {
-        throw invalid(at, `constant needs ${sizeOf(spec.shape)} values for shape ${formatShape(spec.shape)}`);
-      }
-      const data = allocate(dtype, spec.data.length);
-      spec.data.forEach((v, i) => (data[i] = decodeNumber(v)));
-      node = withExactScope(spec.scope, () => constantNode(data, spec.shape, dtype, spec.requiresGrad ?? false));
-    } else if (spec.op === "placeholder") {
-      node = withExactScope(spec.scope, () => placeholderNode(spec.shape, dtype));
-    } else {
-      node = withExactScope(spec.scope, () => apply(getOp(spec.op), inputs, spec.attrs ?? {}));
-      if (!sameShape(node.shape, spec.shape) || node.dtype !== dtype) {
-        throw invalid(at, `'${spec.op}' gives ${node.dtype} ${formatShape(node.shape)} but the file says ${dtype} ${formatShape(spec.shape)}`);
-      }
-    }
-    if (spec.name !== undefined) node.name = spec.name;
-    nodes.push(node);
-  });
-  const outputs = (json.outputs ?? []).map((i) => {
-    if (nodes[i] === undefined) throw new Error(`fromJSON: output ${i} is not a node`);
-    return nodes[i];
-  });
+  for (let at = 0; at < specs.length; at++) nodes.push(loadNode(specs[at], at, nodes));
+  const outputs: Tensor[] = [];
+  for (let k = 0; k < outputIndices.length; k++) {
+    const index = outputIndices[k];
+    if (!isIndexBelow(index, nodes.length)) throw new Error(`fromJSON: output ${k} must be the index of a node (of ${nodes.length}), got ${describeValue(index)}`);
+    outputs.push(nodes[index]);
+  }
   return { outputs, nodes };
 }

@@ -5,6 +5,7 @@ import { type Attrs, attrsKey, noAttrs } from "../../ir/attrs";
 import { topologicalOrder } from "../../ir/graph";
 import type { AnyOpDef } from "../../ir/registry";
 import type { Tensor } from "../../ir/tensor";
+import { runKernel } from "../runKernel";
 import { disjointWindows, sameElements } from "./layout";
 
 /**
@@ -30,6 +31,8 @@ export interface FlowNode {
   readonly tensor?: Tensor;
   /** The value of a `const`. */
   readonly value?: TypedArray;
+  /** The module path of the tensor this node copies, named in errors. */
+  readonly scope?: string;
   readonly consumers: FlowNode[];
 }
 
@@ -69,7 +72,7 @@ export function buildDataflow(roots: readonly Tensor[], inputs: readonly Tensor[
     return zero;
   };
   for (const t of order) {
-    const base = { attrs: t.attrs, shape: t.shape, dtype: t.dtype };
+    const base = { attrs: t.attrs, shape: t.shape, dtype: t.dtype, scope: t.scope };
     if (inputSet.has(t)) {
       nodeOf.set(t, add({ ...base, kind: "input", inputs: [], tensor: t }));
       continue;
@@ -101,7 +104,7 @@ export function buildDataflow(roots: readonly Tensor[], inputs: readonly Tensor[
     // A broadcast constant is one element standing for many: kernels need it stored whole.
     if (def.view === undefined && ins.every((x) => x.kind === "const" && x.value!.length === sizeOf(x.shape))) {
       const values = ins.map((x) => ({ data: x.value!, shape: x.shape, dtype: x.dtype }));
-      node = add({ ...base, kind: "const", inputs: [], value: def.kernel(values, t.attrs, t) });
+      node = add({ ...base, kind: "const", inputs: [], value: runKernel(t, values) });
       folded++;
     } else {
       node = add({ ...base, kind: "op", def, inputs: ins });

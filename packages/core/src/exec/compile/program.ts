@@ -2,6 +2,7 @@ import { allocate, type DType, type TypedArray } from "../../basics/dtype";
 import { formatShape, type Shape, sizeOf } from "../../basics/shape";
 import type { Tensor } from "../../ir/tensor";
 import { batchedGemm, type FloatArray, gemm } from "../../kernels/matmul";
+import { runKernel } from "../runKernel";
 import type { Ref, Storage } from "./layout";
 import { instantiateLoop } from "./loops";
 import type { MemoryPlan } from "./memory";
@@ -160,9 +161,9 @@ function bind(part: Part, out: TypedArray, arrayOf: (s: Storage) => TypedArray, 
       return () => batchedGemm(m, n, k, a, aOffsets, transA, b, bOffsets, transB, c, outOffsets);
     }
     case "kernel": {
-      const { def, attrs, out: meta } = part;
+      const { node } = part;
       const values = part.inputs.map((ref) => ({ data: window(ref), shape: ref.shape, dtype: ref.storage.dtype }));
-      return () => out.set(def.kernel(values, attrs, meta));
+      return () => out.set(runKernel(node, values));
     }
   }
 }

@@ -26,7 +26,12 @@ export type Part =
       readonly outOffsets: readonly number[];
     }
   | { readonly kind: "zero" }
-  | { readonly kind: "kernel"; readonly def: AnyOpDef; readonly attrs: Attrs; readonly out: TensorMeta; readonly inputs: readonly Ref[] };
+  | {
+      readonly kind: "kernel";
+      /** What the kernel needs of its node (not the node, which would keep the graph alive); the scope names it in errors. */
+      readonly node: TensorMeta & { readonly def: AnyOpDef; readonly attrs: Attrs; readonly scope: string | undefined };
+      readonly inputs: readonly Ref[];
+    };
 
 /** Everything that writes one stored value. */
 export interface Step {
@@ -305,7 +310,7 @@ class Scheduler {
   private kernelStep(node: FlowNode): void {
     const inputs = node.inputs.map((x) => this.dense(x));
     const out = this.storage("temp", node.shape, node.dtype);
-    const part: Part = { kind: "kernel", def: node.def!, attrs: node.attrs, out: { shape: node.shape, dtype: node.dtype }, inputs };
+    const part: Part = { kind: "kernel", node: { def: node.def!, attrs: node.attrs, shape: node.shape, dtype: node.dtype, scope: node.scope }, inputs };
     this.addStep(node, out, inputs.map((r) => r.storage), [part]);
   }
 }
