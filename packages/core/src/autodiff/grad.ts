@@ -1,4 +1,5 @@
 import { describeValue, errorInOp, OpError } from "../basics/errors";
+import { checkFunction, checkTensor, checkTensorList } from "../ir/args";
 import { formatShape, sameShape } from "../basics/shape";
 import type { Attrs } from "../ir/attrs";
 import { scalarNode, topologicalOrder } from "../ir/graph";
@@ -105,10 +106,9 @@ function runVjp(node: Tensor, vjp: Vjp<Attrs>, g: Tensor, needs: readonly boolea
  * differentiated again. Only nodes on a path from an input to the output get gradients built.
  */
 export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Tensor): Tensor[] {
-  if (!(output instanceof Tensor)) throw new TypeError("grad: output must be a Tensor");
-  inputs.forEach((x, i) => {
-    if (!(x instanceof Tensor)) throw new TypeError(`grad: inputs[${i}] must be a Tensor`);
-  });
+  checkTensor("grad", "output", output);
+  checkTensorList("grad", "inputs", inputs);
+  if (gradOutput !== undefined) checkTensor("grad", "gradOutput", gradOutput);
   let seed: Tensor;
   if (gradOutput === undefined) {
     if (output.size !== 1) {
@@ -167,8 +167,10 @@ export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Ten
  * functional form for users who do not want `.grad` fields.
  */
 export function valueAndGrad<Args extends Tensor[]>(fn: (...args: Args) => Tensor): (...args: Args) => [Tensor, Tensor[]] {
+  checkFunction("valueAndGrad", "fn", fn);
   return (...args) => {
     const value = fn(...args);
+    checkTensor("valueAndGrad", "the value fn returns", value);
     return [value, grad(value, args)];
   };
 }

@@ -44,7 +44,7 @@ export class Generator {
    */
   manualSeed(seed: number): this {
     if (!Number.isSafeInteger(seed)) {
-      throw new RangeError(`seed must be a safe integer, got ${seed}`);
+      throw new RangeError(`manualSeed: the seed must be a safe integer, got ${typeof seed === "string" ? JSON.stringify(seed) : String(seed)}`);
     }
     const low = ((seed % TWO_POW_32) + TWO_POW_32) % TWO_POW_32;
     const st = this.state;

@@ -1,4 +1,5 @@
 import type { TypedArray } from "../basics/dtype";
+import { checkTensorList } from "../ir/args";
 import { formatShape } from "../basics/shape";
 import { topologicalOrder } from "../ir/graph";
 import type { Value } from "../ir/registry";
@@ -77,6 +78,7 @@ function leafValue(leaf: Tensor): TypedArray {
  * their nodes for good (but for those read from placeholders, whose slots change).
  */
 export function evaluate(outputs: readonly Tensor[]): TypedArray[] {
+  checkTensorList("evaluate", "outputs", outputs);
   checkNotReleased(outputs);
   if (outputs.every((o) => o.cachedValue !== undefined)) return outputs.map((o) => o.cachedValue!);
   const order = topologicalOrder(outputs, (node) => node.isLeaf || node.cachedValue !== undefined);

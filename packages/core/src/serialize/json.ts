@@ -1,4 +1,5 @@
 import { allocate, type DType, dtypes, type TypedArray } from "../basics/dtype";
+import { checkTensorList } from "../ir/args";
 import { describeValue } from "../basics/errors";
 import { isPlainRecord, own, type PlainRecord } from "../basics/plainData";
 import { formatShape, isShapeList, MAX_ELEMENTS, sameShape, type Shape, sizeOf } from "../basics/shape";
@@ -46,6 +47,7 @@ function encodeNumber(v: number): JsonNumber {
 
 /** The subgraph the outputs depend on, as plain data: ops, attributes, shapes, dtypes and constants. */
 export function toJSON(outputs: readonly Tensor[]): GraphJSON {
+  checkTensorList("toJSON", "outputs", outputs);
   const order = topologicalOrder(outputs);
   const index = new Map(order.map((node, i) => [node, i]));
   const nodes = order.map((node): NodeJSON => {
