@@ -32,7 +32,7 @@ const calls: [string, () => unknown, string, RegExp][] = [
   ["compile with an update that is no pair", () => G.compile({ outputs: [x], updates: [bad(x)] }), "compile", /updates\[0\] must be a \[leaf, newValue\] pair/],
   ["grad without inputs", () => G.grad(x.sum(), bad(undefined)), "grad", /inputs must be an array of Tensors, got undefined/],
   ["grad of a number", () => G.grad(bad(3), [x]), "grad", /output must be a Tensor, got number 3/],
-  ["valueAndGrad of a number", () => G.valueAndGrad(bad(3)), "valueAndGrad", /fn must be a function, got number 3/],
+  ["valueAndGrad of a number", () => G.valueAndGrad(bad<(x: G.Tensor) => G.Tensor>(3)), "valueAndGrad", /fn must be a function, got number 3/],
   ["evaluate of undefined", () => G.evaluate(bad(undefined)), "evaluate", /outputs must be an array of Tensors, got undefined/],
   ["evaluate of a number", () => G.evaluate([bad(3)]), "evaluate", /outputs\[0\] must be a Tensor/],
   ["toJSON of undefined", () => G.toJSON(bad(undefined)), "toJSON", /outputs must be an array of Tensors/],
