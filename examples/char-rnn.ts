@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Generator, type Tensor, noGrad, softmax, tensor } from "@gradgraph/core";
-import { Adam, Embedding, LSTM, Linear, Module, createProgress, crossEntropyLoss, formatLoss, trainStep } from "@gradgraph/nn";
+import { Adam, Embedding, LSTM, Linear, Module, createProgress, crossEntropyLoss, formatLoss } from "@gradgraph/nn";
 import { runAsScript, saveLossCurve } from "./cli";
 
 export interface CharRnnOptions {
@@ -168,10 +168,14 @@ export async function trainCharRnn(options: CharRnnOptions = {}): Promise<CharRn
   try {
     for (let step = 0; step < steps; step++) {
       const [inputs, targets] = nextBatch();
-      const [logits] = model.forward(inputs);
-      const loss = trainStep(optimizer, crossEntropyLoss(logits.reshape(seqLen * batch, vocab.size), targets));
-      losses.push(loss);
-      progress.update(step + 1, loss);
+      // The PyTorch loop; from its second step the evaluator runs it as a compiled program.
+      optimizer.zeroGrad();
+      const [logits] = model.call(inputs);
+      const loss = crossEntropyLoss(logits.reshape(seqLen * batch, vocab.size), targets);
+      loss.backward();
+      optimizer.step();
+      losses.push(loss.item());
+      progress.update(step + 1, loss.item());
     }
   } finally {
     progress.stop();

@@ -5,7 +5,7 @@
  *   node --conditions=source --import tsx examples/sine.ts [--steps N] [--quiet]
  */
 import { Generator, type Tensor, randn, tensor } from "@gradgraph/core";
-import { Adam, Linear, Module, RNN, createProgress, formatLoss, mseLoss, trainStep } from "@gradgraph/nn";
+import { Adam, Linear, Module, RNN, createProgress, formatLoss, mseLoss } from "@gradgraph/nn";
 import { runAsScript, saveLossCurve } from "./cli";
 
 export interface SineOptions {
@@ -81,9 +81,12 @@ export async function trainSine(options: SineOptions = {}): Promise<SineResult> 
   try {
     for (let step = 0; step < steps; step++) {
       const [inputs, targets] = nextBatch();
-      const loss = trainStep(optimizer, mseLoss(model.forward(inputs), targets));
-      losses.push(loss);
-      progress.update(step + 1, loss);
+      optimizer.zeroGrad();
+      const loss = mseLoss(model.call(inputs), targets);
+      loss.backward();
+      optimizer.step();
+      losses.push(loss.item());
+      progress.update(step + 1, loss.item());
     }
   } finally {
     progress.stop();

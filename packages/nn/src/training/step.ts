@@ -1,13 +1,11 @@
-import { type Tensor, evaluate, grad, tensor, topologicalOrder } from "@gradgraph/core";
+import { type Tensor, topologicalOrder } from "@gradgraph/core";
 import { Optimizer } from "../optim";
 import { checkTensor, describeValue } from "../validation";
 
 /**
- * One optimization step: `zeroGrad()`, `loss.backward()`, `optimizer.step()`, returning the loss
- * value. Unlike calling those in turn, the loss and every gradient come out of one evaluation
- * pass, so the forward pass is not computed a second time just to read the loss.
- *
- * As with backward(), parameters the loss does not depend on get no gradient (and so no update).
+ * One optimization step, `zeroGrad(); loss.backward(); step(); loss.item()`, with checks: the
+ * loss must be one number and depend on some of the optimizer's parameters. As with backward(),
+ * parameters the loss does not depend on get no gradient (and so no update).
  */
 export function trainStep(optimizer: Optimizer<any>, loss: Tensor): number {
   if (!(optimizer instanceof Optimizer)) throw new TypeError(`trainStep: optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
@@ -17,11 +15,8 @@ export function trainStep(optimizer: Optimizer<any>, loss: Tensor): number {
   const params = optimizer.paramGroups.flatMap((g) => g.params);
   const used = params.filter((p) => reachable.has(p));
   if (used.length === 0) throw new Error(`trainStep: the loss depends on none of the ${optimizer.name} optimizer's parameters`);
-  const [value, ...grads] = evaluate([loss, ...grad(loss, used)]);
   optimizer.zeroGrad();
-  used.forEach((p, i) => {
-    p.grad = tensor(grads[i], { shape: p.shape, dtype: p.dtype });
-  });
+  loss.backward();
   optimizer.step();
-  return value[0];
+  return loss.item();
 }
