@@ -24,6 +24,11 @@ export interface ProgramCacheOptions {
   compileOnSighting?: number;
   /** Graphs with fewer ops are interpreted: compiling them would cost more than it saves. 4 by default. */
   minOps?: number;
+  /**
+   * Graphs with more ops are interpreted: a 10,000-step sequence is rarely run twice, and its
+   * signature alone would hold millions of numbers. 50,000 by default.
+   */
+  maxOps?: number;
 }
 
 export interface ProgramCacheStats {
@@ -37,16 +42,16 @@ export interface ProgramCacheStats {
   size: number;
 }
 
-const settings: Required<ProgramCacheOptions> = { enabled: true, capacity: 64, compileOnSighting: 2, minOps: 4 };
+const settings: Required<ProgramCacheOptions> = { enabled: true, capacity: 64, compileOnSighting: 2, minOps: 4, maxOps: 50_000 };
 const counters = { hits: 0, misses: 0, compiled: 0, evicted: 0 };
 
 export function configureProgramCache(options: ProgramCacheOptions): void {
-  const { enabled = settings.enabled, capacity = settings.capacity, compileOnSighting = settings.compileOnSighting, minOps = settings.minOps } = options;
+  const { enabled = settings.enabled, capacity = settings.capacity, compileOnSighting = settings.compileOnSighting, minOps = settings.minOps, maxOps = settings.maxOps } = options;
   if (typeof enabled !== "boolean") throw new TypeError(`configureProgramCache: enabled must be true or false, got ${String(enabled)}`);
-  for (const [key, value] of Object.entries({ capacity, compileOnSighting, minOps })) {
+  for (const [key, value] of Object.entries({ capacity, compileOnSighting, minOps, maxOps })) {
     if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`configureProgramCache: ${key} must be a positive integer, got ${String(value)}`);
   }
-  Object.assign(settings, { enabled, capacity, compileOnSighting, minOps });
+  Object.assign(settings, { enabled, capacity, compileOnSighting, minOps, maxOps });
   while (entries.size > capacity) evictOldest();
 }
 
@@ -228,7 +233,7 @@ function remember(signature: Signature): Entry {
  * Returned arrays are fresh: the program's own are overwritten by its next run.
  */
 export function runCachedProgram(order: readonly Tensor[], outputs: readonly Tensor[], ops: number): TypedArray[] | undefined {
-  if (!settings.enabled || ops < settings.minOps) return undefined;
+  if (!settings.enabled || ops < settings.minOps || ops > settings.maxOps) return undefined;
   const described = describe(order, outputs);
   if (described === undefined) return undefined;
   const entry = lookUp(described.signature) ?? remember(described.signature);
