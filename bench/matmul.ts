@@ -14,6 +14,7 @@ import {
   setMatmulTuning,
   startMatmulWorker,
   wasmAvailable,
+  workerJobs,
 } from "../packages/core/src/kernels/matmul/index";
 import { gflops, medianMs, uniformArray } from "./common";
 
@@ -28,18 +29,24 @@ interface Shape {
   k: number;
   transA: boolean;
   transB: boolean;
+  /** C += A·B: the W_hh gradient summed over time steps. */
+  accumulate?: boolean;
 }
 const W3_SHAPES: Shape[] = [
   { label: "32×128×32 x·Wihᵀ", m: 32, n: 128, k: 32, transA: false, transB: true },
   { label: "32×128×128 h·Whhᵀ", m: 32, n: 128, k: 128, transA: false, transB: true },
   { label: "32×128×128 g·Whh", m: 32, n: 128, k: 128, transA: false, transB: false },
   { label: "128×128×32 gᵀ·h", m: 128, n: 128, k: 32, transA: true, transB: false },
+  { label: "same, C +=", m: 128, n: 128, k: 32, transA: true, transB: false, accumulate: true },
 ];
 
 function operands(s: Shape, seed: number): () => void {
   const a = uniformArray(s.m * s.k, -1, 1, seed);
   const b = uniformArray(s.k * s.n, -1, 1, seed + 1);
   const out = new Float32Array(s.m * s.n);
+  const accumulate = s.accumulate ?? false;
+  // Accumulating into the same C forever would overflow to Infinity (and slow down): keep it small.
+  if (accumulate) return () => { gemm(s.m, s.n, s.k, a, 0, s.transA, b, 0, s.transB, out, 0, true); out[0] = 0; };
   return () => gemm(s.m, s.n, s.k, a, 0, s.transA, b, 0, s.transB, out, 0);
 }
 
@@ -114,5 +121,6 @@ for (const p of paths) {
   });
   console.log([p.name.padEnd(16), ...cells].join(""));
 }
+if (wasmAvailable()) console.log(`worker jobs: ${workerJobs()}`);
 console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 setMatmulTuning(defaults);
