@@ -7,6 +7,7 @@ import {
   MATMUL_WAT_PATH,
   renderGeneratedModule,
 } from "../../packages/core/scripts/build-wasm";
+import { ready as publicReady } from "@gradgraph/core";
 import {
   batchedGemm,
   clearPackedCache,
@@ -14,6 +15,7 @@ import {
   getMatmulBackend,
   getMatmulTuning,
   matmulAllocations,
+  ready,
   setMatmulBackend,
   setMatmulTuning,
   startMatmulWorker,
@@ -296,11 +298,16 @@ describe("accumulate, thread split and reuse are exact", () => {
   let saved: { backend: MatmulBackend; tuning: Required<MatmulTuning> };
   beforeAll(async () => {
     saved = { backend: getMatmulBackend(), tuning: getMatmulTuning() };
-    await startMatmulWorker();
+    await ready();
   });
   afterAll(() => {
     setMatmulBackend(saved.backend);
     setMatmulTuning(saved.tuning);
+  });
+
+  test("ready() resolves from the package entry once the worker runs", async () => {
+    await publicReady();
+    expect(await startMatmulWorker()).toBe(true);
   });
 
   for (const p of PATHS) {

@@ -36,3 +36,4 @@ export { zeroGrad } from "./autodiff/backward";
 export { evaluate, evaluationStats, setAnomalyDetection, AnomalyError } from "./exec/evaluate";
 export { Generator, defaultGenerator, manualSeed } from "./basics/random";
 export { compile, Program, type CompileSpec, type InputSpec, type ProgramStats } from "./exec/compile";
+export { ready } from "./kernels/matmul";

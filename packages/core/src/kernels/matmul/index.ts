@@ -26,6 +26,17 @@ import {
 export type { FloatArray };
 export { clearPackedCache, matmulAllocations, startMatmulWorker, wasmAvailable, workerJobs };
 
+/**
+ * Resolves once the WebAssembly kernel is compiled and its worker thread can
+ * take jobs, so the first products of a program already use both cores. Never
+ * rejects: where WebAssembly or threads are unavailable (e.g. a browser page
+ * without cross-origin isolation) it resolves at once and the kernels run on
+ * one thread.
+ */
+export async function ready(): Promise<void> {
+  await startMatmulWorker();
+}
+
 export type MatmulBackend = "js" | "wasm";
 
 let backend: MatmulBackend = "wasm";

@@ -381,11 +381,14 @@ function setPack(
 // Threading policy
 
 /**
- * Minimum m·n·k for which the second thread pays off. Measured: with the
- * worker still spinning from a previous job the split wins from ~80³, from a
- * cold futex wake-up only from ~140³; 112³ sits between.
+ * Minimum m·n·k for which the second thread is used. Measured on this 2-core
+ * VM, whose speed swings by up to 2× within seconds (shared host), with the
+ * worker warm: the split breaks even at 32·32·32 … 32·64·32 and saves 10–35%
+ * from 32·128·32 (W3's smallest product) on, where the threshold sits. Below,
+ * posting and claiming a job and moving C between the cores' caches cost about
+ * what half of the product saves.
  */
-let threadMinWork = 112 * 112 * 112;
+let threadMinWork = 32 * 128 * 32;
 
 export function setThreadMinWork(work: number): void {
   threadMinWork = work;
