@@ -1,8 +1,12 @@
 /**
- * Float32 square matmul throughput per kernel path.
- * Run: node --import tsx bench/matmul.ts [sizes...]
- * Prints the median GFLOP/s (2·N³ flops per call) of repeated calls.
+ * Float32 matmul per kernel path: square sizes in GFLOP/s, and the shapes W3's training step
+ * runs (about 250 calls per step) in µs per call.
+ * Run: node --conditions=source --import tsx bench/matmul.ts [sizes...]
+ * Every figure is the median over samples of batched calls (`medianMs`), after a warm-up.
  */
+import { loadavg } from "node:os";
+import { getHeapStatistics } from "node:v8";
+import { PerformanceObserver } from "node:perf_hooks";
 import {
   gemm,
   getMatmulTuning,
@@ -10,40 +14,69 @@ import {
   setMatmulTuning,
   startMatmulWorker,
   wasmAvailable,
+  workerJobs,
 } from "../packages/core/src/kernels/matmul/index";
+import { gflops, medianMs, uniformArray } from "./common";
 
 const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
 const NS = sizes.length > 0 ? sizes : [64, 256, 512, 1024];
 
-function randomMatrix(len: number): Float32Array {
-  const x = new Float32Array(len);
-  for (let i = 0; i < len; i++) x[i] = Math.random() * 2 - 1;
-  return x;
+/** m×n×k with the stored layouts W3's compiled step uses (transposes are read in place). */
+interface Shape {
+  label: string;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  /** C += A·B: the W_hh gradient summed over time steps. */
+  accumulate?: boolean;
+}
+const W3_SHAPES: Shape[] = [
+  { label: "32×128×32 x·Wihᵀ", m: 32, n: 128, k: 32, transA: false, transB: true },
+  { label: "32×128×128 h·Whhᵀ", m: 32, n: 128, k: 128, transA: false, transB: true },
+  { label: "32×128×128 g·Whh", m: 32, n: 128, k: 128, transA: false, transB: false },
+  { label: "128×128×32 gᵀ·h", m: 128, n: 128, k: 32, transA: true, transB: false },
+  { label: "same, C +=", m: 128, n: 128, k: 32, transA: true, transB: false, accumulate: true },
+];
+
+function operands(s: Shape, seed: number): () => void {
+  const a = uniformArray(s.m * s.k, -1, 1, seed);
+  const b = uniformArray(s.k * s.n, -1, 1, seed + 1);
+  const out = new Float32Array(s.m * s.n);
+  const accumulate = s.accumulate ?? false;
+  // Accumulating into the same C forever would overflow to Infinity (and slow down): keep it small.
+  if (accumulate) return () => { gemm(s.m, s.n, s.k, a, 0, s.transA, b, 0, s.transB, out, 0, true); out[0] = 0; };
+  return () => gemm(s.m, s.n, s.k, a, 0, s.transA, b, 0, s.transB, out, 0);
 }
 
-/** Median GFLOP/s, running for roughly budgetMs after a warm-up. */
-function measure(n: number, budgetMs = 600): number {
-  const a = randomMatrix(n * n);
-  const b = randomMatrix(n * n);
-  const out = new Float32Array(n * n);
-  const run = (): void => gemm(n, n, n, a, 0, false, b, 0, false, out, 0);
-  // Warm-up lets V8 tier the JS and WASM code up to TurboFan.
-  const warmEnd = performance.now() + 150;
-  do run(); while (performance.now() < warmEnd);
-  const times: number[] = [];
-  const end = performance.now() + budgetMs;
-  while (times.length < 5 || (performance.now() < end && times.length < 2000)) {
-    const t = performance.now();
-    run();
-    times.push(performance.now() - t);
+/**
+ * Heap bytes allocated per call: growth of the used heap over many calls during which no
+ * collection ran (a GC observer tells), so the figure is exact when it is reported at all.
+ */
+function bytesPerCall(run: () => void, calls = 2000): number | undefined {
+  for (let i = 0; i < 200; i++) run();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let collections = 0;
+    const obs = new PerformanceObserver((list) => { collections += list.getEntries().length; });
+    obs.observe({ entryTypes: ["gc"] });
+    const before = getHeapStatistics().used_heap_size;
+    for (let i = 0; i < calls; i++) run();
+    const after = getHeapStatistics().used_heap_size;
+    obs.disconnect();
+    // The observer reports asynchronously; a collection in the window also shows as shrinkage.
+    if (collections === 0 && after >= before) return (after - before) / calls;
   }
-  times.sort((x, y) => x - y);
-  const median = times[times.length >> 1];
-  return (2 * n ** 3) / (median * 1e6);
+  return undefined;
+}
+
+interface Path {
+  name: string;
+  setup: () => void;
 }
 
 const defaults = getMatmulTuning();
-const paths: { name: string; setup: () => void }[] = [
+const paths: Path[] = [
   { name: "js", setup: () => { setMatmulBackend("js"); setMatmulTuning({ smallMaxWork: 0 }); } },
 ];
 if (wasmAvailable()) {
@@ -64,11 +97,30 @@ if (wasmAvailable()) {
   });
 }
 
-console.log(`float32 square matmul, median GFLOP/s (Node ${process.version})`);
+console.log(`Node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+console.log("float32 square matmul, median GFLOP/s");
 console.log(["path".padEnd(16), ...NS.map((n) => `N=${n}`.padStart(9))].join(""));
 for (const p of paths) {
   p.setup();
-  const cells = NS.map((n) => measure(n).toFixed(1).padStart(9));
+  const cells = NS.map((n) => {
+    const run = operands({ label: "", m: n, n, k: n, transA: false, transB: false }, n);
+    return gflops(n, medianMs(run, { warmupMs: 150, budgetMs: 600 })).toFixed(1).padStart(9);
+  });
   console.log([p.name.padEnd(16), ...cells].join(""));
 }
+
+console.log("\nW3 shapes (m×n×k), median µs per call; heap bytes allocated per call");
+console.log(["path".padEnd(16), ...W3_SHAPES.map((s) => s.label.padStart(20))].join(""));
+for (const p of paths) {
+  p.setup();
+  const cells = W3_SHAPES.map((s, i) => {
+    const run = operands(s, 100 + 2 * i);
+    const us = medianMs(run, { warmupMs: 150, budgetMs: 500 }) * 1000;
+    const bytes = bytesPerCall(run);
+    return `${us.toFixed(1)} µs ${bytes === undefined ? "?" : bytes.toFixed(0)} B`.padStart(20);
+  });
+  console.log([p.name.padEnd(16), ...cells].join(""));
+}
+if (wasmAvailable()) console.log(`worker jobs: ${workerJobs()}`);
+console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 setMatmulTuning(defaults);

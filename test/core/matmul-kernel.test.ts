@@ -7,14 +7,20 @@ import {
   MATMUL_WAT_PATH,
   renderGeneratedModule,
 } from "../../packages/core/scripts/build-wasm";
+import { ready as publicReady } from "@gradgraph/core";
 import {
+  batchedGemm,
+  clearPackedCache,
   gemm,
   getMatmulBackend,
   getMatmulTuning,
+  matmulAllocations,
+  ready,
   setMatmulBackend,
   setMatmulTuning,
   startMatmulWorker,
   wasmAvailable,
+  workerJobs,
   type FloatArray,
   type MatmulBackend,
   type MatmulTuning,
@@ -201,6 +207,247 @@ describe("gemm kernels vs float64 triple loop", () => {
     expect(Array.from(out)).toEqual([7, 0, 0, 0, 0]);
     gemm(0, 3, 4, new Float32Array(0), 0, false, new Float32Array(12), 0, false, out, 0);
     expect(out[0]).toBe(7);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Accumulate mode, thread split, packed-B reuse, allocations: all bit for bit.
+
+type DType = "float32" | "float64";
+
+interface Operands {
+  c: Case;
+  a: FloatArray;
+  b: FloatArray;
+  /** The output array with C_old in place (values that make rounding and signed zeros matter). */
+  out: FloatArray;
+}
+
+function operands(c: Case, dtype: DType): Operands {
+  const Ctor = dtype === "float32" ? Float32Array : Float64Array;
+  const a = new Ctor(c.aOffset + c.m * c.k + 3);
+  const b = new Ctor(c.bOffset + c.k * c.n + 3);
+  fillRandom(a, c.seed);
+  fillRandom(b, c.seed * 7 + 1);
+  const out = new Ctor(c.outOffset + c.m * c.n + 3);
+  fillRandom(out, c.seed * 13 + 5);
+  // Scaled so that C_old + T rounds (a scale that sums into the same binade would
+  // hide a wrong order), plus signed zeros and exact cancellations.
+  for (let i = 0; i < out.length; i++) {
+    const r = i % 7;
+    out[i] = r === 0 ? -0 : r === 1 ? 0 : r === 2 ? out[i] * 1e3 : r === 3 ? out[i] * 1e-3 : out[i] * (1 + c.k);
+  }
+  return { c, a, b, out };
+}
+
+function run(o: Operands, out: FloatArray, accumulate: boolean): void {
+  const { c } = o;
+  gemm(c.m, c.n, c.k, o.a, c.aOffset, c.transA, o.b, c.bOffset, c.transB, out, c.outOffset, accumulate);
+}
+
+/** The definition: T from the plain gemm into a fresh array of the same type, then C[i] = C[i] + T[i]. */
+function tempPlusAdd(o: Operands): FloatArray {
+  const { c } = o;
+  const t = o.out instanceof Float32Array ? new Float32Array(c.m * c.n) : new Float64Array(c.m * c.n);
+  gemm(c.m, c.n, c.k, o.a, c.aOffset, c.transA, o.b, c.bOffset, c.transB, t, 0);
+  const want = o.out.slice();
+  for (let i = 0; i < t.length; i++) want[c.outOffset + i] = want[c.outOffset + i] + t[i];
+  return want;
+}
+
+function firstDifference(x: FloatArray, y: FloatArray): number {
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
+  return -1;
+}
+
+function expectSameBits(got: FloatArray, want: FloatArray, what: string): void {
+  const i = firstDifference(got, want);
+  if (i !== -1) throw new Error(`${what}: element ${i} is ${got[i]}, expected ${want[i]}`);
+}
+
+/** Shapes around the k-blocks (256 in both kernels), the tile and panel edges and the raw/packed limit (128²). */
+const ACC_SHAPES: [number, number, number][] = [
+  [1, 1, 1], [3, 5, 2], [4, 8, 256], [5, 9, 257], [7, 13, 600], [32, 128, 32], [32, 128, 128],
+  [128, 128, 32], [129, 130, 129], [9, 300, 70], [64, 3, 513],
+];
+
+function accumulateCases(dtype: DType): Case[] {
+  const cases: Case[] = [];
+  let seed = 3;
+  for (const [m, n, k] of ACC_SHAPES) {
+    // The float64 kernel is plain JS: the largest shapes add time, not coverage.
+    if (dtype === "float64" && m * n * k > 2e6) continue;
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        cases.push({ m, n, k, transA, transB, aOffset: seed % 4, bOffset: (seed * 5) % 7, outOffset: seed % 3, seed: seed++ });
+      }
+    }
+  }
+  return cases;
+}
+
+function checkAccumulate(c: Case, dtype: DType): void {
+  const o = operands(c, dtype);
+  const want = tempPlusAdd(o);
+  const got = o.out.slice();
+  run(o, got, true);
+  expectSameBits(got, want, `${JSON.stringify(c)} ${dtype} accumulate`);
+}
+
+describe("accumulate, thread split and reuse are exact", () => {
+  let saved: { backend: MatmulBackend; tuning: Required<MatmulTuning> };
+  beforeAll(async () => {
+    saved = { backend: getMatmulBackend(), tuning: getMatmulTuning() };
+    await ready();
+  });
+  afterAll(() => {
+    setMatmulBackend(saved.backend);
+    setMatmulTuning(saved.tuning);
+  });
+
+  test("ready() resolves from the package entry once the worker runs", async () => {
+    await publicReady();
+    expect(await startMatmulWorker()).toBe(true);
+  });
+
+  for (const p of PATHS) {
+    for (const dtype of ["float32", "float64"] as const) {
+      // Float64 runs the direct loop or the blocked JS kernel whatever the backend.
+      if (dtype === "float64" && p.name.startsWith("WASM")) continue;
+      test(`C += op(A)·op(B) equals T then C + T, ${dtype}, ${p.name}`, () => {
+        setMatmulBackend(p.backend);
+        setMatmulTuning({ ...saved.tuning, ...p.tuning });
+        for (const c of accumulateCases(dtype)) checkAccumulate(c, dtype);
+        fc.assert(fc.property(caseArb(p.maxDim), (c) => checkAccumulate(c, dtype)), { numRuns: p.runs });
+      });
+    }
+  }
+
+  test("accumulate with the default dispatch and in batches", () => {
+    setMatmulBackend(saved.backend);
+    setMatmulTuning(saved.tuning);
+    for (const c of accumulateCases("float32")) checkAccumulate(c, "float32");
+    // Two products summed into one C (the W_hh gradient over time steps), batched.
+    const [m, n, k] = [32, 128, 32];
+    const a = new Float32Array(3 * m * k);
+    const b = new Float32Array(3 * k * n);
+    fillRandom(a, 11);
+    fillRandom(b, 12);
+    const sum = new Float32Array(m * n);
+    batchedGemm(m, n, k, a, [0, m * k, 2 * m * k], true, b, [0, k * n, 2 * k * n], false, sum, [0, 0, 0], true);
+    const want = new Float32Array(m * n);
+    const t = new Float32Array(m * n);
+    for (let s = 0; s < 3; s++) {
+      gemm(m, n, k, a, s * m * k, true, b, s * k * n, false, t, 0);
+      for (let i = 0; i < t.length; i++) want[i] = want[i] + t[i];
+    }
+    expectSameBits(sum, want, "batched accumulate");
+  });
+
+  test("k = 0 accumulates zeros (and -0 becomes +0, as C + 0 does)", () => {
+    for (const Ctor of [Float32Array, Float64Array]) {
+      const out = new Ctor([7, -0, 2.5, 7]);
+      gemm(1, 2, 0, new Ctor(0), 0, false, new Ctor(0), 0, false, out, 1, true);
+      expect(Object.is(out[1], 0)).toBe(true);
+      expect(Array.from(out)).toEqual([7, 0, 2.5, 7]);
+    }
+  });
+
+  test("the thread split gives the single-thread bits, and the worker takes part", () => {
+    setMatmulBackend("wasm");
+    const jobsBefore = workerJobs();
+    const shapes: Case[] = [
+      ...accumulateCases("float32"),
+      { m: 301, n: 257, k: 333, transA: true, transB: false, aOffset: 1, bOffset: 2, outOffset: 3, seed: 5 },
+      { m: 160, n: 200, k: 300, transA: false, transB: true, aOffset: 0, bOffset: 0, outOffset: 0, seed: 6 },
+      { m: 3, n: 7, k: 4000, transA: false, transB: false, aOffset: 0, bOffset: 0, outOffset: 0, seed: 7 },
+    ];
+    const check = (c: Case): void => {
+      const o = operands(c, "float32");
+      for (const accumulate of [false, true]) {
+        setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: Infinity });
+        const one = o.out.slice();
+        run(o, one, accumulate);
+        setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0 });
+        const two = o.out.slice();
+        run(o, two, accumulate);
+        expectSameBits(two, one, `${JSON.stringify(c)} two threads, accumulate ${accumulate}`);
+      }
+    };
+    for (const c of shapes) check(c);
+    fc.assert(fc.property(caseArb(140), check), { numRuns: 150 });
+    // The main thread takes a job back when the worker is slow to claim it (its core
+    // busy): a loaded machine can make it do everything, so give the worker time.
+    setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0 });
+    const big = operands({ m: 256, n: 256, k: 256, transA: false, transB: false, aOffset: 0, bOffset: 0, outOffset: 0, seed: 9 }, "float32");
+    for (let i = 0; i < 400 && workerJobs() === jobsBefore; i++) run(big, big.out, false);
+    expect(workerJobs()).toBeGreaterThan(jobsBefore);
+  });
+
+  test("a reused packed B follows every change of B's bits", () => {
+    setMatmulBackend("wasm");
+    setMatmulTuning({ ...saved.tuning, smallMaxWork: 0 });
+    // transB is always packed (and cached); 300×40 is packed for its size too.
+    for (const c of [
+      { m: 32, n: 128, k: 128, transA: false, transB: true, aOffset: 0, bOffset: 0, outOffset: 0, seed: 21 },
+      { m: 20, n: 300, k: 60, transA: false, transB: false, aOffset: 1, bOffset: 2, outOffset: 0, seed: 22 },
+    ]) {
+      const o = operands(c, "float32");
+      const fresh = (): FloatArray => {
+        clearPackedCache();
+        const out = new Float32Array(c.m * c.n);
+        run(o, out, false);
+        return out;
+      };
+      const cached = (): FloatArray => {
+        const out = new Float32Array(c.m * c.n);
+        run(o, out, false);
+        return out;
+      };
+      cached();
+      expectSameBits(cached(), fresh(), "unchanged B");
+      fresh();
+      // One element, the last one, and a sign flip of a zero: every bit counts.
+      o.b[c.bOffset + 17] += 0.25;
+      expectSameBits(cached(), fresh(), "one element changed");
+      o.b[c.bOffset + c.k * c.n - 1] = -o.b[c.bOffset + c.k * c.n - 1];
+      expectSameBits(cached(), fresh(), "last element changed");
+      o.b[c.bOffset] = 0;
+      cached();
+      o.b[c.bOffset] = -0;
+      expectSameBits(cached(), fresh(), "+0 became -0");
+      // Another array with the same bits at the same offset reuses nothing wrongly.
+      const copy = o.b.slice();
+      const viaCopy = new Float32Array(c.m * c.n);
+      gemm(c.m, c.n, c.k, o.a, c.aOffset, c.transA, copy, c.bOffset, c.transB, viaCopy, 0);
+      expectSameBits(viaCopy, fresh(), "a copy of B");
+    }
+  });
+
+  test("repeated calls allocate nothing (allocation hook of the WASM path)", () => {
+    setMatmulBackend("wasm");
+    const shapes: Case[] = [
+      { m: 32, n: 128, k: 32, transA: false, transB: true, aOffset: 0, bOffset: 0, outOffset: 0, seed: 1 },
+      { m: 32, n: 128, k: 128, transA: false, transB: true, aOffset: 4096, bOffset: 0, outOffset: 0, seed: 2 },
+      { m: 32, n: 128, k: 128, transA: false, transB: false, aOffset: 0, bOffset: 0, outOffset: 4096, seed: 3 },
+      { m: 128, n: 128, k: 32, transA: true, transB: false, aOffset: 128, bOffset: 4096, outOffset: 0, seed: 4 },
+      { m: 30, n: 50, k: 300, transA: true, transB: true, aOffset: 3, bOffset: 5, outOffset: 7, seed: 5 },
+      { m: 200, n: 180, k: 150, transA: false, transB: false, aOffset: 1, bOffset: 2, outOffset: 3, seed: 6 },
+    ];
+    const ops = shapes.map((c) => operands(c, "float32"));
+    for (const threadMinWork of [Infinity, 0]) {
+      setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork });
+      const all = (): void => {
+        for (const o of ops) {
+          run(o, o.out, false);
+          run(o, o.out, true);
+        }
+      };
+      all(); // views and cache slots are made on first sight of an (array, offset)
+      const before = matmulAllocations(); 
+      for (let i = 0; i < 20; i++) all();
+      expect(matmulAllocations() - before).toBe(0);
+    }
   });
 });
 

@@ -15,7 +15,7 @@ export const MATMUL_GENERATED_PATH = join(MATMUL_DIR, "matmulWasm.generated.ts")
 
 export async function assembleWat(name: string, text: string): Promise<Uint8Array> {
   const wabt = await (await import("wabt")).default();
-  const module = wabt.parseWat(name, text, { simd: true, threads: true });
+  const module = wabt.parseWat(name, text, { simd: true, threads: true, bulk_memory: true });
   try {
     return new Uint8Array(module.toBinary({}).buffer);
   } finally {

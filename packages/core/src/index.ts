@@ -45,3 +45,4 @@ export {
 } from "./exec/programCache";
 export { Generator, defaultGenerator, manualSeed } from "./basics/random";
 export { compile, Program, type CompileSpec, type FeedSpec, type InputSpec, type ProgramStats } from "./exec/compile";
+export { ready } from "./kernels/matmul";

@@ -5,12 +5,37 @@
  * the rest go to the WebAssembly SIMD kernel (two threads above a work
  * threshold), or to the blocked JS kernel when WebAssembly is unavailable or
  * the "js" backend is selected. Float64 always uses the blocked JS kernel.
+ *
+ * Accumulate mode (`C += op(A)·op(B)`) gives, on every path and for every shape,
+ * the bits of T = op(A)·op(B) computed by the same path into an array of C's
+ * type, then C[i] = C[i] + T[i] rounded to that type: each path finishes its
+ * k-sum (over all k-blocks) apart from C and adds C_old once at the end.
  */
 import { blockedGemm, naiveGemm, type FloatArray } from "./jsGemm";
-import { getThreadMinWork, setThreadMinWork, startMatmulWorker, wasmAvailable, wasmGemm } from "./wasmGemm";
+import {
+  clearPackedCache,
+  getThreadMinWork,
+  matmulAllocations,
+  setThreadMinWork,
+  startMatmulWorker,
+  wasmAvailable,
+  wasmGemm,
+  workerJobs,
+} from "./wasmGemm";
 
 export type { FloatArray };
-export { startMatmulWorker, wasmAvailable };
+export { clearPackedCache, matmulAllocations, startMatmulWorker, wasmAvailable, workerJobs };
+
+/**
+ * Resolves once the WebAssembly kernel is compiled and its worker thread can
+ * take jobs, so the first products of a program already use both cores. Never
+ * rejects: where WebAssembly or threads are unavailable (e.g. a browser page
+ * without cross-origin isolation) it resolves at once and the kernels run on
+ * one thread.
+ */
+export async function ready(): Promise<void> {
+  await startMatmulWorker();
+}
 
 export type MatmulBackend = "js" | "wasm";
 
@@ -50,46 +75,52 @@ export function getMatmulTuning(): Required<MatmulTuning> {
 }
 
 /**
- * out[m×n] = op(A)·op(B), row-major, overwriting out. op(A) is m×k: A is
- * stored m×k, or k×m when transA (read in place, no copy). op(B) is k×n: B
- * stored k×n, or n×k when transB. Offsets let a batched caller point at one
- * matrix of a batch.
+ * out[m×n] = op(A)·op(B), row-major, overwriting out; with `accumulate`,
+ * out += op(A)·op(B) (the same bits as the product into a temporary, then an
+ * add). op(A) is m×k: A is stored m×k, or k×m when transA (read in place, no
+ * copy). op(B) is k×n: B stored k×n, or n×k when transB. Offsets let a batched
+ * caller point at one matrix of a batch. out must not overlap a or b.
  */
 export function gemm(
   m: number, n: number, k: number,
   a: FloatArray, aOffset: number, transA: boolean,
   b: FloatArray, bOffset: number, transB: boolean,
-  out: FloatArray, outOffset: number,
+  out: FloatArray, outOffset: number, accumulate = false,
 ): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    out.fill(0, outOffset, outOffset + m * n);
+    // T is all +0; C + 0 still turns -0 into +0, as the separate add would.
+    if (accumulate) for (let i = outOffset; i < outOffset + m * n; i++) out[i] += 0;
+    else out.fill(0, outOffset, outOffset + m * n);
     return;
   }
   const work = m * n * k;
   if (work <= smallMaxWork) {
-    naiveGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset);
+    naiveGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset, accumulate);
     return;
   }
   if (
     backend === "wasm" &&
     a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array &&
-    wasmGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset)
+    wasmGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset, accumulate)
   ) {
     return;
   }
-  blockedGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset);
+  blockedGemm(m, n, k, a, aOffset, transA, b, bOffset, transB, out, outOffset, accumulate);
 }
 
 /**
  * One gemm per matrix of a batch: product i reads op(A) at `aOffsets[i]` and op(B) at
- * `bOffsets[i]` and writes `outOffsets[i]`, so broadcast batch operands are read in place.
+ * `bOffsets[i]` and writes (or, with `accumulate`, adds into) `outOffsets[i]`, so
+ * broadcast batch operands are read in place.
  */
 export function batchedGemm(
   m: number, n: number, k: number,
   a: FloatArray, aOffsets: readonly number[], transA: boolean,
   b: FloatArray, bOffsets: readonly number[], transB: boolean,
-  out: FloatArray, outOffsets: readonly number[],
+  out: FloatArray, outOffsets: readonly number[], accumulate = false,
 ): void {
-  for (let i = 0; i < outOffsets.length; i++) gemm(m, n, k, a, aOffsets[i], transA, b, bOffsets[i], transB, out, outOffsets[i]);
+  for (let i = 0; i < outOffsets.length; i++) {
+    gemm(m, n, k, a, aOffsets[i], transA, b, bOffsets[i], transB, out, outOffsets[i], accumulate);
+  }
 }

@@ -7,14 +7,18 @@ export type FloatArray = Float32Array | Float64Array;
 
 /**
  * Strides that make op(A)[i, p] = a[aOffset + i·aRow + p·aCol] (same for B),
- * so the transposed layouts are read in place.
+ * so the transposed layouts are read in place. The sum runs in double precision
+ * from 0 over p = 0 … k−1. With `accumulate`, the sum is rounded to out's type
+ * first and then added: out[i] + round(T), exactly what a separate product and
+ * add give.
  */
 export function naiveGemm(
   m: number, n: number, k: number,
   a: FloatArray, aOffset: number, transA: boolean,
   b: FloatArray, bOffset: number, transB: boolean,
-  out: FloatArray, outOffset: number,
+  out: FloatArray, outOffset: number, accumulate = false,
 ): void {
+  const f32 = out instanceof Float32Array;
   const aRow = transA ? 1 : k;
   const aCol = transA ? m : 1;
   const bRow = transB ? 1 : n;
@@ -31,7 +35,8 @@ export function naiveGemm(
         pa += aCol;
         pb += bRow;
       }
-      out[oi + j] = s;
+      if (accumulate) out[oi + j] += f32 ? Math.fround(s) : s;
+      else out[oi + j] = s;
     }
   }
 }
@@ -57,12 +62,15 @@ function ensure(buf: Float64Array, size: number): Float64Array {
  * Packs both operands into float64 panels (so the hot loop is monomorphic on
  * Float64Array whatever the input dtype, and sums carry in double precision),
  * accumulates into a float64 C, then converts once on the way out.
+ * The k-blocks are summed in C (T = (0 + r₁) + r₂ + …, in double), and C_old
+ * never enters that sum: with `accumulate` it is added once on the way out,
+ * out[i] + round(T), so the bits equal a separate product and add for every k.
  */
 export function blockedGemm(
   m: number, n: number, k: number,
   a: FloatArray, aOffset: number, transA: boolean,
   b: FloatArray, bOffset: number, transB: boolean,
-  out: FloatArray, outOffset: number,
+  out: FloatArray, outOffset: number, accumulate = false,
 ): void {
   const tiles = Math.ceil(m / MR);
   const panels = Math.ceil(n / NR);
@@ -90,10 +98,24 @@ export function blockedGemm(
     }
   }
 
-  for (let i = 0; i < m; i++) {
-    const src = i * ldc;
-    const dst = outOffset + i * n;
-    for (let j = 0; j < n; j++) out[dst + j] = c[src + j];
+  if (!accumulate) {
+    for (let i = 0; i < m; i++) {
+      const src = i * ldc;
+      const dst = outOffset + i * n;
+      for (let j = 0; j < n; j++) out[dst + j] = c[src + j];
+    }
+  } else if (out instanceof Float32Array) {
+    for (let i = 0; i < m; i++) {
+      const src = i * ldc;
+      const dst = outOffset + i * n;
+      for (let j = 0; j < n; j++) out[dst + j] += Math.fround(c[src + j]);
+    }
+  } else {
+    for (let i = 0; i < m; i++) {
+      const src = i * ldc;
+      const dst = outOffset + i * n;
+      for (let j = 0; j < n; j++) out[dst + j] += c[src + j];
+    }
   }
 }
 

@@ -1,6 +1,14 @@
 /**
  * Float32 GEMM on the WebAssembly SIMD kernel in matmul.wat, optionally split
  * across a worker thread that runs the same module on the same shared memory.
+ *
+ * Per call: the operands are copied into WASM memory (one memcpy each), read
+ * there in place when small (the kernel takes strides), packed into panels when
+ * large, and C is copied back. A packed B is kept between calls and reused when
+ * the next call's B has the same bits (the weights of a recurrent layer, packed
+ * once per step instead of once per time step). Nothing is allocated per call
+ * once the shapes have been seen: call descriptors live in preallocated
+ * Int32Arrays, subarray views are cached per (array, offset).
  */
 import { MATMUL_WASM_BASE64 } from "./matmulWasm.generated";
 
@@ -11,6 +19,16 @@ const NR = 8;
 // and 16–128 panels per block is within ±3%, so these are not critical.
 const KC = 256;
 const NC_PANELS = 64;
+/**
+ * Operands up to this many floats are read in place (raw) instead of packed.
+ * Small ones stay in L1/L2 whatever their layout; from 256² on, strided rows
+ * (and power-of-two strides that map to few cache sets) measured 15–40% slower
+ * than packed panels, far more than packing costs.
+ */
+const RAW_MAX = 128 * 128;
+/** A packed B up to this many floats is kept for reuse (4 slots). */
+const CACHE_MAX = 256 * 256;
+const CACHE_SLOTS = 4;
 
 /** The slice of the WebAssembly JS API used here; the repo's TS libs don't declare it. */
 interface WasmMemory {
@@ -22,18 +40,19 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   Memory: new (desc: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
 }
-/** Export ids, shared by both threads: a call is [op, ...args]. */
+/** Export ids, shared by both threads: a call is op, then its arguments. */
 const OP_GEMM = 0;
 const OP_PACK_ROWS = 1;
 const OP_PACK_COLS = 2;
 const EXPORT_NAMES = ["gemm", "pack_rows", "pack_cols"];
-type Call = number[];
-type WasmFn = (...args: number[]) => void;
+type WasmFn = (...args: number[]) => number;
 
 interface Engine {
   module: object;
   memory: WasmMemory;
   fns: WasmFn[];
+  restride: (src: number, srcLd: number, dst: number, dstLd: number, rows: number, cols: number) => void;
+  same: (x: number, y: number, bytes: number) => number;
   f32: Float32Array;
 }
 
@@ -41,6 +60,13 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 let engine: Engine | null | undefined;
+
+/** Allocations the kernel makes (views, cache slots, memory growth): tests check none happen per call. */
+let allocations = 0;
+
+export function matmulAllocations(): number {
+  return allocations;
+}
 
 function decodeBase64(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -57,9 +83,15 @@ function getEngine(): Engine | null {
   try {
     const module = new api.Module(decodeBase64(MATMUL_WASM_BASE64));
     const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    const instance = new api.Instance(module, { env: { memory } });
-    const fns = EXPORT_NAMES.map((name) => instance.exports[name] as WasmFn);
-    engine = { module, memory, fns, f32: new Float32Array(memory.buffer) };
+    const { exports } = new api.Instance(module, { env: { memory } });
+    engine = {
+      module,
+      memory,
+      fns: EXPORT_NAMES.map((name) => exports[name] as WasmFn),
+      restride: exports.restride as Engine["restride"],
+      same: exports.same as Engine["same"],
+      f32: new Float32Array(memory.buffer),
+    };
   } catch {
     // No SIMD, no threads proposal (shared memory), or no WebAssembly at all.
     engine = null;
@@ -83,8 +115,44 @@ function ensureBytes(e: Engine, bytes: number): boolean {
     }
   }
   // A grown shared memory hands out a new, longer SharedArrayBuffer.
-  if (e.f32.buffer.byteLength !== e.memory.buffer.byteLength) e.f32 = new Float32Array(e.memory.buffer);
+  if (e.f32.buffer.byteLength !== e.memory.buffer.byteLength) {
+    e.f32 = new Float32Array(e.memory.buffer);
+    allocations++;
+  }
   return true;
+}
+
+// ---------------------------------------------------------------------------
+// Views without per-call allocation
+
+/**
+ * `subarray` allocates a view object, and `TypedArray.set` needs the exact range
+ * as one. A compiled program passes the same (array, offset, length) on every run,
+ * so the views are kept per array (weakly) and per offset.
+ */
+const views = new WeakMap<object, Map<number, Float32Array[]>>();
+
+function range(x: Float32Array, offset: number, length: number): Float32Array {
+  if (offset === 0 && length === x.length) return x;
+  let byOffset = views.get(x);
+  if (byOffset === undefined) {
+    byOffset = new Map();
+    views.set(x, byOffset);
+    allocations++;
+  }
+  let list = byOffset.get(offset);
+  if (list === undefined) {
+    if (byOffset.size >= 1024) byOffset.clear(); // bound what is kept per array
+    list = [];
+    byOffset.set(offset, list);
+    allocations++;
+  }
+  for (let i = 0; i < list.length; i++) if (list[i].length === length) return list[i];
+  if (list.length >= 8) list.length = 0;
+  const v = x.subarray(offset, offset + length);
+  list.push(v);
+  allocations++;
+  return v;
 }
 
 // ---------------------------------------------------------------------------
@@ -96,17 +164,28 @@ const DONE = 1; // job number the worker finished
 const READY = 2; // 1 once the worker instantiated the module, -1 if it failed
 const FAILED = 3; // job number in which a call threw in the worker
 const NCALLS = 4; // calls in the current job
-const CALLS = 5; // MAX_CALLS × CALL_SLOTS ints
-const CALL_SLOTS = 12; // op + up to 11 arguments
+const CLAIM = 5; // last job number claimed (by the worker, or taken back by the main thread)
+const SLEEPING = 6; // 1 while the worker sleeps in Atomics.wait (so posting must notify)
+const MAIN_WAITING = 7; // 1 while the main thread sleeps waiting for DONE
+const WORKER_JOBS = 8; // jobs the worker ran (tests check it took part)
+const CALLS = 9; // MAX_CALLS × CALL_SLOTS ints
+const CALL_SLOTS = 18; // op + up to 17 arguments
 const MAX_CALLS = 2;
-// ~20 µs of polling before sleeping: back-to-back jobs (pack, then gemm, then
-// the next matmul of a training step) skip the futex wake-up, which costs
-// about as much again on this VM.
-const SPIN = 20_000;
+/**
+ * How long the worker polls for the next job before it sleeps. Within a training
+ * step the gemm calls come every few tens of µs, with elementwise loops between
+ * them; a futex wake-up costs about as much again on this VM, and a sleeping
+ * worker is simply not waited for (see `finishJob`).
+ */
+const SPIN_MS = 0.3;
+/** How long the main thread polls for the worker's half before it sleeps. */
+const MAIN_SPIN = 200_000;
 
 /**
  * Plain CommonJS source (eval worker) rather than a separate file, so the
  * library works unchanged when bundled by tsup or any consumer's bundler.
+ * A job is claimed with compareExchange on CLAIM: whoever claims it runs it, so
+ * a worker that is late (descheduled, asleep) is never waited for.
  */
 const WORKER_SOURCE = `
 const { workerData } = require("node:worker_threads");
@@ -122,20 +201,35 @@ try {
 }
 let seen = 0;
 for (;;) {
-  for (let i = 0; i < ${SPIN} && Atomics.load(ctrl, ${SEQ}) === seen; i++);
-  Atomics.wait(ctrl, ${SEQ}, seen);
-  seen = Atomics.load(ctrl, ${SEQ});
+  let s = Atomics.load(ctrl, ${SEQ});
+  if (s === seen) {
+    const until = performance.now() + ${SPIN_MS};
+    for (let i = 1; (s = Atomics.load(ctrl, ${SEQ})) === seen; i++) {
+      if ((i & 1023) === 0 && performance.now() > until) break;
+    }
+    while (s === seen) {
+      Atomics.store(ctrl, ${SLEEPING}, 1);
+      Atomics.wait(ctrl, ${SEQ}, seen);
+      Atomics.store(ctrl, ${SLEEPING}, 0);
+      s = Atomics.load(ctrl, ${SEQ});
+    }
+  }
+  seen = s;
+  if (Atomics.compareExchange(ctrl, ${CLAIM}, s - 1, s) !== s - 1) continue;
   try {
     const n = ctrl[${NCALLS}];
     for (let c = 0; c < n; c++) {
-      const a = ctrl.subarray(${CALLS} + c * ${CALL_SLOTS}, ${CALLS} + (c + 1) * ${CALL_SLOTS});
-      fns[a[0]](a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11]);
+      const o = ${CALLS} + c * ${CALL_SLOTS};
+      fns[ctrl[o]](ctrl[o + 1], ctrl[o + 2], ctrl[o + 3], ctrl[o + 4], ctrl[o + 5], ctrl[o + 6], ctrl[o + 7],
+        ctrl[o + 8], ctrl[o + 9], ctrl[o + 10], ctrl[o + 11], ctrl[o + 12], ctrl[o + 13], ctrl[o + 14],
+        ctrl[o + 15], ctrl[o + 16], ctrl[o + 17]);
     }
   } catch {
-    Atomics.store(ctrl, ${FAILED}, seen);
+    Atomics.store(ctrl, ${FAILED}, s);
   }
-  Atomics.store(ctrl, ${DONE}, seen);
-  Atomics.notify(ctrl, ${DONE});
+  Atomics.add(ctrl, ${WORKER_JOBS}, 1);
+  Atomics.store(ctrl, ${DONE}, s);
+  if (Atomics.load(ctrl, ${MAIN_WAITING}) === 1) Atomics.notify(ctrl, ${DONE});
 }
 `;
 
@@ -205,14 +299,96 @@ export async function startMatmulWorker(timeoutMs = 10_000): Promise<boolean> {
   }
 }
 
+/** Jobs the worker has run so far (0 without a worker). */
+export function workerJobs(): number {
+  return worker ? Atomics.load(worker.ctrl, WORKER_JOBS) : 0;
+}
+
 // ---------------------------------------------------------------------------
+// Calls: [op, args...] rows in an Int32Array (the worker's rows live in ctrl)
+
+/** The main thread's own calls of a job; preallocated, like the worker's rows. */
+const mine = new Int32Array(MAX_CALLS * CALL_SLOTS);
+
+function runCalls(e: Engine, calls: Int32Array, base: number, count: number): void {
+  for (let c = 0; c < count; c++) {
+    const o = base + c * CALL_SLOTS;
+    e.fns[calls[o]](calls[o + 1], calls[o + 2], calls[o + 3], calls[o + 4], calls[o + 5], calls[o + 6],
+      calls[o + 7], calls[o + 8], calls[o + 9], calls[o + 10], calls[o + 11], calls[o + 12], calls[o + 13],
+      calls[o + 14], calls[o + 15], calls[o + 16], calls[o + 17]);
+  }
+}
 
 /**
- * Minimum m·n·k for which the second thread pays off. Measured: with the
- * worker still spinning from a previous job the split wins from ~80³, from a
- * cold futex wake-up only from ~140³; 112³ sits between.
+ * Posts the `theirs` calls already written into ctrl, runs `mine` here, then
+ * either takes the worker's share back (if it has not claimed it yet: asleep,
+ * or its core busy with other work) or waits for it.
  */
-let threadMinWork = 112 * 112 * 112;
+function runSplit(e: Engine, w: WorkerHandle, nMine: number, nTheirs: number): void {
+  const c = w.ctrl;
+  c[NCALLS] = nTheirs;
+  const seq = ++w.seq;
+  Atomics.store(c, SEQ, seq);
+  if (Atomics.load(c, SLEEPING) === 1) Atomics.notify(c, SEQ);
+  runCalls(e, mine, 0, nMine);
+  if (Atomics.compareExchange(c, CLAIM, seq - 1, seq) === seq - 1) {
+    runCalls(e, c, CALLS, nTheirs);
+    return;
+  }
+  for (let i = 0; i < MAIN_SPIN && Atomics.load(c, DONE) !== seq; i++);
+  if (Atomics.load(c, DONE) !== seq) {
+    Atomics.store(c, MAIN_WAITING, 1);
+    let done: number;
+    while ((done = Atomics.load(c, DONE)) !== seq) Atomics.wait(c, DONE, done);
+    Atomics.store(c, MAIN_WAITING, 0);
+  }
+  if (Atomics.load(c, FAILED) === seq) runCalls(e, c, CALLS, nTheirs);
+}
+
+function row(base: number, at: number): number {
+  return base + at * CALL_SLOTS;
+}
+
+/** Writes a gemm call into row `o` (an index into `calls`); `ldc` in floats. */
+function setGemm(
+  calls: Int32Array, o: number, ap: number, aTile: number, aStep: number, aRow: number,
+  bp: number, bPanel: number, bStep: number, cp: number, ldc: number, k: number,
+  t0: number, t1: number, j0: number, j1: number, oldp: number,
+): void {
+  calls[o] = OP_GEMM;
+  calls[o + 1] = ap; calls[o + 2] = aTile; calls[o + 3] = aStep; calls[o + 4] = aRow;
+  calls[o + 5] = bp; calls[o + 6] = bPanel; calls[o + 7] = bStep;
+  calls[o + 8] = cp; calls[o + 9] = ldc * 4; calls[o + 10] = k;
+  calls[o + 11] = t0; calls[o + 12] = t1; calls[o + 13] = j0; calls[o + 14] = j1;
+  calls[o + 15] = KC; calls[o + 16] = NC_PANELS; calls[o + 17] = oldp;
+}
+
+/**
+ * Packs panels [j0, j1) of an operand copied raw at `raw`: `lanes` adjacent in the
+ * source (pack_rows: B k×n, Aᵀ stored k×m) or `steps` adjacent (pack_cols: A m×k,
+ * Bᵀ stored n×k). `count` is the panel dimension (m or n), `depth` is k.
+ */
+function setPack(
+  calls: Int32Array, o: number, lanesAdjacent: boolean, raw: number, count: number, depth: number,
+  width: number, j0: number, j1: number, dst: number,
+): void {
+  calls[o] = lanesAdjacent ? OP_PACK_ROWS : OP_PACK_COLS;
+  calls[o + 1] = raw; calls[o + 2] = lanesAdjacent ? count : depth; calls[o + 3] = depth;
+  calls[o + 4] = count; calls[o + 5] = width; calls[o + 6] = j0; calls[o + 7] = j1; calls[o + 8] = dst;
+}
+
+// ---------------------------------------------------------------------------
+// Threading policy
+
+/**
+ * Minimum m·n·k for which the second thread is used. Measured on this 2-core
+ * VM, whose speed swings by up to 2× within seconds (shared host), with the
+ * worker warm: the split breaks even at 32·32·32 … 32·64·32 and saves 10–35%
+ * from 32·128·32 (W3's smallest product) on, where the threshold sits. Below,
+ * posting and claiming a job and moving C between the cores' caches cost about
+ * what half of the product saves.
+ */
+let threadMinWork = 32 * 128 * 32;
 
 export function setThreadMinWork(work: number): void {
   threadMinWork = work;
@@ -222,92 +398,182 @@ export function getThreadMinWork(): number {
   return threadMinWork;
 }
 
-function run(e: Engine, call: Call): void {
-  e.fns[call[0]](call[1], call[2], call[3], call[4], call[5], call[6], call[7], call[8], call[9], call[10], call[11]);
+// ---------------------------------------------------------------------------
+// Packed-B cache
+
+interface CacheSlot {
+  array: WeakRef<Float32Array> | null;
+  offset: number;
+  k: number;
+  n: number;
+  trans: boolean;
+  /** Byte addresses of the raw copy the packing was made from, and of the packing. */
+  raw: number;
+  packed: number;
+  valid: boolean;
+  lastUse: number;
 }
 
 /**
- * Runs `mine` here while the worker runs `theirs` (same memory), and returns
- * once both are done. If a call failed in the worker it is redone here.
+ * WASM memory: [0, 64) unused (address 0 means "none"), then a fixed region per
+ * cache slot (pages never touched stay unbacked), then the per-call scratch, so
+ * that a call's addresses (and the views on them) depend on its shape only.
  */
-function runSplit(e: Engine, w: WorkerHandle, mine: Call[], theirs: Call[]): void {
-  const c = w.ctrl;
-  c[NCALLS] = theirs.length;
-  theirs.forEach((call, i) => c.set(call, CALLS + i * CALL_SLOTS));
-  const seq = ++w.seq;
-  Atomics.store(c, SEQ, seq);
-  Atomics.notify(c, SEQ);
-  for (const call of mine) run(e, call);
-  for (let i = 0; i < SPIN && Atomics.load(c, DONE) !== seq; i++);
-  let done: number;
-  while ((done = Atomics.load(c, DONE)) !== seq) Atomics.wait(c, DONE, done);
-  if (Atomics.load(c, FAILED) === seq) for (const call of theirs) run(e, call);
+const HEADER = 64;
+const SLOT_BYTES = 2 * align64(CACHE_MAX * 4);
+const SCRATCH = HEADER + CACHE_SLOTS * SLOT_BYTES;
+const slots: CacheSlot[] = Array.from({ length: CACHE_SLOTS }, (_, i) => ({
+  array: null, offset: 0, k: 0, n: 0, trans: false,
+  raw: HEADER + i * SLOT_BYTES, packed: HEADER + i * SLOT_BYTES + SLOT_BYTES / 2, valid: false, lastUse: 0,
+}));
+let useClock = 0;
+
+/** The slot for this B (same array, offset, shape), or the least recently used one made over to it. */
+function cacheSlot(b: Float32Array, bOffset: number, k: number, n: number, trans: boolean): CacheSlot {
+  let victim = slots[0];
+  for (const s of slots) {
+    if (s.array !== null && s.offset === bOffset && s.k === k && s.n === n && s.trans === trans && s.array.deref() === b) {
+      s.lastUse = ++useClock;
+      return s;
+    }
+    if (s.lastUse < victim.lastUse) victim = s;
+  }
+  victim.array = new WeakRef(b);
+  allocations++;
+  victim.offset = bOffset;
+  victim.k = k;
+  victim.n = n;
+  victim.trans = trans;
+  victim.valid = false;
+  victim.lastUse = ++useClock;
+  return victim;
 }
 
-/** Packs A tiles [t0, t1) from the raw copy of A at byte address `raw`. */
-function packACall(raw: number, m: number, k: number, transA: boolean, ap: number, t0: number, t1: number): Call {
-  return transA
-    ? [OP_PACK_ROWS, raw, m, k, m, MR, t0, t1, ap]
-    : [OP_PACK_COLS, raw, k, k, m, MR, t0, t1, ap];
+/** Forgets every packed B (tests use it to compare cold and warm calls). */
+export function clearPackedCache(): void {
+  for (const s of slots) s.valid = false;
 }
 
-/** Packs B panels [j0, j1) from the raw copy of B at byte address `raw`. */
-function packBCall(raw: number, k: number, n: number, transB: boolean, bp: number, j0: number, j1: number): Call {
-  return transB
-    ? [OP_PACK_COLS, raw, k, k, n, NR, j0, j1, bp]
-    : [OP_PACK_ROWS, raw, n, k, n, NR, j0, j1, bp];
-}
+// ---------------------------------------------------------------------------
 
-/** Returns false (without touching out) if the operands don't fit in WASM memory. */
+/**
+ * out[m×n] = op(A)·op(B), or out += op(A)·op(B) when `accumulate` (op(A)·op(B)
+ * rounded to float32 first, then one float32 add per element: the same bits as a
+ * separate product and add). Returns false (without touching out) if the
+ * operands don't fit in WASM memory.
+ */
 export function wasmGemm(
   m: number, n: number, k: number,
   a: Float32Array, aOffset: number, transA: boolean,
   b: Float32Array, bOffset: number, transB: boolean,
-  out: Float32Array, outOffset: number,
+  out: Float32Array, outOffset: number, accumulate: boolean,
 ): boolean {
   const e = getEngine();
   if (!e) return false;
   const tiles = Math.ceil(m / MR);
   const panels = Math.ceil(n / NR);
   const ldc = panels * NR;
+  const rawOnlyA = m * k <= RAW_MAX;
+  const packB = transB || k * n > RAW_MAX;
+  const packedBytes = panels * NR * k * 4;
+  const slot = packB && panels * NR * k <= CACHE_MAX ? cacheSlot(b, bOffset, k, n, transB) : null;
+
   // Byte addresses; 64-byte alignment keeps tiles and panels on cache lines.
-  const rawA = 0;
-  const rawB = align64(rawA + m * k * 4);
-  const ap = align64(rawB + k * n * 4);
-  const bp = align64(ap + tiles * MR * k * 4);
-  const cp = align64(bp + panels * NR * k * 4);
-  const end = cp + tiles * MR * ldc * 4;
+  // Raw regions have slack: edge tiles and panels read a little past the operand.
+  const rawA = SCRATCH;
+  const rawB = align64(rawA + (tiles * MR * k + MR) * 4);
+  const ap = align64(rawB + (k * panels * NR + NR) * 4);
+  const bp = align64(ap + (rawOnlyA ? 0 : tiles * MR * k * 4));
+  const cp = align64(bp + (packB && slot === null ? packedBytes : 0));
+  const oldp = align64(cp + tiles * MR * ldc * 4);
+  const end = oldp + (accumulate ? tiles * MR * ldc * 4 : 0);
   if (!ensureBytes(e, end)) return false;
   const f32 = e.f32;
-  f32.set(a.subarray(aOffset, aOffset + m * k), rawA / 4);
-  f32.set(b.subarray(bOffset, bOffset + k * n), rawB / 4);
-
-  const gemmCall = (t0: number, t1: number): Call =>
-    [OP_GEMM, ap, bp, cp, ldc * 4, k, t0, t1, 0, panels, KC, NC_PANELS];
-  const w = m * n * k >= threadMinWork && tiles >= 2 ? readyWorker(e) : null;
-  if (w) {
-    // Each thread packs half of each operand, then computes half of the tiles
-    // (disjoint rows of C); the first job doubles as the barrier between them.
-    const mid = tiles >> 1;
-    const pmid = panels >> 1;
-    runSplit(e, w,
-      [packACall(rawA, m, k, transA, ap, 0, mid), packBCall(rawB, k, n, transB, bp, 0, pmid)],
-      [packACall(rawA, m, k, transA, ap, mid, tiles), packBCall(rawB, k, n, transB, bp, pmid, panels)]);
-    runSplit(e, w, [gemmCall(0, mid)], [gemmCall(mid, tiles)]);
-  } else {
-    run(e, packACall(rawA, m, k, transA, ap, 0, tiles));
-    run(e, packBCall(rawB, k, n, transB, bp, 0, panels));
-    run(e, gemmCall(0, tiles));
+  f32.set(range(a, aOffset, m * k), rawA >> 2);
+  f32.set(range(b, bOffset, k * n), rawB >> 2);
+  if (accumulate) {
+    f32.set(range(out, outOffset, m * n), oldp >> 2);
+    if (ldc !== n) e.restride(oldp, n, oldp, ldc, m, n);
   }
 
-  const c0 = cp / 4;
-  if (ldc === n) {
-    out.set(f32.subarray(c0, c0 + m * n), outOffset);
-  } else {
-    for (let i = 0; i < m; i++) {
-      out.set(f32.subarray(c0 + i * ldc, c0 + i * ldc + n), outOffset + i * n);
+  // op(A): raw (aRow 4 = rows adjacent for Aᵀ, else a row stride) or packed tiles.
+  let aBase = ap, aTile = MR * k * 4, aStep = MR * 4, aRow = 4;
+  if (rawOnlyA) {
+    aBase = rawA;
+    if (transA) { aTile = MR * 4; aStep = m * 4; aRow = 4; } else { aTile = MR * k * 4; aStep = 4; aRow = k * 4; }
+  }
+  // op(B): raw rows, a cached packing, or packed here.
+  let bBase = rawB, bPanel = NR * 4, bStep = n * 4;
+  let packBHere = false;
+  if (packB) {
+    bPanel = NR * k * 4;
+    bStep = NR * 4;
+    if (slot !== null) {
+      bBase = slot.packed;
+      const bytes = k * n * 4;
+      if (!(slot.valid && e.same(rawB, slot.raw, bytes) === 1)) {
+        packBHere = true;
+        f32.copyWithin(slot.raw >> 2, rawB >> 2, (rawB + bytes) >> 2);
+      }
+    } else {
+      bBase = bp;
+      packBHere = true;
     }
   }
+  const old = accumulate ? oldp : 0;
+
+  const w = m * n * k >= threadMinWork && (tiles >= 2 || panels >= 2) ? readyWorker(e) : null;
+  if (w === null) {
+    let nc = 0;
+    if (!rawOnlyA) setPack(mine, row(0, nc++), transA, rawA, m, k, MR, 0, tiles, ap);
+    if (packBHere) setPack(mine, row(0, nc++), !transB, rawB, n, k, NR, 0, panels, bBase);
+    runCalls(e, mine, 0, nc);
+    setGemm(mine, 0, aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, tiles, 0, panels, old);
+    runCalls(e, mine, 0, 1);
+  } else if (!rawOnlyA) {
+    // Packed A is shared by both halves: each thread packs half of each operand,
+    // then computes half of the tiles; the first job doubles as the barrier.
+    const mid = tiles >> 1;
+    const pmid = panels >> 1;
+    let nm = 0, nt = 0;
+    setPack(mine, row(0, nm++), transA, rawA, m, k, MR, 0, mid, ap);
+    setPack(w.ctrl, row(CALLS, nt++), transA, rawA, m, k, MR, mid, tiles, ap);
+    if (packBHere) {
+      setPack(mine, row(0, nm++), !transB, rawB, n, k, NR, 0, pmid, bBase);
+      setPack(w.ctrl, row(CALLS, nt++), !transB, rawB, n, k, NR, pmid, panels, bBase);
+    }
+    runSplit(e, w, nm, nt);
+    setGemm(mine, 0, aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, mid, 0, panels, old);
+    setGemm(w.ctrl, CALLS, aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, mid, tiles, 0, panels, old);
+    runSplit(e, w, 1, 1);
+  } else {
+    // A is read in place: one job. Split by panel range, each thread packing its
+    // own panels of B if needed, so no barrier; by tiles when there is one panel.
+    const theirs = w.ctrl;
+    let nm = 0, nt = 0;
+    if (panels >= 2) {
+      const pmid = panels >> 1;
+      if (packBHere) {
+        setPack(mine, row(0, nm++), !transB, rawB, n, k, NR, 0, pmid, bBase);
+        setPack(theirs, row(CALLS, nt++), !transB, rawB, n, k, NR, pmid, panels, bBase);
+      }
+      setGemm(mine, row(0, nm++), aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, tiles, 0, pmid, old);
+      setGemm(theirs, row(CALLS, nt++), aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, tiles, pmid, panels, old);
+    } else {
+      if (packBHere) {
+        setPack(mine, 0, !transB, rawB, n, k, NR, 0, panels, bBase);
+        runCalls(e, mine, 0, 1);
+      }
+      const mid = tiles >> 1;
+      setGemm(mine, row(0, nm++), aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, mid, 0, panels, old);
+      setGemm(theirs, row(CALLS, nt++), aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, mid, tiles, 0, panels, old);
+    }
+    runSplit(e, w, nm, nt);
+  }
+  if (slot !== null) slot.valid = true;
+
+  if (ldc !== n) e.restride(cp, ldc, cp, n, m, n);
+  out.set(range(f32, cp >> 2, m * n), outOffset);
   return true;
 }
 
