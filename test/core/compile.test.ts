@@ -151,6 +151,19 @@ describe("compile: passes", () => {
     expectMatchesEvaluator([x], [chain], 2, 9);
   });
 
+  it("adds each product of a sum of matrix products into one output (gemm's accumulate mode): no add loop, the same bits", () => {
+    const generator = new Generator(4);
+    const weight = (rows: number, cols: number) => tensor(feedFor([rows, cols], "float32", generator), { shape: [rows, cols], dtype: "float32" });
+    const x = placeholder([6, 5]);
+    const [a, b, c] = [weight(5, 7), weight(5, 7), weight(5, 7)];
+    const total = matmul(x, a).add(matmul(x, b)).add(matmul(x.mul(0.5), c)).add(matmul(x, a.mul(2)));
+    const program = compile({ inputs: [x], outputs: [total.tanh()] });
+    // Four gemms into one array, the halved input, the doubled weight, the tanh; no product is stored.
+    expect(program.stats.kernels).toBe(4 + 1 + 1 + 1);
+    expect(program.stats.storedValues).toBe(4);
+    expectMatchesEvaluator([x], [total.tanh()], 3, 5);
+  });
+
   it("fuses an elementwise chain, and the chain feeding a reduction, into single loops", () => {
     const x = placeholder([8, 16]);
     const chain = tanh(x.mul(2).add(1)).mul(x);

@@ -44,7 +44,13 @@ export type ViewRule<A extends Attrs> = (input: Window, attrs: A, out: TensorMet
  * that dtype's arithmetic: int32 products and powers wrap (doubles lose their low bits), integer
  * division floors and refuses zero, float32 rounds after every step of a multi-step routine.
  */
-export interface ElementwiseRule extends Formula, Partial<Readonly<Record<DType, Formula>>> {}
+export interface ElementwiseRule extends Formula, Partial<Readonly<Record<DType, Formula>>> {
+  /**
+   * The formula is the sum of its two operands (a + b, in either order): the compiler may add
+   * matrix products into one output (gemm's accumulate mode, the same bits) instead of storing each.
+   */
+  readonly addition?: true;
+}
 
 /** The formula that computes results of `dtype`; kernels and fused loops both ask this. */
 export function formulaFor(rule: ElementwiseRule, dtype: DType): Formula {

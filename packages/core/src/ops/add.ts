@@ -6,7 +6,7 @@ import { sameDTypeOperands } from "./operands";
 import { registerOp } from "../ir/registry";
 
 export const addOp = registerOp(
-  binaryOp("add", "a + b", (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]),
+  binaryOp("add", { expr: "a + b", addition: true }, (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]),
 );
 
 export function add(a: TensorLike, b: TensorLike): Tensor {

@@ -55,11 +55,12 @@ export interface Fusion {
 }
 
 /**
- * Greedy fusion, consumers first: an elementwise node joins its consumers' group when all of them
+ * Greedy fusion, consumers first (but for the nodes `computedElsewhere`, such as sums of matrix
+ * products, which gemm computes): an elementwise node joins its consumers' group when all of them
  * are in that one group, its shape is the loop's (no recomputation under broadcasting), its value
  * is not needed outside (`pinned`: outputs and update values), and the loop stays within bounds.
  */
-export function groupNodes(nodes: readonly FlowNode[], pinned: ReadonlySet<FlowNode>): Fusion {
+export function groupNodes(nodes: readonly FlowNode[], pinned: ReadonlySet<FlowNode>, computedElsewhere: ReadonlySet<FlowNode>): Fusion {
   const groupOf = new Map<FlowNode, Group>();
   const distributed = new Set<FlowNode>();
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -69,7 +70,7 @@ export function groupNodes(nodes: readonly FlowNode[], pinned: ReadonlySet<FlowN
       groupOf.set(node, group);
       continue;
     }
-    if (elementwiseFormula(node) === undefined) continue;
+    if (elementwiseFormula(node) === undefined || computedElsewhere.has(node)) continue;
     if (readThroughWindows(node, groupOf, pinned)) {
       distributed.add(node);
       continue;

@@ -150,15 +150,15 @@ function bind(part: Part, out: TypedArray, arrayOf: (s: Storage) => TypedArray, 
     case "zero":
       return () => out.fill(0);
     case "gemm": {
-      const { m, n, k, transA, transB, aOffsets, bOffsets, outOffsets } = part;
+      const { m, n, k, transA, transB, aOffsets, bOffsets, outOffsets, accumulate } = part;
       const a = arrayOf(part.a) as FloatArray;
       const b = arrayOf(part.b) as FloatArray;
       const c = out as FloatArray;
       if (outOffsets.length === 1) {
         const [aOffset, bOffset] = [aOffsets[0], bOffsets[0]];
-        return () => gemm(m, n, k, a, aOffset, transA, b, bOffset, transB, c, 0);
+        return () => gemm(m, n, k, a, aOffset, transA, b, bOffset, transB, c, 0, accumulate);
       }
-      return () => batchedGemm(m, n, k, a, aOffsets, transA, b, bOffsets, transB, c, outOffsets);
+      return () => batchedGemm(m, n, k, a, aOffsets, transA, b, bOffsets, transB, c, outOffsets, accumulate);
     }
     case "kernel": {
       const { node } = part;

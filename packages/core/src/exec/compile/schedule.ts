@@ -6,6 +6,7 @@ import type { Attrs } from "../../ir/attrs";
 import type { AnyOpDef, TensorMeta } from "../../ir/registry";
 import type { Dataflow, FlowNode } from "./dataflow";
 import { elementwiseFormula, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
+import { type SumsOfProducts, sumsOfProducts } from "./sums";
 import { type Ref, refOn, type Storage, wholeRef } from "./layout";
 import type { LoopArg, LoopInput, LoopSpec, LoopTerm } from "./loops";
 
@@ -24,6 +25,8 @@ export type Part =
       readonly bOffsets: readonly number[];
       readonly transB: boolean;
       readonly outOffsets: readonly number[];
+      /** Add the product into the output (which holds the sum of the products before it). */
+      readonly accumulate: boolean;
     }
   | { readonly kind: "zero" }
   | {
@@ -60,8 +63,10 @@ export interface Schedule {
  * data. Steps whose value nothing needs are dropped at the end (dead-code elimination).
  */
 export function schedule(flow: Dataflow, outputs: readonly FlowNode[], updates: readonly (readonly [FlowNode, FlowNode])[]): Schedule {
-  const fusion = groupNodes(flow.nodes, new Set([...outputs, ...updates.map(([, value]) => value)]));
-  const scheduler = new Scheduler(fusion);
+  const pinned = new Set([...outputs, ...updates.map(([, value]) => value)]);
+  const sums = sumsOfProducts(flow.nodes, pinned);
+  const fusion = groupNodes(flow.nodes, pinned, sums.additions);
+  const scheduler = new Scheduler(fusion, sums);
   for (const node of flow.nodes) scheduler.visit(node);
   return scheduler.finish(outputs, updates);
 }
@@ -74,7 +79,10 @@ class Scheduler {
   /** Views of distributed nodes: never realized, the loops reading them compute them. */
   private readonly pushedViews = new Set<FlowNode>();
 
-  constructor(private readonly fusion: Fusion) {}
+  constructor(
+    private readonly fusion: Fusion,
+    private readonly sums: SumsOfProducts,
+  ) {}
 
   visit(node: FlowNode): void {
     if (node.kind !== "op") {
@@ -85,6 +93,9 @@ class Scheduler {
       return;
     }
     const def = node.def!;
+    if (this.sums.inner.has(node)) return;
+    const products = this.sums.products.get(node);
+    if (products !== undefined) return this.accumulateStep(node, products);
     const group = this.fusion.groupOf.get(node);
     if (group !== undefined) {
       if (group.root === node) this.loopStep(group);
@@ -251,6 +262,19 @@ class Scheduler {
   }
 
   private gemmStep(node: FlowNode): void {
+    const part = this.gemmPart(node, false);
+    const out = this.storage("temp", node.shape, node.dtype);
+    this.addStep(node, out, [part.a, part.b], [part]);
+  }
+
+  /** A sum of matrix products as one output that each product's gemm adds into, in the sum's order. */
+  private accumulateStep(node: FlowNode, products: readonly FlowNode[]): void {
+    const parts = products.map((product, i) => this.gemmPart(product, i > 0));
+    const out = this.storage("temp", node.shape, node.dtype);
+    this.addStep(node, out, parts.flatMap((part) => [part.a, part.b]), parts, [], 2 * products.length - 1);
+  }
+
+  private gemmPart(node: FlowNode, accumulate: boolean): Part & { kind: "gemm" } {
     const batchShape = node.shape.slice(0, -2);
     const [x, y] = node.inputs;
     // gemm packs a transposed B more slowly than a row-major one: a B packed again and again (a
@@ -259,23 +283,20 @@ class Scheduler {
     const [a, b] = [this.matrixOperand(x, false), this.matrixOperand(y, packs > 1)];
     const rank = node.shape.length;
     const [m, n] = [node.shape[rank - 2], node.shape[rank - 1]];
-    const k = x.shape[x.shape.length - 1];
-    const out = this.storage("temp", node.shape, node.dtype);
-    this.addStep(node, out, [a.ref.storage, b.ref.storage], [
-      {
-        kind: "gemm",
-        m,
-        n,
-        k,
-        a: a.ref.storage,
-        aOffsets: batchOffsets(a.ref, batchShape),
-        transA: a.transposed,
-        b: b.ref.storage,
-        bOffsets: batchOffsets(b.ref, batchShape),
-        transB: b.transposed,
-        outOffsets: Array.from({ length: sizeOf(batchShape) }, (_, i) => i * m * n),
-      },
-    ]);
+    return {
+      kind: "gemm",
+      m,
+      n,
+      k: x.shape[x.shape.length - 1],
+      a: a.ref.storage,
+      aOffsets: batchOffsets(a.ref, batchShape),
+      transA: a.transposed,
+      b: b.ref.storage,
+      bOffsets: batchOffsets(b.ref, batchShape),
+      transB: b.transposed,
+      outOffsets: Array.from({ length: sizeOf(batchShape) }, (_, i) => i * m * n),
+      accumulate,
+    };
   }
 
   /** How gemm reads `node`: in place, row-major or transposed, else (or if `rowMajor` is asked) from a dense copy. */
