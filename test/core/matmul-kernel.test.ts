@@ -384,14 +384,18 @@ describe("accumulate, thread split and reuse are exact", () => {
     expect(workerJobs()).toBeGreaterThan(jobsBefore);
   });
 
-  test("a reused packed B follows every change of B's bits", () => {
+  test("a B kept between calls follows every change of B's bits", () => {
     setMatmulBackend("wasm");
-    setMatmulTuning({ ...saved.tuning, smallMaxWork: 0 });
-    // transB is always packed (and cached); 300×40 is packed for its size too.
-    for (const c of [
-      { m: 32, n: 128, k: 128, transA: false, transB: true, aOffset: 0, bOffset: 0, outOffset: 0, seed: 21 },
-      { m: 20, n: 300, k: 60, transA: false, transB: false, aOffset: 1, bOffset: 2, outOffset: 0, seed: 22 },
-    ]) {
+    // transB is always packed (and kept); 60×300 is packed for its size; a small row-major B
+    // is kept raw when the worker reads it (two threads).
+    for (const [threadMinWork, c] of [
+      [Infinity, { m: 32, n: 128, k: 128, transA: false, transB: true, aOffset: 0, bOffset: 0, outOffset: 0, seed: 21 }],
+      [Infinity, { m: 20, n: 300, k: 60, transA: false, transB: false, aOffset: 1, bOffset: 2, outOffset: 0, seed: 22 }],
+      [0, { m: 32, n: 128, k: 128, transA: false, transB: true, aOffset: 0, bOffset: 0, outOffset: 0, seed: 23 }],
+      [0, { m: 32, n: 128, k: 128, transA: false, transB: false, aOffset: 5, bOffset: 3, outOffset: 0, seed: 24 }],
+      [0, { m: 128, n: 128, k: 32, transA: true, transB: false, aOffset: 0, bOffset: 7, outOffset: 0, seed: 25 }],
+    ] as const) {
+      setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork });
       const o = operands(c, "float32");
       const fresh = (): FloatArray => {
         clearPackedCache();
@@ -414,8 +418,16 @@ describe("accumulate, thread split and reuse are exact", () => {
       expectSameBits(cached(), fresh(), "last element changed");
       o.b[c.bOffset] = 0;
       cached();
+      cached();
       o.b[c.bOffset] = -0;
       expectSameBits(cached(), fresh(), "+0 became -0");
+      // Changed twice in a row, then kept.
+      o.b[c.bOffset + 5] += 1;
+      expectSameBits(cached(), fresh(), "changed again");
+      cached();
+      o.b[c.bOffset + 6] += 1;
+      expectSameBits(cached(), fresh(), "changed after a kept copy");
+      expectSameBits(cached(), fresh(), "then unchanged");
       // Another array with the same bits at the same offset reuses nothing wrongly.
       const copy = o.b.slice();
       const viaCopy = new Float32Array(c.m * c.n);
@@ -435,6 +447,13 @@ describe("accumulate, thread split and reuse are exact", () => {
       { m: 200, n: 180, k: 150, transA: false, transB: false, aOffset: 1, bOffset: 2, outOffset: 3, seed: 6 },
     ];
     const ops = shapes.map((c) => operands(c, "float32"));
+    // The B of W3's weight gradient: one stacked array read at 50 offsets, a new key each call.
+    const [m, n, k] = [128, 128, 32];
+    const g = new Float32Array(m * k);
+    const stacked = new Float32Array(50 * k * n);
+    const grad = new Float32Array(m * n);
+    fillRandom(g, 31);
+    fillRandom(stacked, 32);
     for (const threadMinWork of [Infinity, 0]) {
       setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork });
       const all = (): void => {
@@ -442,6 +461,7 @@ describe("accumulate, thread split and reuse are exact", () => {
           run(o, o.out, false);
           run(o, o.out, true);
         }
+        for (let t = 0; t < 50; t++) gemm(m, n, k, g, 0, true, stacked, t * k * n, false, grad, 0, t > 0);
       };
       all(); // views and cache slots are made on first sight of an (array, offset)
       const before = matmulAllocations(); 

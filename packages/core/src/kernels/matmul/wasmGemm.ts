@@ -6,7 +6,8 @@
  * there in place when small (the kernel takes strides), packed into panels when
  * large, and C is copied back. A packed B is kept between calls and reused when
  * the next call's B has the same bits (the weights of a recurrent layer, packed
- * once per step instead of once per time step). Nothing is allocated per call
+ * once per step instead of once per time step); so is a raw B that the worker
+ * reads, which then stays in its cache. Nothing is allocated per call
  * once the shapes have been seen: call descriptors live in preallocated
  * Int32Arrays, subarray views are cached per (array, offset).
  */
@@ -26,9 +27,9 @@ const NC_PANELS = 64;
  * than packed panels, far more than packing costs.
  */
 const RAW_MAX = 128 * 128;
-/** A packed B up to this many floats is kept for reuse (4 slots). */
+/** A B up to this many floats (packed size) is kept for reuse, in one of 8 slots. */
 const CACHE_MAX = 256 * 256;
-const CACHE_SLOTS = 4;
+const CACHE_SLOTS = 8;
 
 /** The slice of the WebAssembly JS API used here; the repo's TS libs don't declare it. */
 interface WasmMemory {
@@ -381,12 +382,14 @@ function setPack(
 // Threading policy
 
 /**
- * Minimum m·n·k for which the second thread is used. Measured on this 2-core
- * VM, whose speed swings by up to 2× within seconds (shared host), with the
- * worker warm: the split breaks even at 32·32·32 … 32·64·32 and saves 10–35%
- * from 32·128·32 (W3's smallest product) on, where the threshold sits. Below,
- * posting and claiming a job and moving C between the cores' caches cost about
- * what half of the product saves.
+ * Minimum m·n·k for which the second thread is used: W3's smallest product
+ * (32·128·32). Measured on a 2-vCPU KVM guest whose speed swings by up to 2×
+ * between runs: the split saves 20–30% per call on W3's shapes when the host is
+ * slow and about nothing when it is fast, where moving A, B and C between the
+ * cores' caches (~5–12 ns per line here) and a round trip of signals (~2 µs)
+ * eat the half it saves; from 256³ on it gives 1.3–1.8×. 16·32·32 lost in every
+ * run, 32·32·32 lost or tied, 32·64·32 mostly won; the whole W3 step was timed
+ * only with the threshold here (no slower than one thread, within the noise).
  */
 let threadMinWork = 32 * 128 * 32;
 
@@ -399,59 +402,84 @@ export function getThreadMinWork(): number {
 }
 
 // ---------------------------------------------------------------------------
-// Packed-B cache
+// B kept between calls
 
+/**
+ * A B operand kept in WASM memory between calls: its raw bits (to see that the
+ * next call's B is the same) and, for a B that is packed, its packing. Keyed by
+ * array, offset and layout; the bits decide. Arrays are known by a number given
+ * on first sight (a WeakMap entry, once per array): slots hold no reference, so
+ * they keep nothing alive, and a new key costs no allocation.
+ */
 interface CacheSlot {
-  array: WeakRef<Float32Array> | null;
+  array: number;
   offset: number;
   k: number;
   n: number;
   trans: boolean;
-  /** Byte addresses of the raw copy the packing was made from, and of the packing. */
+  packed: boolean;
+  /** Byte addresses of the raw copy and of the packing made from it. */
   raw: number;
-  packed: number;
+  pack: number;
   valid: boolean;
   lastUse: number;
 }
 
+const arrayIds = new WeakMap<object, number>();
+let nextArrayId = 1;
+
+function arrayId(x: Float32Array): number {
+  let id = arrayIds.get(x);
+  if (id === undefined) {
+    id = nextArrayId++;
+    arrayIds.set(x, id);
+    allocations++;
+  }
+  return id;
+}
+
 /**
  * WASM memory: [0, 64) unused (address 0 means "none"), then a fixed region per
- * cache slot (pages never touched stay unbacked), then the per-call scratch, so
- * that a call's addresses (and the views on them) depend on its shape only.
+ * slot (pages never touched stay unbacked), then the per-call scratch, so that a
+ * call's addresses (and the views on them) depend on its shape only.
  */
 const HEADER = 64;
 const SLOT_BYTES = 2 * align64(CACHE_MAX * 4);
 const SCRATCH = HEADER + CACHE_SLOTS * SLOT_BYTES;
 const slots: CacheSlot[] = Array.from({ length: CACHE_SLOTS }, (_, i) => ({
-  array: null, offset: 0, k: 0, n: 0, trans: false,
-  raw: HEADER + i * SLOT_BYTES, packed: HEADER + i * SLOT_BYTES + SLOT_BYTES / 2, valid: false, lastUse: 0,
+  array: 0, offset: 0, k: 0, n: 0, trans: false, packed: false,
+  raw: HEADER + i * SLOT_BYTES, pack: HEADER + i * SLOT_BYTES + SLOT_BYTES / 2, valid: false, lastUse: 0,
 }));
 let useClock = 0;
 
-/** The slot for this B (same array, offset, shape), or the least recently used one made over to it. */
-function cacheSlot(b: Float32Array, bOffset: number, k: number, n: number, trans: boolean): CacheSlot {
+/** The slot for this B, or the least recently used one made over to it (invalid until filled). */
+function cacheSlot(b: Float32Array, bOffset: number, k: number, n: number, trans: boolean, packed: boolean): CacheSlot {
+  const id = arrayId(b);
   let victim = slots[0];
   for (const s of slots) {
-    if (s.array !== null && s.offset === bOffset && s.k === k && s.n === n && s.trans === trans && s.array.deref() === b) {
+    if (s.array === id && s.offset === bOffset && s.k === k && s.n === n && s.trans === trans && s.packed === packed) {
       s.lastUse = ++useClock;
       return s;
     }
     if (s.lastUse < victim.lastUse) victim = s;
   }
-  victim.array = new WeakRef(b);
-  allocations++;
+  victim.array = id;
   victim.offset = bOffset;
   victim.k = k;
   victim.n = n;
   victim.trans = trans;
+  victim.packed = packed;
   victim.valid = false;
   victim.lastUse = ++useClock;
   return victim;
 }
 
-/** Forgets every packed B (tests use it to compare cold and warm calls). */
+/** Forgets every kept B (tests use it to compare cold and warm calls). */
 export function clearPackedCache(): void {
-  for (const s of slots) s.valid = false;
+  for (const s of slots) {
+    s.array = 0;
+    s.valid = false;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -476,7 +504,11 @@ export function wasmGemm(
   const rawOnlyA = m * k <= RAW_MAX;
   const packB = transB || k * n > RAW_MAX;
   const packedBytes = panels * NR * k * 4;
-  const slot = packB && panels * NR * k <= CACHE_MAX ? cacheSlot(b, bOffset, k, n, transB) : null;
+  const w = m * n * k >= threadMinWork && (tiles >= 2 || panels >= 2) ? readyWorker(e) : null;
+  // A packed B is kept to skip packing it again; a raw one only when the worker
+  // reads it: the copy kept in its cache then stays valid, where a fresh copy per
+  // call would move from this core's cache to the worker's every time.
+  const slot = (packB || w !== null) && panels * NR * k <= CACHE_MAX ? cacheSlot(b, bOffset, k, n, transB, packB) : null;
 
   // Byte addresses; 64-byte alignment keeps tiles and panels on cache lines.
   // Raw regions have slack: edge tiles and panels read a little past the operand.
@@ -487,10 +519,12 @@ export function wasmGemm(
   const cp = align64(bp + (packB && slot === null ? packedBytes : 0));
   const oldp = align64(cp + tiles * MR * ldc * 4);
   const end = oldp + (accumulate ? tiles * MR * ldc * 4 : 0);
-  if (!ensureBytes(e, end)) return false;
+  if (!ensureBytes(e, end)) {
+    if (slot !== null) slot.array = 0;
+    return false;
+  }
   const f32 = e.f32;
   f32.set(range(a, aOffset, m * k), rawA >> 2);
-  f32.set(range(b, bOffset, k * n), rawB >> 2);
   if (accumulate) {
     f32.set(range(out, outOffset, m * n), oldp >> 2);
     if (ldc !== n) e.restride(oldp, n, oldp, ldc, m, n);
@@ -502,31 +536,36 @@ export function wasmGemm(
     aBase = rawA;
     if (transA) { aTile = MR * 4; aStep = m * 4; aRow = 4; } else { aTile = MR * k * 4; aStep = 4; aRow = k * 4; }
   }
-  // op(B): raw rows, a cached packing, or packed here.
-  let bBase = rawB, bPanel = NR * 4, bStep = n * 4;
-  let packBHere = false;
-  if (packB) {
-    bPanel = NR * k * 4;
-    bStep = NR * 4;
-    if (slot !== null) {
-      bBase = slot.packed;
-      const bytes = k * n * 4;
-      if (!(slot.valid && e.same(rawB, slot.raw, bytes) === 1)) {
-        packBHere = true;
-        f32.copyWithin(slot.raw >> 2, rawB >> 2, (rawB + bytes) >> 2);
-      }
+  // op(B): raw rows or packed panels, from this call's copy or a kept one.
+  let bRaw = rawB;
+  let packBHere = packB;
+  if (slot === null) {
+    f32.set(range(b, bOffset, k * n), rawB >> 2);
+  } else if (!slot.valid) {
+    f32.set(range(b, bOffset, k * n), slot.raw >> 2);
+    bRaw = slot.raw;
+  } else {
+    f32.set(range(b, bOffset, k * n), rawB >> 2);
+    if (e.same(rawB, slot.raw, k * n * 4) === 1) {
+      bRaw = slot.raw;
+      packBHere = false;
+    } else if (packB) {
+      f32.copyWithin(slot.raw >> 2, rawB >> 2, (rawB + k * n * 4) >> 2);
+      bRaw = slot.raw;
     } else {
-      bBase = bp;
-      packBHere = true;
+      slot.valid = false; // changed: read this call's copy, keep the next one
     }
   }
+  const bBase = !packB ? bRaw : slot !== null ? slot.pack : bp;
+  const bPanel = packB ? NR * k * 4 : NR * 4;
+  const bStep = packB ? NR * 4 : n * 4;
+  const fillSlot = slot !== null && bRaw === slot.raw;
   const old = accumulate ? oldp : 0;
 
-  const w = m * n * k >= threadMinWork && (tiles >= 2 || panels >= 2) ? readyWorker(e) : null;
   if (w === null) {
     let nc = 0;
     if (!rawOnlyA) setPack(mine, row(0, nc++), transA, rawA, m, k, MR, 0, tiles, ap);
-    if (packBHere) setPack(mine, row(0, nc++), !transB, rawB, n, k, NR, 0, panels, bBase);
+    if (packBHere) setPack(mine, row(0, nc++), !transB, bRaw, n, k, NR, 0, panels, bBase);
     runCalls(e, mine, 0, nc);
     setGemm(mine, 0, aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, tiles, 0, panels, old);
     runCalls(e, mine, 0, 1);
@@ -539,8 +578,8 @@ export function wasmGemm(
     setPack(mine, row(0, nm++), transA, rawA, m, k, MR, 0, mid, ap);
     setPack(w.ctrl, row(CALLS, nt++), transA, rawA, m, k, MR, mid, tiles, ap);
     if (packBHere) {
-      setPack(mine, row(0, nm++), !transB, rawB, n, k, NR, 0, pmid, bBase);
-      setPack(w.ctrl, row(CALLS, nt++), !transB, rawB, n, k, NR, pmid, panels, bBase);
+      setPack(mine, row(0, nm++), !transB, bRaw, n, k, NR, 0, pmid, bBase);
+      setPack(w.ctrl, row(CALLS, nt++), !transB, bRaw, n, k, NR, pmid, panels, bBase);
     }
     runSplit(e, w, nm, nt);
     setGemm(mine, 0, aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, mid, 0, panels, old);
@@ -554,14 +593,14 @@ export function wasmGemm(
     if (panels >= 2) {
       const pmid = panels >> 1;
       if (packBHere) {
-        setPack(mine, row(0, nm++), !transB, rawB, n, k, NR, 0, pmid, bBase);
-        setPack(theirs, row(CALLS, nt++), !transB, rawB, n, k, NR, pmid, panels, bBase);
+        setPack(mine, row(0, nm++), !transB, bRaw, n, k, NR, 0, pmid, bBase);
+        setPack(theirs, row(CALLS, nt++), !transB, bRaw, n, k, NR, pmid, panels, bBase);
       }
       setGemm(mine, row(0, nm++), aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, tiles, 0, pmid, old);
       setGemm(theirs, row(CALLS, nt++), aBase, aTile, aStep, aRow, bBase, bPanel, bStep, cp, ldc, k, 0, tiles, pmid, panels, old);
     } else {
       if (packBHere) {
-        setPack(mine, 0, !transB, rawB, n, k, NR, 0, panels, bBase);
+        setPack(mine, 0, !transB, bRaw, n, k, NR, 0, panels, bBase);
         runCalls(e, mine, 0, 1);
       }
       const mid = tiles >> 1;
@@ -570,7 +609,7 @@ export function wasmGemm(
     }
     runSplit(e, w, nm, nt);
   }
-  if (slot !== null) slot.valid = true;
+  if (fillSlot) slot.valid = true;
 
   if (ldc !== n) e.restride(cp, ldc, cp, n, m, n);
   out.set(range(f32, cp >> 2, m * n), outOffset);
