@@ -128,8 +128,10 @@ function describe(order: readonly Tensor[], outputs: readonly Tensor[]): Describ
   const fedIndex = new Map<TypedArray, number>();
   const alreadyFed = new Set<Tensor>();
   const constantIndex = new Map<Tensor, number>();
-  // A reference: an op's position in `order` (>= 0), or a fed value or a constant (< 0, see below).
-  const position = new Map<Tensor, number>();
+  // A reference: an op's number among the computed ops (>= 0, kept in `walkIndex`), or a fed
+  // value or a constant (< 0, see below).
+  let ops = 0;
+  for (const node of order) node.walkIndex = node.def === undefined || node.cachedValue !== undefined ? -1 : ops++;
   let hash = 0;
   const emit = (code: number) => {
     codes.push(code);
@@ -169,33 +171,25 @@ function describe(order: readonly Tensor[], outputs: readonly Tensor[]): Describ
   /** How `node` reads its input `i`. */
   const reference = (node: Tensor, i: number): number | undefined => {
     const input = node.inputs[i];
-    const known = position.get(input);
-    if (known !== undefined) return known;
+    if (input.walkIndex >= 0) return input.walkIndex;
     if (input.frozen) return constant(input);
     return fed(input, input.def === undefined ? (node.leafVersions?.[i]?.data ?? input.leafValue) : input.cachedValue);
   };
   for (const node of order) {
-    const def = node.def;
-    if (def === undefined || node.cachedValue !== undefined) continue;
-    const refs: number[] = [];
-    for (let i = 0; i < node.inputs.length; i++) {
-      const ref = reference(node, i);
-      if (ref === undefined) return undefined;
-      refs.push(ref);
-    }
-    position.set(node, position.size);
+    if (node.walkIndex < 0) continue;
+    // Fed values and constants are declared where first read, before the op that reads them.
+    for (let i = 0; i < node.inputs.length; i++) if (reference(node, i) === undefined) return undefined;
     emit(OP);
-    emit(opNumber(def));
-    emit(refs.length);
-    for (const ref of refs) emit(ref);
-    defs.push(def);
+    emit(opNumber(node.def!));
+    emit(node.inputs.length);
+    for (let i = 0; i < node.inputs.length; i++) emit(reference(node, i)!);
+    defs.push(node.def!);
     attrs.push(node.attrs);
   }
   emit(OUTPUTS);
   for (const output of outputs) {
-    const ref = position.get(output);
-    if (ref === undefined) return undefined;
-    emit(ref);
+    if (output.walkIndex < 0) return undefined;
+    emit(output.walkIndex);
   }
   return { signature: { codes, defs, attrs, constants, hash }, feeds, fedNodes };
 }

@@ -1,7 +1,7 @@
 import { dtypes } from "../basics/dtype";
 import { describeValue, errorInOp, OpError } from "../basics/errors";
 import { isShapeList } from "../basics/shape";
-import { type Attrs, checkAttrValues } from "./attrs";
+import { type Attrs, checkAttrValues, noAttrs } from "./attrs";
 import type { AnyOpDef, OpDef, TensorMeta } from "./registry";
 import { currentScope } from "./scope";
 
@@ -60,8 +60,11 @@ export function checkOpDef(def: unknown): asserts def is AnyOpDef {
 /** The op's canonical attributes; a throw names the op and the module path being built. */
 export function runCanonicalize<A extends Attrs>(def: OpDef<A>, inputs: readonly TensorMeta[], attrs: Attrs): A {
   try {
-    checkAttrValues(def.name, attrs);
-    return def.canonicalize === undefined ? (attrs as A) : def.canonicalize(inputs, attrs);
+    // A canonicalize reads what it takes with the readers of ir/attrs.ts, which check it (all the
+    // built-ins do); attributes taken as given are checked here.
+    if (def.canonicalize !== undefined) return def.canonicalize(inputs, attrs);
+    if (attrs !== noAttrs) checkAttrValues(def.name, attrs);
+    return attrs as A;
   } catch (error) {
     throw errorInOp(def.name, currentScope(), "canonicalize", error);
   }

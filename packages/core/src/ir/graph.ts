@@ -29,13 +29,21 @@ function mix(hash: number, word: number): number {
   return Math.imul(h, 0xc2b2ae35) ^ (h >>> 16);
 }
 
+/** Strings met as attribute names and values (a few dozen), hashed once. */
+const stringHashes = new Map<string, number>();
+
+function hashString(value: string): number {
+  let h = stringHashes.get(value);
+  if (h !== undefined) return h;
+  h = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  if (stringHashes.size < 4096) stringHashes.set(value, h);
+  return h;
+}
+
 function hashValue(value: AttrValue): number {
   if (typeof value === "number") return mix(value | 0, Math.round((value % 1) * 0x7fffffff));
-  if (typeof value === "string") {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
-    return h;
-  }
+  if (typeof value === "string") return hashString(value);
   if (typeof value === "boolean") return value ? 0x1b873593 : 0x2c1b3c6d;
   if (value === null) return 0x3c6ef372;
   let h = 0x6a09e667;
@@ -46,7 +54,7 @@ function hashValue(value: AttrValue): number {
 /** Does not depend on key order, so attributes spelled in any order share a key. */
 function attrsHash(attrs: Attrs): number {
   let h = 0;
-  for (const key in attrs) h = (h + mix(hashValue(key), hashValue(attrs[key]))) | 0;
+  for (const key in attrs) h = (h + mix(hashString(key), hashValue(attrs[key]))) | 0;
   return h;
 }
 

@@ -51,6 +51,8 @@ export class Tensor {
   consumers: Consumers | undefined;
   /** @internal graph walks mark visited nodes with their walk's number instead of keeping a Set. */
   visitMark = 0;
+  /** @internal the program cache numbers the ops of the graph it describes here (-1: fed, not computed). */
+  walkIndex = -1;
   /**
    * @internal the versions of this node's data-leaf inputs when it was built, by input position
    * (frozen scalars never change and placeholders are read when evaluated, so they have none).
