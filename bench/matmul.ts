@@ -67,7 +67,7 @@ async function pathsOf(kernels: Kernels, suffix: string, canAccumulate: boolean)
     setup: () => { kernels.setMatmulBackend("wasm"); kernels.setMatmulTuning({ ...defaults, ...tuning }); },
   });
   paths.push(wasm("wasm-1thread", { smallMaxWork: 0, threadMinWork: Infinity }));
-  if (threads) paths.push(wasm("wasm-2threads", { smallMaxWork: 0, threadMinWork: 0 }));
+  if (threads) paths.push(wasm("wasm-2threads", { smallMaxWork: 0, threadMinWork: 0, pauseOnLag: false }));
   paths.push(wasm("auto (default)", {}));
   return paths;
 }

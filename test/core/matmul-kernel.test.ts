@@ -152,7 +152,7 @@ const PATHS: PathConfig[] = [
   { name: "direct loop", backend: "wasm", tuning: { smallMaxWork: Infinity }, maxDim: 40, runs: 150 },
   { name: "blocked JS", backend: "js", tuning: { smallMaxWork: 0 }, maxDim: 70, runs: 150 },
   { name: "WASM SIMD, one thread", backend: "wasm", tuning: { smallMaxWork: 0, threadMinWork: Infinity }, maxDim: 70, runs: 150 },
-  { name: "WASM SIMD, two threads", backend: "wasm", tuning: { smallMaxWork: 0, threadMinWork: 0 }, maxDim: 70, runs: 150 },
+  { name: "WASM SIMD, two threads", backend: "wasm", tuning: { smallMaxWork: 0, threadMinWork: 0, pauseOnLag: false }, maxDim: 70, runs: 150 },
 ];
 
 describe("gemm kernels vs float64 triple loop", () => {
@@ -181,7 +181,7 @@ describe("gemm kernels vs float64 triple loop", () => {
 
   test("float32, two threads on a size that grows WASM memory", () => {
     setMatmulBackend("wasm");
-    setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0 });
+    setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0, pauseOnLag: false });
     check({ m: 301, n: 257, k: 333, transA: true, transB: false, aOffset: 3, bOffset: 1, outOffset: 2, seed: 99 }, "float32");
   });
 
@@ -368,7 +368,7 @@ describe("accumulate, thread split and reuse are exact", () => {
         setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: Infinity });
         const one = o.out.slice();
         run(o, one, accumulate);
-        setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0 });
+        setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0, pauseOnLag: false });
         const two = o.out.slice();
         run(o, two, accumulate);
         expectSameBits(two, one, `${JSON.stringify(c)} two threads, accumulate ${accumulate}`);
@@ -378,7 +378,7 @@ describe("accumulate, thread split and reuse are exact", () => {
     fc.assert(fc.property(caseArb(140), check), { numRuns: 150 });
     // The main thread takes a job back when the worker is slow to claim it (its core
     // busy): a loaded machine can make it do everything, so give the worker time.
-    setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0 });
+    setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork: 0, pauseOnLag: false });
     const big = operands({ m: 256, n: 256, k: 256, transA: false, transB: false, aOffset: 0, bOffset: 0, outOffset: 0, seed: 9 }, "float32");
     for (let i = 0; i < 400 && workerJobs() === jobsBefore; i++) run(big, big.out, false);
     expect(workerJobs()).toBeGreaterThan(jobsBefore);
@@ -395,7 +395,7 @@ describe("accumulate, thread split and reuse are exact", () => {
       [0, { m: 32, n: 128, k: 128, transA: false, transB: false, aOffset: 5, bOffset: 3, outOffset: 0, seed: 24 }],
       [0, { m: 128, n: 128, k: 32, transA: true, transB: false, aOffset: 0, bOffset: 7, outOffset: 0, seed: 25 }],
     ] as const) {
-      setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork });
+      setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork, pauseOnLag: false });
       const o = operands(c, "float32");
       const fresh = (): FloatArray => {
         clearPackedCache();
@@ -455,7 +455,7 @@ describe("accumulate, thread split and reuse are exact", () => {
     fillRandom(g, 31);
     fillRandom(stacked, 32);
     for (const threadMinWork of [Infinity, 0]) {
-      setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork });
+      setMatmulTuning({ ...saved.tuning, smallMaxWork: 0, threadMinWork, pauseOnLag: false });
       const all = (): void => {
         for (const o of ops) {
           run(o, o.out, false);

@@ -14,8 +14,10 @@
 import { blockedGemm, naiveGemm, type FloatArray } from "./jsGemm";
 import {
   clearPackedCache,
+  getPauseOnLag,
   getThreadMinWork,
   matmulAllocations,
+  setPauseOnLag,
   setThreadMinWork,
   startMatmulWorker,
   wasmAvailable,
@@ -62,16 +64,23 @@ export interface MatmulTuning {
   smallMaxWork?: number;
   /** m·n·k from which the WASM path splits work with the worker thread. */
   threadMinWork?: number;
+  /**
+   * After the worker kept this thread waiting (its core busy with other work),
+   * run products below 112³ on one thread for a while (default true). Off, every
+   * product from threadMinWork on is split: tests and benchmarks force paths so.
+   */
+  pauseOnLag?: boolean;
 }
 
 /** Tests use this to force a path (e.g. threading on a moderate size). */
 export function setMatmulTuning(t: MatmulTuning): void {
   if (t.smallMaxWork !== undefined) smallMaxWork = t.smallMaxWork;
   if (t.threadMinWork !== undefined) setThreadMinWork(t.threadMinWork);
+  if (t.pauseOnLag !== undefined) setPauseOnLag(t.pauseOnLag);
 }
 
 export function getMatmulTuning(): Required<MatmulTuning> {
-  return { smallMaxWork, threadMinWork: getThreadMinWork() };
+  return { smallMaxWork, threadMinWork: getThreadMinWork(), pauseOnLag: getPauseOnLag() };
 }
 
 /**

@@ -25,6 +25,15 @@
 (module
   (import "env" "memory" (memory 1 65536 shared))
 
+  ;; Strides of the current gemm call, set by it for the micro-kernels: with them
+  ;; as globals the kernels take 6 parameters, all passed in registers by V8 on
+  ;; x64 (more go on the stack; measured 2–3% at 256³).  Globals are per instance,
+  ;; so each thread has its own.
+  (global $aStep (mut i32) (i32.const 0))
+  (global $aRow (mut i32) (i32.const 0))
+  (global $bStep (mut i32) (i32.const 0))
+  (global $ldc (mut i32) (i32.const 0))
+
   ;; Packing.  The JS side memcpys the caller's operand into this memory
   ;; (TypedArray.set) and packs here: ~10× faster than packing element by element
   ;; in JS, and both threads can pack their own share in parallel.
@@ -159,7 +168,7 @@
       (return (i32.const 1)))
     (i32.const 0))
 
-;; One 4×8 tile of C over kc steps (kc >= 1), for A rows 4 bytes apart (packed A,
+  ;; One 4×8 tile of C over kc steps (kc >= 1), for A rows 4 bytes apart (packed A,
   ;; or raw Aᵀ): op(A)[r, p] at $a + p·$aStep + 4r (immediate offsets; $aRow unused).
   ;; op(B)[p, 0..7] at $b + p·$bStep.
   ;; $load = 0: the sums start from zero (first k-block); otherwise the partial sums
@@ -169,9 +178,7 @@
   ;; once to the tile at $old (same row stride): C = C_old + T, one rounding, the
   ;; same bits as computing T and adding it separately.
   (func $kernel4x8
-      (param $a i32) (param $aStep i32) (param $aRow i32)
-      (param $b i32) (param $bStep i32)
-      (param $c i32) (param $ldc i32) (param $kc i32)
+      (param $a i32) (param $b i32) (param $c i32) (param $kc i32)
       (param $load i32) (param $old i32)
     (local $c00 v128) (local $c01 v128)
     (local $c10 v128) (local $c11 v128)
@@ -179,7 +186,10 @@
     (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $row i32)
+    (local $row i32) (local $aStep i32) (local $bStep i32) (local $ldc i32)
+    (local.set $aStep (global.get $aStep))
+    (local.set $bStep (global.get $bStep))
+    (local.set $ldc (global.get $ldc))
 
     (if (local.get $load) (then
       (local.set $row (local.get $c))
@@ -248,9 +258,7 @@
   ;; broadcast loads differ.  Kept as a second function because the shared one with
   ;; register offsets measured ~15% slower on packed panels.
   (func $kernel4x8s
-      (param $a i32) (param $aStep i32) (param $aRow i32)
-      (param $b i32) (param $bStep i32)
-      (param $c i32) (param $ldc i32) (param $kc i32)
+      (param $a i32) (param $b i32) (param $c i32) (param $kc i32)
       (param $load i32) (param $old i32)
     (local $c00 v128) (local $c01 v128)
     (local $c10 v128) (local $c11 v128)
@@ -258,7 +266,12 @@
     (local $c30 v128) (local $c31 v128)
     (local $b0 v128) (local $b1 v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $row i32) (local $aRow2 i32) (local $aRow3 i32)
+    (local $row i32) (local $aStep i32) (local $bStep i32) (local $ldc i32)
+    (local $aRow i32) (local $aRow2 i32) (local $aRow3 i32)
+    (local.set $aStep (global.get $aStep))
+    (local.set $bStep (global.get $bStep))
+    (local.set $ldc (global.get $ldc))
+    (local.set $aRow (global.get $aRow))
 
     (if (local.get $load) (then
       (local.set $row (local.get $c))
@@ -341,6 +354,10 @@
     (local $p0 i32) (local $kc i32) (local $jb i32) (local $jbEnd i32)
     (local $t i32) (local $j i32) (local $cAddr i32) (local $old i32)
     (local $aAddr i32) (local $bAddr i32)
+    (global.set $aStep (local.get $aStep))
+    (global.set $aRow (local.get $aRow))
+    (global.set $bStep (local.get $bStep))
+    (global.set $ldc (local.get $ldc))
     (block $kDone (loop $kBlocks
       (br_if $kDone (i32.ge_u (local.get $p0) (local.get $k)))
       (local.set $kc (i32.sub (local.get $k) (local.get $p0)))
@@ -373,12 +390,10 @@
               (then (local.set $old
                 (i32.add (local.get $oldp) (i32.sub (local.get $cAddr) (local.get $cp))))))
             (if (i32.eq (local.get $aRow) (i32.const 4))
-              (then (call $kernel4x8 (local.get $aAddr) (local.get $aStep) (local.get $aRow)
-                (local.get $bAddr) (local.get $bStep)
-                (local.get $cAddr) (local.get $ldc) (local.get $kc) (local.get $p0) (local.get $old)))
-              (else (call $kernel4x8s (local.get $aAddr) (local.get $aStep) (local.get $aRow)
-                (local.get $bAddr) (local.get $bStep)
-                (local.get $cAddr) (local.get $ldc) (local.get $kc) (local.get $p0) (local.get $old))))
+              (then (call $kernel4x8 (local.get $aAddr) (local.get $bAddr) (local.get $cAddr)
+                (local.get $kc) (local.get $p0) (local.get $old)))
+              (else (call $kernel4x8s (local.get $aAddr) (local.get $bAddr) (local.get $cAddr)
+                (local.get $kc) (local.get $p0) (local.get $old))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $panels)))
           (local.set $t (i32.add (local.get $t) (i32.const 1)))

@@ -179,8 +179,8 @@ const MAX_CALLS = 2;
  * worker is simply not waited for (see `finishJob`).
  */
 const SPIN_MS = 0.3;
-/** How long the main thread polls for the worker's half before it sleeps. */
-const MAIN_SPIN = 200_000;
+/** How long the main thread polls for the worker's half before it sleeps (0.2–2 ms here). */
+const MAIN_SPIN = 100_000;
 
 /**
  * Plain CommonJS source (eval worker) rather than a separate file, so the
@@ -342,8 +342,31 @@ function runSplit(e: Engine, w: WorkerHandle, nMine: number, nTheirs: number): v
     let done: number;
     while ((done = Atomics.load(c, DONE)) !== seq) Atomics.wait(c, DONE, done);
     Atomics.store(c, MAIN_WAITING, 0);
+    // Polled for the whole spin (far longer than any half below 112³ takes): the
+    // worker's core is shared with other work and it was descheduled mid-job.
+    if (pauseOnLag) smallSplitsPaused = PAUSE_CALLS;
   }
   if (Atomics.load(c, FAILED) === seq) runCalls(e, c, CALLS, nTheirs);
+}
+
+/**
+ * Products below LARGE_WORK gain at most a few µs from the split but lose a
+ * whole scheduler time slice when the worker is descheduled mid-job (measured:
+ * 2–3× slower per call at load 4 on 2 cores). After such a wait they run on one
+ * thread for the next PAUSE_CALLS products, then try again.
+ */
+const LARGE_WORK = 112 * 112 * 112;
+const PAUSE_CALLS = 256;
+let smallSplitsPaused = 0;
+let pauseOnLag = true;
+
+export function setPauseOnLag(on: boolean): void {
+  pauseOnLag = on;
+  smallSplitsPaused = 0;
+}
+
+export function getPauseOnLag(): boolean {
+  return pauseOnLag;
 }
 
 function row(base: number, at: number): number {
@@ -504,7 +527,13 @@ export function wasmGemm(
   const rawOnlyA = m * k <= RAW_MAX;
   const packB = transB || k * n > RAW_MAX;
   const packedBytes = panels * NR * k * 4;
-  const w = m * n * k >= threadMinWork && (tiles >= 2 || panels >= 2) ? readyWorker(e) : null;
+  const work = m * n * k;
+  let split = work >= threadMinWork && (tiles >= 2 || panels >= 2);
+  if (split && work < LARGE_WORK && smallSplitsPaused > 0) {
+    smallSplitsPaused--;
+    split = false;
+  }
+  const w = split ? readyWorker(e) : null;
   // A packed B is kept to skip packing it again; a raw one only when the worker
   // reads it: the copy kept in its cache then stays valid, where a fresh copy per
   // call would move from this core's cache to the worker's every time.
