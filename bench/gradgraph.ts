@@ -4,11 +4,11 @@
  */
 import { readFileSync } from "node:fs";
 import { compile, evaluationStats, matmul, programCacheStats, tensor } from "@gradgraph/core";
-import { startMatmulWorker } from "../packages/core/src/kernels/matmul/index";
+import { ready } from "@gradgraph/core";
 import { checkNotebookGradients, gflops, medianMs, peakRssMb, report, type Results, uniformArray, W1_SIZES, W2, W3_MEMORY_STEPS, W4 } from "./common";
 import { notebookProgram, pytorchStyleNotebook, pytorchStyleTrainingStep, trainingStepProgram } from "./models";
 
-await startMatmulWorker();
+await ready();
 
 if (process.argv.includes("--memory")) {
   const { program, x } = trainingStepProgram();

@@ -277,10 +277,9 @@ class Scheduler {
   private gemmPart(node: FlowNode, accumulate: boolean): Part & { kind: "gemm" } {
     const batchShape = node.shape.slice(0, -2);
     const [x, y] = node.inputs;
-    // gemm packs a transposed B more slowly than a row-major one: a B packed again and again (a
-    // recurrent weight, or one broadcast over a batch) is transposed into an array once per run.
-    const packs = y.consumers.filter((c) => c.def?.matrixProduct).length * sizeOf(batchShape) / sizeOf(y.shape.slice(0, -2));
-    const [a, b] = [this.matrixOperand(x, false), this.matrixOperand(y, packs > 1)];
+    // gemm keeps a packed B while its bits are unchanged, so a recurrent weight read at every step
+    // is read in place, transposed or not.
+    const [a, b] = [this.matrixOperand(x), this.matrixOperand(y)];
     const rank = node.shape.length;
     const [m, n] = [node.shape[rank - 2], node.shape[rank - 1]];
     return {
@@ -299,11 +298,11 @@ class Scheduler {
     };
   }
 
-  /** How gemm reads `node`: in place, row-major or transposed, else (or if `rowMajor` is asked) from a dense copy. */
-  private matrixOperand(node: FlowNode, rowMajor: boolean): { ref: Ref; transposed: boolean } {
+  /** How gemm reads `node`: in place, row-major or transposed, else from a dense copy. */
+  private matrixOperand(node: FlowNode): { ref: Ref; transposed: boolean } {
     const ref = this.ref(node);
     const layout = matrixLayout(ref);
-    if (layout === undefined || (rowMajor && layout === "transposed")) return { ref: this.dense(node), transposed: false };
+    if (layout === undefined) return { ref: this.dense(node), transposed: false };
     return { ref, transposed: layout === "transposed" };
   }
 
