@@ -344,6 +344,45 @@ describe("accumulate, thread split and reuse are exact", () => {
     expectSameBits(sum, want, "batched accumulate");
   });
 
+  test("a batch of stacked matrices sharing one B (one product of batch·m rows) gives the per-matrix bits", () => {
+    setMatmulBackend("wasm");
+    const stacked = fc.record({
+      m: fc.integer({ min: 1, max: 37 }),
+      n: fc.integer({ min: 1, max: 70 }),
+      // Past 256 the WASM kernel sums k in blocks: the rows given must not change those either.
+      k: fc.integer({ min: 1, max: 300 }),
+      count: fc.integer({ min: 2, max: 6 }),
+      transB: fc.boolean(),
+      accumulate: fc.boolean(),
+      offset: fc.integer({ min: 0, max: 5 }),
+      seed: fc.integer({ min: 1, max: 1 << 30 }),
+      path: fc.constantFrom<MatmulTuning>(
+        saved.tuning,
+        { ...saved.tuning, threadMinWork: Infinity },
+        { ...saved.tuning, threadMinWork: 0, pauseOnLag: false },
+      ),
+    });
+    fc.assert(
+      fc.property(stacked, ({ m, n, k, count, transB, accumulate, offset, seed, path }) => {
+        setMatmulTuning(path);
+        const a = new Float32Array(offset + count * m * k);
+        const b = new Float32Array(k * n);
+        fillRandom(a, seed);
+        fillRandom(b, seed + 1);
+        const start = new Float32Array(offset + count * m * n);
+        fillRandom(start, seed + 2);
+        const offsets = (size: number) => Array.from({ length: count }, (_, i) => offset + i * size);
+        const got = start.slice();
+        batchedGemm(m, n, k, a, offsets(m * k), false, b, new Array(count).fill(0), transB, got, offsets(m * n), accumulate);
+        const want = start.slice();
+        for (let i = 0; i < count; i++) gemm(m, n, k, a, offset + i * m * k, false, b, 0, transB, want, offset + i * m * n, accumulate);
+        expectSameBits(got, want, `stacked batch ${JSON.stringify({ m, n, k, count, transB, accumulate })}`);
+      }),
+      { numRuns: 120 },
+    );
+    setMatmulTuning(saved.tuning);
+  });
+
   test("k = 0 accumulates zeros (and -0 becomes +0, as C + 0 does)", () => {
     for (const Ctor of [Float32Array, Float64Array]) {
       const out = new Ctor([7, -0, 2.5, 7]);

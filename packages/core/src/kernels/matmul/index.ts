@@ -122,6 +122,12 @@ export function gemm(
  * One gemm per matrix of a batch: product i reads op(A) at `aOffsets[i]` and op(B) at
  * `bOffsets[i]` and writes (or, with `accumulate`, adds into) `outOffsets[i]`, so
  * broadcast batch operands are read in place.
+ *
+ * A batch that shares one B and whose A and C matrices follow each other row-major (a Linear or
+ * an RNN's input projection applied to a whole (L, B, in) sequence) is one product of
+ * batch·m rows, on the WebAssembly kernel: one B packing and one call that both threads can share,
+ * instead of `batch` small ones. Its bits are the same: that kernel's sum for an element depends
+ * only on k, never on how many rows it is given (tested against the per-matrix loop).
  */
 export function batchedGemm(
   m: number, n: number, k: number,
@@ -129,7 +135,22 @@ export function batchedGemm(
   b: FloatArray, bOffsets: readonly number[], transB: boolean,
   out: FloatArray, outOffsets: readonly number[], accumulate = false,
 ): void {
-  for (let i = 0; i < outOffsets.length; i++) {
+  const count = outOffsets.length;
+  if (
+    count > 1 && m * n * k > smallMaxWork && backend === "wasm" &&
+    !transA && stacksRows(aOffsets, m * k) && stacksRows(outOffsets, m * n) && bOffsets.every((offset) => offset === bOffsets[0]) &&
+    a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array &&
+    wasmGemm(count * m, n, k, a, aOffsets[0], false, b, bOffsets[0], transB, out, outOffsets[0], accumulate)
+  ) {
+    return;
+  }
+  for (let i = 0; i < count; i++) {
     gemm(m, n, k, a, aOffsets[i], transA, b, bOffsets[i], transB, out, outOffsets[i], accumulate);
   }
+}
+
+/** Offsets that place matrices of `size` elements one right after another. */
+function stacksRows(offsets: readonly number[], size: number): boolean {
+  for (let i = 1; i < offsets.length; i++) if (offsets[i] !== offsets[0] + i * size) return false;
+  return true;
 }
