@@ -33,6 +33,9 @@ if (process.argv.includes("--memory")) {
   const training = trainingStepProgram();
   const w3 = medianMs(() => training.program.run([training.x]));
   notes.push(`W3 program: ${JSON.stringify(training.program.stats)}`);
+  const reordered = trainingStepProgram({ reorderSums: true });
+  const w3Reordered = medianMs(() => reordered.program.run([reordered.x]));
+  notes.push(`W3 compiled with reorderSums: ${w3Reordered.toFixed(2)} ms (exact: ${w3.toFixed(2)} ms), ${reordered.program.stats.kernels} kernels`);
 
   const y = tensor(uniformArray(4, -1, 1, 13), { shape: [...W4.shape] });
   const start = uniformArray(4, -1, 1, 14);

@@ -19,7 +19,7 @@ export function notebookProgram(params: StateDict): Program {
 }
 
 /** W3: one training step (forward, MSE, backward, SGD update) as one program; `run([x])` returns the loss. */
-export function trainingStepProgram(): { program: Program; x: Float32Array; params: Tensor[] } {
+export function trainingStepProgram({ reorderSums = false } = {}): { program: Program; x: Float32Array; params: Tensor[] } {
   const { input, hidden, seq, batch, lr } = W3;
   const data = w3Data();
   const rnn = new RNN({ inputSize: input, hiddenSize: hidden });
@@ -41,6 +41,7 @@ export function trainingStepProgram(): { program: Program; x: Float32Array; para
     inputs: [x],
     outputs: [loss],
     updates: params.map((p, i) => [p, p.sub(grads[i].mul(lr))] as const),
+    reorderSums,
   });
   return { program, x: data.x, params };
 }

@@ -7,7 +7,7 @@ import { Tensor } from "../../ir/tensor";
 import { buildDataflow } from "./dataflow";
 import { planMemory } from "./memory";
 import { Program } from "./program";
-import { schedule } from "./schedule";
+import { schedule, type ScheduleOptions } from "./schedule";
 
 export { type FeedSpec, Program, type ProgramStats } from "./program";
 
@@ -20,6 +20,12 @@ export interface CompileSpec {
    * its leaf's array in place, e.g. `[w, w - lr * grad]` for an SGD step.
    */
   readonly updates?: readonly (readonly [Tensor, Tensor])[];
+  /**
+   * Allows sums of matrix products to be added in another order: the weight gradient of a
+   * recurrent layer, a sum over its steps, becomes one large product over all of them (faster;
+   * equal to the exact program within float rounding, not bit for bit). Off by default.
+   */
+  readonly reorderSums?: boolean;
 }
 
 export interface InputSpec {
@@ -38,7 +44,8 @@ export interface InputSpec {
  * `compile(fn, inputSpecs)` traces `fn` on fresh placeholders of those shapes instead.
  * Leaves that are not inputs (parameters, targets) are read in place from their arrays every run,
  * so `assign()` and updates are seen. Results equal the lazy evaluator's bit for bit: no
- * arithmetic is reordered, and fused float32 intermediates are rounded as stored arrays would be.
+ * arithmetic is reordered (unless `reorderSums` allows it), and fused float32 intermediates are
+ * rounded as stored arrays would be.
  */
 export function compile(spec: CompileSpec): Program;
 export function compile(fn: (...inputs: Tensor[]) => Tensor | readonly Tensor[], inputs: readonly InputSpec[]): Program;
@@ -52,9 +59,10 @@ export function compile(
     return compile({ inputs, outputs: result instanceof Tensor ? [result] : result });
   }
   if (specOrFn === null || typeof specOrFn !== "object") {
-    throw new OpError("compile", `expected { inputs?, outputs, updates? } or a function and input specs, got ${describeValue(specOrFn)}`);
+    throw new OpError("compile", `expected { inputs?, outputs, updates?, reorderSums? } or a function and input specs, got ${describeValue(specOrFn)}`);
   }
-  const { inputs = [], outputs, updates = [] } = specOrFn;
+  const { inputs = [], outputs, updates = [], reorderSums = false } = specOrFn;
+  if (typeof reorderSums !== "boolean") throw new OpError("compile", `reorderSums must be true or false, got ${describeValue(reorderSums)}`);
   for (const [what, list] of [["inputs", inputs], ["outputs", outputs], ["updates", updates]] as const) {
     if (!Array.isArray(list)) throw new OpError("compile", `${what} must be an array, got ${describeValue(list)}`);
   }
@@ -62,14 +70,19 @@ export function compile(
     if (!Array.isArray(pair) || pair.length !== 2) throw new OpError("compile", `updates[${i}] must be a [leaf, newValue] pair, got ${describeValue(pair)}`);
   });
   validate(inputs, outputs, updates);
-  return lowerToProgram(inputs, outputs, updates);
+  return lowerToProgram(inputs, outputs, updates, { reorderSums });
 }
 
 /**
  * The passes, on a checked spec. The evaluator's program cache calls this too, with inputs that
  * may be any nodes whose values it feeds (leaves, or values it already has).
  */
-export function lowerToProgram(inputs: readonly Tensor[], outputs: readonly Tensor[], updates: readonly (readonly [Tensor, Tensor])[] = []): Program {
+export function lowerToProgram(
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  updates: readonly (readonly [Tensor, Tensor])[] = [],
+  options: ScheduleOptions = {},
+): Program {
   const roots = [...outputs, ...updates.flat()];
   const flow = buildDataflow(roots, inputs);
   const node = (t: Tensor) => flow.nodeOf.get(t)!;
@@ -77,6 +90,7 @@ export function lowerToProgram(inputs: readonly Tensor[], outputs: readonly Tens
     flow,
     outputs.map(node),
     updates.map(([leaf, value]) => [node(leaf), node(value)] as const),
+    options,
   );
   const keep = new Set([...scheduled.outputs, ...scheduled.updates.map((u) => u.value)].map((ref) => ref.storage));
   const plan = planMemory(scheduled.steps, keep);

@@ -56,6 +56,8 @@ export function planMemory(steps: readonly Step[], keep: ReadonlySet<Storage>): 
   for (const step of steps) {
     const { root, offset } = rootOf(step.out);
     placement.set(step.out, { buffer: bufferOf.get(root)!, offset });
+    // An array only its windows write (the blocks of a merged product's operand) is read whole too.
+    if (!placement.has(root)) placement.set(root, { buffer: bufferOf.get(root)!, offset: 0 });
   }
   return { buffers, placement };
 }

@@ -7,7 +7,7 @@ import type { AnyOpDef, TensorMeta } from "../../ir/registry";
 import type { Dataflow, FlowNode } from "./dataflow";
 import { elementwiseFormula, type Fusion, type Group, groupNodes, isReduction } from "./fusion";
 import { type SumsOfProducts, sumsOfProducts } from "./sums";
-import { type Ref, refOn, type Storage, wholeRef } from "./layout";
+import { type Ref, refOn, rootOf, type Storage, wholeRef } from "./layout";
 import type { LoopArg, LoopInput, LoopSpec, LoopTerm } from "./loops";
 
 /** One piece of work inside a step, still as data: the program binds it to arrays once. */
@@ -36,6 +36,8 @@ export type Part =
       readonly inputs: readonly Ref[];
     };
 
+type GemmPart = Part & { kind: "gemm" };
+
 /** Everything that writes one stored value. */
 export interface Step {
   readonly out: Storage;
@@ -62,11 +64,21 @@ export interface Schedule {
  * a matrix product becomes gemm's transposed operand); a view is copied only for a consumer that needs dense
  * data. Steps whose value nothing needs are dropped at the end (dead-code elimination).
  */
-export function schedule(flow: Dataflow, outputs: readonly FlowNode[], updates: readonly (readonly [FlowNode, FlowNode])[]): Schedule {
+export interface ScheduleOptions {
+  /** Sums of matrix products may be computed in another order (see `mergeAlongK`); off, every bit is the evaluator's. */
+  readonly reorderSums?: boolean;
+}
+
+export function schedule(
+  flow: Dataflow,
+  outputs: readonly FlowNode[],
+  updates: readonly (readonly [FlowNode, FlowNode])[],
+  options: ScheduleOptions = {},
+): Schedule {
   const pinned = new Set([...outputs, ...updates.map(([, value]) => value)]);
   const sums = sumsOfProducts(flow.nodes, pinned);
   const fusion = groupNodes(flow.nodes, pinned, sums.additions);
-  const scheduler = new Scheduler(fusion, sums);
+  const scheduler = new Scheduler(fusion, sums, options);
   for (const node of flow.nodes) scheduler.visit(node);
   return scheduler.finish(outputs, updates);
 }
@@ -82,6 +94,7 @@ class Scheduler {
   constructor(
     private readonly fusion: Fusion,
     private readonly sums: SumsOfProducts,
+    private readonly options: ScheduleOptions,
   ) {}
 
   visit(node: FlowNode): void {
@@ -269,12 +282,73 @@ class Scheduler {
 
   /** A sum of matrix products as one output that each product's gemm adds into, in the sum's order. */
   private accumulateStep(node: FlowNode, products: readonly FlowNode[]): void {
-    const parts = products.map((product, i) => this.gemmPart(product, i > 0));
+    const single = products.map((product) => this.gemmPart(product, false));
+    const merged = this.options.reorderSums ? this.mergeAlongK(single, node.dtype) : single;
+    const parts = merged.map((part, i) => ({ ...part, accumulate: i > 0 }));
     const out = this.storage("temp", node.shape, node.dtype);
     this.addStep(node, out, parts.flatMap((part) => [part.a, part.b]), parts, [], 2 * products.length - 1);
   }
 
-  private gemmPart(node: FlowNode, accumulate: boolean): Part & { kind: "gemm" } {
+  /**
+   * With reordered sums allowed: Σ_i A_iᵀ·B_i where the A_i lie one after another in one array (an
+   * RNN's stacked states) and so do the B_i (the per-step gate gradients, already placed in the
+   * gradient of the stacked input projection) is one gemm over their concatenation along k: for
+   * a recurrent weight's gradient one product of k = L·B instead of L products of k = B. B_i that
+   * are temporaries of their own are first given consecutive blocks of one new array. The other
+   * products stay separate parts.
+   */
+  private mergeAlongK(parts: readonly GemmPart[], dtype: DType): GemmPart[] {
+    const aStart = (part: GemmPart) => rootOf(part.a).offset + part.aOffsets[0];
+    const bStart = (part: GemmPart) => rootOf(part.b).offset + part.bOffsets[0];
+    const uses = new Map<Storage, number>();
+    for (const part of parts) uses.set(part.b, (uses.get(part.b) ?? 0) + 1);
+    /** A B that can still be placed anywhere: a whole temporary of its own, read by one product. */
+    const free = (part: GemmPart) => part.b.kind === "temp" && part.b.window === undefined && part.bOffsets[0] === 0 && uses.get(part.b) === 1;
+    const mergeable = (part: GemmPart) =>
+      // With k = 1 a column and a row are the same array: either layout reads as the transposed A or row-major B.
+      part.outOffsets.length === 1 && (part.transA || part.k === 1) && (!part.transB || part.k === 1) && part.b.size === part.k * part.n &&
+      (free(part) || part.b.window !== undefined) && rootOf(part.b).root !== rootOf(part.a).root;
+    /** Whether `next` continues a run ending at `previous`: its A right after, and its B too (or both free). */
+    const follows = (previous: GemmPart, next: GemmPart) =>
+      aStart(next) === aStart(previous) + previous.k * previous.m &&
+      (free(previous)
+        ? free(next)
+        : !free(next) && rootOf(next.b).root === rootOf(previous.b).root && bStart(next) === bStart(previous) + previous.k * previous.n);
+
+    const result = parts.filter((part) => !mergeable(part));
+    const byArray = new Map<Storage, GemmPart[]>();
+    for (const part of parts.filter(mergeable)) {
+      const { root } = rootOf(part.a);
+      byArray.set(root, [...(byArray.get(root) ?? []), part]);
+    }
+    for (const [root, group] of byArray) {
+      group.sort((x, y) => aStart(x) - aStart(y));
+      for (let first = 0; first < group.length; ) {
+        let end = first + 1;
+        while (end < group.length && follows(group[end - 1], group[end])) end++;
+        const run = group.slice(first, end);
+        first = end;
+        if (run.length === 1) {
+          result.push(run[0]);
+          continue;
+        }
+        const k = run.reduce((total, part) => total + part.k, 0);
+        let b = rootOf(run[0].b).root;
+        if (free(run[0])) {
+          b = this.storage("temp", [k, run[0].n], dtype);
+          let offset = 0;
+          for (const part of run) {
+            part.b.window = { of: b, offset };
+            offset += part.k * part.n;
+          }
+        }
+        result.push({ ...run[0], k, a: root, aOffsets: [aStart(run[0])], transA: true, b, bOffsets: [bStart(run[0])], transB: false });
+      }
+    }
+    return result;
+  }
+
+  private gemmPart(node: FlowNode, accumulate: boolean): GemmPart {
     const batchShape = node.shape.slice(0, -2);
     const [x, y] = node.inputs;
     // gemm keeps a packed B while its bits are unchanged, so a recurrent weight read at every step
