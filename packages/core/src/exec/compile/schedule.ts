@@ -275,14 +275,14 @@ class Scheduler {
   }
 
   private gemmStep(node: FlowNode): void {
-    const part = this.gemmPart(node, false);
+    const part = this.gemmPart(node);
     const out = this.storage("temp", node.shape, node.dtype);
     this.addStep(node, out, [part.a, part.b], [part]);
   }
 
   /** A sum of matrix products as one output that each product's gemm adds into, in the sum's order. */
   private accumulateStep(node: FlowNode, products: readonly FlowNode[]): void {
-    const single = products.map((product) => this.gemmPart(product, false));
+    const single = products.map((product) => this.gemmPart(product));
     const merged = this.options.reorderSums ? this.mergeAlongK(single, node.dtype) : single;
     const parts = merged.map((part, i) => ({ ...part, accumulate: i > 0 }));
     const out = this.storage("temp", node.shape, node.dtype);
@@ -348,7 +348,7 @@ class Scheduler {
     return result;
   }
 
-  private gemmPart(node: FlowNode, accumulate: boolean): GemmPart {
+  private gemmPart(node: FlowNode): GemmPart {
     const batchShape = node.shape.slice(0, -2);
     const [x, y] = node.inputs;
     // gemm keeps a packed B while its bits are unchanged, so a recurrent weight read at every step
@@ -368,7 +368,7 @@ class Scheduler {
       bOffsets: batchOffsets(b.ref, batchShape),
       transB: b.transposed,
       outOffsets: Array.from({ length: sizeOf(batchShape) }, (_, i) => i * m * n),
-      accumulate,
+      accumulate: false,
     };
   }
 
