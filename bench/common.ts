@@ -86,6 +86,19 @@ export function medianMs(fn: () => void, { warmupMs = 300, budgetMs = 2000, minS
   return samples[samples.length >> 1];
 }
 
+/**
+ * `medianMs` of each function, timed in alternating rounds (the median of its rounds), so that a
+ * drift of the machine's speed, which on a shared guest can be 2× within a minute, shifts all of
+ * them alike and their ratio holds.
+ */
+export function interleavedMedianMs(fns: readonly (() => void)[], rounds = 5): number[] {
+  const perRound = fns.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    fns.forEach((fn, i) => perRound[i].push(medianMs(fn, { warmupMs: round === 0 ? 300 : 50, budgetMs: 400 })));
+  }
+  return perRound.map((times) => times.sort((a, b) => a - b)[times.length >> 1]);
+}
+
 export const gflops = (n: number, ms: number): number => (2 * n ** 3) / (ms * 1e6);
 
 /**
