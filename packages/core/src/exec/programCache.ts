@@ -175,14 +175,19 @@ function describe(order: readonly Tensor[], outputs: readonly Tensor[]): Describ
     if (input.frozen) return constant(input);
     return fed(input, input.def === undefined ? (node.leafVersions?.[i]?.data ?? input.leafValue) : input.cachedValue);
   };
+  const refs: number[] = [];
   for (const node of order) {
     if (node.walkIndex < 0) continue;
     // Fed values and constants are declared where first read, before the op that reads them.
-    for (let i = 0; i < node.inputs.length; i++) if (reference(node, i) === undefined) return undefined;
+    for (let i = 0; i < node.inputs.length; i++) {
+      const ref = reference(node, i);
+      if (ref === undefined) return undefined;
+      refs[i] = ref;
+    }
     emit(OP);
     emit(opNumber(node.def!));
     emit(node.inputs.length);
-    for (let i = 0; i < node.inputs.length; i++) emit(reference(node, i)!);
+    for (let i = 0; i < node.inputs.length; i++) emit(refs[i]);
     defs.push(node.def!);
     attrs.push(node.attrs);
   }

@@ -319,7 +319,9 @@ class Scheduler {
     const byArray = new Map<Storage, GemmPart[]>();
     for (const part of parts.filter(mergeable)) {
       const { root } = rootOf(part.a);
-      byArray.set(root, [...(byArray.get(root) ?? []), part]);
+      const group = byArray.get(root);
+      if (group === undefined) byArray.set(root, [part]);
+      else group.push(part);
     }
     for (const [root, group] of byArray) {
       group.sort((x, y) => aStart(x) - aStart(y));
