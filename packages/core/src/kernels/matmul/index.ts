@@ -138,7 +138,7 @@ export function batchedGemm(
   const count = outOffsets.length;
   if (
     count > 1 && m * n * k > smallMaxWork && backend === "wasm" &&
-    !transA && stacksRows(aOffsets, m * k) && stacksRows(outOffsets, m * n) && bOffsets.every((offset) => offset === bOffsets[0]) &&
+    !transA && stacksRows(aOffsets, m * k) && stacksRows(outOffsets, m * n) && stacksRows(bOffsets, 0) &&
     a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array &&
     wasmGemm(count * m, n, k, a, aOffsets[0], false, b, bOffsets[0], transB, out, outOffsets[0], accumulate)
   ) {
@@ -149,7 +149,7 @@ export function batchedGemm(
   }
 }
 
-/** Offsets that place matrices of `size` elements one right after another. */
+/** Offsets that place matrices of `size` elements one right after another (size 0: all one matrix). */
 function stacksRows(offsets: readonly number[], size: number): boolean {
   for (let i = 1; i < offsets.length; i++) if (offsets[i] !== offsets[0] + i * size) return false;
   return true;
