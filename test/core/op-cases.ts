@@ -194,6 +194,52 @@ function group(factors: readonly number[], joins: readonly boolean[]): number[] 
   return shape;
 }
 
+
+/** The error function by its Maclaurin series (converges fast on the samples' |x| <= 2): a reference independent of the op's algorithm. */
+function erfSeries(x: number): number {
+  let term = x;
+  let total = x;
+  for (let n = 1; n < 60; n++) {
+    term *= (-x * x) / n;
+    total += term / (2 * n + 1);
+  }
+  return (2 / Math.sqrt(Math.PI)) * total;
+}
+
+/** Round half to even, written differently from the op (through the distance to the floor). */
+function roundHalfToEven(v: number): number {
+  const floor = Math.floor(v);
+  const rest = v - floor;
+  return rest < 0.5 ? floor : rest > 0.5 ? floor + 1 : floor % 2 === 0 ? floor : floor + 1;
+}
+
+/** Values on the odd multiples of 1/8 (range 16: within ±4): never an integer, a half, or a multiple of 1/4 where the bounds below sit. */
+const offGrid = (shape: readonly number[], range = 16) => grid(shape, { offset: 0.125, range });
+
+/** A unary op with number attributes drawn from `attrs`. */
+function unaryWith<A extends Attrs>(attrs: fc.Arbitrary<A>, f: (v: number, attrs: A) => number, values: ValuesArb = (s) => offGrid(s)): OpCase<A> {
+  return {
+    sample: fc.tuple(anyShape(), attrs).chain(([shape, a]) => values(shape).map((x) => ({ inputs: [x], attrs: a }))),
+    reference: ([x], a) => ({ shape: x.shape, data: x.data.map((v) => f(v, a)) }),
+  };
+}
+
+/** Bounds on multiples of 1/4, sometimes crossed (min > max) or one-sided (±Infinity). */
+const bounds = fc
+  .tuple(fc.integer({ min: -8, max: 8 }), fc.integer({ min: -8, max: 8 }), fc.constantFrom("both", "both", "min", "max"))
+  .map(([i, j, which]) => ({ low: which === "max" ? -Infinity : i / 4, high: which === "min" ? Infinity : j / 4 }));
+const clampValue = (v: number, low: number, high: number) => Math.min(Math.max(v, low), high);
+
+const specials = (shape: readonly number[]) =>
+  fc
+    .array(fc.constantFrom(NaN, Infinity, -Infinity, 0, 1.5, -2, 1e300), { minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+    .map((values) => float64Tensor(values, shape));
+
+const seluAlpha = 1.6732632423543772848170429916717;
+const seluScale = 1.0507009873554804934193349852946;
+const softplusOf = (v: number) => Math.log(1 + Math.exp(v));
+const gaussianCdf = (v: number) => 0.5 * (1 + erfSeries(v / Math.SQRT2));
+
 const castTargets = { float64: ["float32", "int32"], int32: ["float64", "float32"] } satisfies Record<string, DType[]>;
 const castValue: Record<DType, (v: number) => number> = { float64: (v) => v, float32: Math.fround, int32: Math.trunc };
 
@@ -208,6 +254,76 @@ export const cases: Record<BuiltinOpName, OpCase<any>> = {
   relu: unary((v) => (v > 0 ? v : 0), (s) => floats(s, { minAbs: 0.01 })),
   sign: unary(Math.sign, (s) => grid(s, { step: 0.5, range: 2 }), { nondifferentiable: true }),
   detach: unary((v) => v, (s) => floats(s), { nondifferentiable: true }),
+
+  sin: unary(Math.sin),
+  cos: unary(Math.cos),
+  tan: unary(Math.tan, (s) => floats(s, { min: -1.2, max: 1.2 })),
+  asin: unary(Math.asin, (s) => floats(s, { min: -0.9, max: 0.9 })),
+  acos: unary(Math.acos, (s) => floats(s, { min: -0.9, max: 0.9 })),
+  atan: unary(Math.atan),
+  sinh: unary(Math.sinh),
+  cosh: unary(Math.cosh),
+  asinh: unary(Math.asinh),
+  acosh: unary(Math.acosh, (s) => floats(s, { min: 1.2, max: 3 })),
+  atanh: unary(Math.atanh, (s) => floats(s, { min: -0.9, max: 0.9 })),
+  exp2: unary((v) => 2 ** v),
+  expm1: unary((v) => Math.exp(v) - 1),
+  log2: unary((v) => Math.log(v) / Math.LN2, (s) => floats(s, { min: 0.2, max: 3 })),
+  log10: unary((v) => Math.log(v) / Math.LN10, (s) => floats(s, { min: 0.2, max: 3 })),
+  log1p: unary((v) => Math.log(1 + v), (s) => floats(s, { min: -0.8, max: 2 })),
+  rsqrt: unary((v) => 1 / Math.sqrt(v), (s) => floats(s, { min: 0.2, max: 3 })),
+  reciprocal: unary((v) => 1 / v, (s) => floats(s, { minAbs: 0.5 })),
+  square: unary((v) => v * v),
+  erf: unary(erfSeries),
+  erfc: unary((v) => 1 - erfSeries(v)),
+  floor: unary(Math.floor, (s) => offGrid(s)),
+  ceil: unary(Math.ceil, (s) => offGrid(s)),
+  trunc: unary((v) => (v < 0 ? -Math.floor(-v) : Math.floor(v)), (s) => offGrid(s)),
+  round: unary(roundHalfToEven, (s) => offGrid(s)),
+  frac: unary((v) => v % 1, (s) => offGrid(s)),
+  isnan: unary((v) => (Number.isNaN(v) ? 1 : 0), specials, { nondifferentiable: true }),
+  isinf: unary((v) => (Math.abs(v) === Infinity ? 1 : 0), specials, { nondifferentiable: true }),
+  isfinite: unary((v) => (Number.isFinite(v) ? 1 : 0), specials, { nondifferentiable: true }),
+  nanToNum: unaryWith(
+    fc.record({ nan: fc.constantFrom(0, -1.5), posinf: fc.constantFrom(3, 1e30), neginf: fc.constantFrom(-3, -1e30) }),
+    (v, { nan, posinf, neginf }) => (Number.isNaN(v) ? nan : v === Infinity ? posinf : v === -Infinity ? neginf : v),
+    (s) => floats(s),
+  ),
+  clamp: unaryWith(bounds.map(({ low, high }) => ({ min: low, max: high })), (v, { min, max }) => clampValue(v, min, max)),
+  hardtanh: unaryWith(bounds.map(({ low, high }) => ({ minVal: low, maxVal: high })), (v, { minVal, maxVal }) => clampValue(v, minVal, maxVal)),
+  leakyRelu: unaryWith(fc.record({ negativeSlope: fc.constantFrom(0.01, 0.2, -0.5) }), (v, { negativeSlope }) => (v > 0 ? v : v * negativeSlope)),
+  elu: unaryWith(fc.record({ alpha: fc.constantFrom(1, 0.5, 2) }), (v, { alpha }) => (v > 0 ? v : alpha * (Math.exp(v) - 1))),
+  celu: unaryWith(fc.record({ alpha: fc.constantFrom(1, 0.5, 2) }), (v, { alpha }) => Math.max(0, v) + Math.min(0, alpha * (Math.exp(v / alpha) - 1))),
+  selu: unary((v) => seluScale * (v > 0 ? v : seluAlpha * (Math.exp(v) - 1)), (s) => offGrid(s)),
+  softplus: unaryWith(
+    fc.record({ beta: fc.constantFrom(1, 2, 0.5), threshold: fc.constantFrom(20, 1, 2) }),
+    (v, { beta, threshold }) => (v * beta > threshold ? v : softplusOf(v * beta) / beta),
+  ),
+  gelu: unary((v) => v * gaussianCdf(v)),
+  geluTanh: unary((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))),
+  silu: unary((v) => v / (1 + Math.exp(-v))),
+  mish: unary((v) => v * Math.tanh(softplusOf(v))),
+  hardsigmoid: unary((v) => clampValue(v + 3, 0, 6) / 6, (s) => offGrid(s, 32)),
+  hardswish: unary((v) => (v * clampValue(v + 3, 0, 6)) / 6, (s) => offGrid(s, 32)),
+  logSigmoid: unary((v) => -softplusOf(-v)),
+  softsign: unary((v) => v / (1 + Math.abs(v)), (s) => floats(s, { minAbs: 0.01 })),
+
+  atan2: binary(Math.atan2, (s) => floats(s, { minAbs: 0.1 }), (s) => floats(s, { minAbs: 0.1 })),
+  hypot: binary((a, b) => Math.sqrt(a * a + b * b), (s) => floats(s, { minAbs: 0.1 })),
+  copysign: binary(
+    (a, b) => (b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a)),
+    (s) => floats(s, { minAbs: 0.01 }),
+    (s) => grid(s, { step: 0.5, range: 2 }),
+    { wrt: () => [0] },
+  ),
+  fmod: binary((a, b) => a - b * Math.trunc(a / b), dividends, divisors),
+  logAddExp: binary((a, b) => Math.log(Math.exp(a) + Math.exp(b))),
+  lerp: {
+    sample: anyBroadcast(3)
+      .chain(([s0, s1, s2]) => fc.tuple(floats(s0), floats(s1), floats(s2)))
+      .map((inputs) => ({ inputs, attrs: {} })),
+    reference: (inputs) => elementwise(inputs, (start, end, weight) => start + weight * (end - start)),
+  },
 
   add: binary((a, b) => a + b),
   sub: binary((a, b) => a - b),

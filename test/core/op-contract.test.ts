@@ -8,6 +8,7 @@ import {
   apply,
   type Attrs,
   compile,
+  fromJSON,
   gather,
   getOp,
   grad,
@@ -19,6 +20,8 @@ import {
   scalar,
   type Tensor,
   tensor,
+  toJSON,
+  unaryOp,
   withScope,
 } from "@gradgraph/core";
 
@@ -58,8 +61,9 @@ describe("registerOp checks the definition's shape", () => {
     ["no VJP", { vjp: undefined }, /' vjp must be a function or "nondifferentiable", got undefined$/],
     ["a misspelt nondifferentiable", { vjp: "non-differentiable" }, /' vjp must be a function or "nondifferentiable", got "non-differentiable"$/],
     ["a canonicalize that is no function", { canonicalize: {} }, /' canonicalize must be a function, got an object$/],
-    ["an elementwise formula given bare", { elementwise: "a + b" }, /' elementwise must be \{ expr: string \}, got "a \+ b"$/],
-    ["an elementwise formula that is no string", { elementwise: { expr: 5 } }, /' elementwise must be \{ expr: string \}, got an object$/],
+    ["an elementwise formula given bare", { elementwise: "a + b" }, /' elementwise must be \{ expr: string, params\?: names \}, got "a \+ b"$/],
+    ["an elementwise formula that is no string", { elementwise: { expr: 5 } }, /' elementwise must be \{ expr: string, params\?: names \}, got an object$/],
+    ["formula params that are no names", { elementwise: { expr: "a * k", params: ["1k"] } }, /' elementwise must be \{ expr: string, params\?: names \}, got an object$/],
     ["a view rule that is no function", { view: {} }, /' view must be a function, got an object$/],
     ["a placement rule that is no function", { placement: "concat" }, /' placement must be a function, got "concat"$/],
     ["a reduction whose dims are a list", { reduction: { dims: [0], identity: 0, combine: "acc + v" } }, /' reduction must be \{ dims: function, identity: number, combine: string \}/],
@@ -82,6 +86,27 @@ describe("registerOp checks the definition's shape", () => {
     expect(() => register({ canonicalize: (_inputs: unknown, attrs: Attrs) => attrs, vjp: "nondifferentiable", elementwise: { expr: "a" } })).not.toThrow();
     expect(() => register({ reduction: { dims: () => [0], identity: -Infinity, combine: "Math.max(acc, v)" } })).not.toThrow();
     expect(() => register({ arity: "variadic", matrixProduct: true })).not.toThrow();
+  });
+});
+
+describe("formula params", () => {
+  let made = 0;
+  const scaledOp = () => unaryOp<{ k: number }>(`contract.scaled${made++}`, "a * k", (g, { attrs: { k } }) => [g.mul(k)], { k: 2 });
+
+  it("a formula reads the node's number attributes, in the interpreter, compiled programs and files", () => {
+    const op = registerOp(scaledOp());
+    const x = tensor([1, -2, 4]);
+    const tripled = apply(op, [x], { k: 3 });
+    expect(Array.from(tripled.data())).toEqual([3, -6, 12]);
+    expect(Array.from(apply(op, [x]).data()), "the default").toEqual([2, -4, 8]);
+    expect(Array.from(compile({ inputs: [], outputs: [tripled] }).run([])[0])).toEqual([3, -6, 12]);
+    expect(Array.from(fromJSON(JSON.parse(JSON.stringify(toJSON([apply(op, [x], { k: -Infinity })])))).outputs[0].data())).toEqual([-Infinity, Infinity, -Infinity]);
+  });
+
+  it("a param that is no number is refused when the node is built, naming the op and the attribute", () => {
+    const op = registerOp({ ...scaledOp(), canonicalize: (_inputs, attrs) => attrs as { k: number } });
+    expect(thrown(() => apply(op, [ones([2])], { k: "2" })).message).toBe(`${op.name}: canonicalize failed: the formula reads attribute 'k' as a number, got "2"`);
+    expect(thrown(() => apply(registerOp(scaledOp()), [ones([2])], { k: "2" })).message).toMatch(/attribute 'k' must be a number, got "2"$/);
   });
 });
 

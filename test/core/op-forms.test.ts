@@ -9,6 +9,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   apply,
   type Attrs,
+  type AttrValue,
+  celu,
+  clamp,
+  elu,
+  gelu,
+  hardsigmoid,
+  hardswish,
+  hardtanh,
+  leakyRelu,
+  logSigmoid,
+  mish,
+  selu,
+  silu,
+  softplus,
+  softsign,
   type BuiltinOpName,
   builtinOps,
   compile,
@@ -44,10 +59,18 @@ const negative = (d: number, rank: number) => d - rank;
 
 const dimVariants = (rank: number, { dim }: { dim: number }): Attrs[] => [{ dim: negative(dim, rank) }];
 
-const unary = (name: "neg" | "exp" | "tanh" | "sigmoid" | "log" | "sqrt" | "abs" | "relu" | "sign" | "detach"): Forms<Attrs> => ({
+type UnaryMethod = { [K in keyof Tensor]: Tensor[K] extends () => Tensor ? K : never }[keyof Tensor];
+const unary = (name: UnaryMethod): Forms<Attrs> => ({
   method: ([x]) => x[name](),
 });
-type BinaryMethod = "add" | "sub" | "mul" | "div" | "floorDivide" | "remainder" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+/** An op built by its functional form with its attributes in PyTorch's positional order. */
+const positional = <A extends Attrs>(fn: (x: Tensor, ...args: any[]) => Tensor, ...names: (keyof A & string)[]): Forms<A> => ({
+  method: ([x], attrs) => fn(x, ...names.map((n) => attrs[n])),
+  // Attributes left at PyTorch's defaults may be left out.
+  variants: (_inputs, attrs) => [Object.fromEntries(Object.entries(attrs).filter(([k, v]) => v !== defaults[k]))],
+});
+const defaults: Record<string, AttrValue> = { negativeSlope: 0.01, alpha: 1, beta: 1, threshold: 20, minVal: -1, maxVal: 1, nan: 0, min: -Infinity, max: Infinity };
+type BinaryMethod = "add" | "sub" | "mul" | "div" | "floorDivide" | "remainder" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "atan2" | "hypot" | "copysign" | "fmod" | "logAddExp";
 const binary = (name: BinaryMethod): Forms<Attrs> => ({
   method: ([a, b]) => a[name](b),
 });
@@ -76,6 +99,57 @@ const forms: { [N in BuiltinOpName]: Forms<any> } = {
   relu: unary("relu"),
   sign: unary("sign"),
   detach: unary("detach"),
+  sin: unary("sin"),
+  cos: unary("cos"),
+  tan: unary("tan"),
+  asin: unary("asin"),
+  acos: unary("acos"),
+  atan: unary("atan"),
+  sinh: unary("sinh"),
+  cosh: unary("cosh"),
+  asinh: unary("asinh"),
+  acosh: unary("acosh"),
+  atanh: unary("atanh"),
+  exp2: unary("exp2"),
+  expm1: unary("expm1"),
+  log2: unary("log2"),
+  log10: unary("log10"),
+  log1p: unary("log1p"),
+  rsqrt: unary("rsqrt"),
+  reciprocal: unary("reciprocal"),
+  square: unary("square"),
+  erf: unary("erf"),
+  erfc: unary("erfc"),
+  floor: unary("floor"),
+  ceil: unary("ceil"),
+  trunc: unary("trunc"),
+  round: unary("round"),
+  frac: unary("frac"),
+  isnan: unary("isnan"),
+  isinf: unary("isinf"),
+  isfinite: unary("isfinite"),
+  selu: { method: ([x]) => selu(x) },
+  gelu: { method: ([x]) => gelu(x) },
+  geluTanh: { method: ([x]) => gelu(x, "tanh") },
+  silu: { method: ([x]) => silu(x) },
+  mish: { method: ([x]) => mish(x) },
+  hardsigmoid: { method: ([x]) => hardsigmoid(x) },
+  hardswish: { method: ([x]) => hardswish(x) },
+  logSigmoid: { method: ([x]) => logSigmoid(x) },
+  softsign: { method: ([x]) => softsign(x) },
+  nanToNum: { method: ([x], { nan, posinf, neginf }) => x.nanToNum(nan, posinf, neginf) },
+  clamp: { ...positional(clamp, "min", "max"), method: ([x], { min, max }) => x.clamp(min, max) },
+  hardtanh: positional(hardtanh, "minVal", "maxVal"),
+  leakyRelu: positional(leakyRelu, "negativeSlope"),
+  elu: positional(elu, "alpha"),
+  celu: positional(celu, "alpha"),
+  softplus: positional(softplus, "beta", "threshold"),
+  atan2: binary("atan2"),
+  hypot: binary("hypot"),
+  copysign: binary("copysign"),
+  fmod: binary("fmod"),
+  logAddExp: binary("logAddExp"),
+  lerp: { method: ([start, end, weight]) => start.lerp(end, weight) },
   add: binary("add"),
   sub: binary("sub"),
   mul: binary("mul"),

@@ -15,7 +15,6 @@ import { div } from "../ops/div";
 import { exp } from "../ops/exp";
 import { log } from "../ops/log";
 import { max } from "../ops/max";
-import { maximum as maximumOf, minimum as minimumOf } from "../ops/minmax";
 import { mul } from "../ops/mul";
 import { reshape } from "../ops/reshape";
 import { slice } from "../ops/slice";
@@ -24,41 +23,91 @@ import { sum } from "../ops/sum";
 import { reduceAttrs } from "../ops/reduction";
 
 export { abs } from "../ops/abs";
+export { acos } from "../ops/acos";
+export { acosh } from "../ops/acosh";
 export { add } from "../ops/add";
+export { asin } from "../ops/asin";
+export { asinh } from "../ops/asinh";
+export { atan } from "../ops/atan";
+export { atan2 } from "../ops/atan2";
+export { atanh } from "../ops/atanh";
 export { cast } from "../ops/cast";
+export { ceil } from "../ops/ceil";
+export { celu } from "../ops/celu";
+export { clamp, clamp as clip } from "../ops/clamp";
 export { eq, ge, gt, le, lt, ne } from "../ops/compare";
 export { concat } from "../ops/concat";
+export { copysign } from "../ops/copysign";
+export { cos } from "../ops/cos";
+export { cosh } from "../ops/cosh";
 export { detach } from "../ops/detach";
 export { div } from "../ops/div";
+export { elu } from "../ops/elu";
+export { erf } from "../ops/erf";
+export { erfc } from "../ops/erfc";
 export { exp } from "../ops/exp";
+export { exp2 } from "../ops/exp2";
 export { expand } from "../ops/expand";
+export { expm1 } from "../ops/expm1";
+export { floor } from "../ops/floor";
 export { floorDivide } from "../ops/floorDivide";
+export { fmod } from "../ops/fmod";
+export { frac } from "../ops/frac";
 export { gather } from "../ops/gather";
+export { gelu } from "../ops/gelu";
+export { hardsigmoid } from "../ops/hardsigmoid";
+export { hardswish } from "../ops/hardswish";
+export { hardtanh, relu6 } from "../ops/hardtanh";
+export { hypot } from "../ops/hypot";
 export { indexAdd } from "../ops/indexAdd";
 export { indexSelect } from "../ops/indexSelect";
+export { isfinite } from "../ops/isfinite";
+export { isinf } from "../ops/isinf";
+export { isnan } from "../ops/isnan";
+export { leakyRelu } from "../ops/leakyRelu";
+export { lerp } from "../ops/lerp";
 export { log } from "../ops/log";
+export { log10 } from "../ops/log10";
+export { log1p } from "../ops/log1p";
+export { log2 } from "../ops/log2";
+export { logAddExp } from "../ops/logAddExp";
+export { logSigmoid } from "../ops/logSigmoid";
 export { matmul } from "../ops/matmul";
 export { max } from "../ops/max";
 export { maximum, minimum } from "../ops/minmax";
+export { mish } from "../ops/mish";
 export { mul } from "../ops/mul";
+export { nanToNum } from "../ops/nanToNum";
 export { neg } from "../ops/neg";
 export { permute } from "../ops/permute";
 export { pow } from "../ops/pow";
+export { reciprocal } from "../ops/reciprocal";
 export { relu } from "../ops/relu";
 export { remainder } from "../ops/remainder";
 export { reshape } from "../ops/reshape";
+export { round } from "../ops/round";
+export { rsqrt } from "../ops/rsqrt";
 export { scatterAdd } from "../ops/scatterAdd";
+export { selu } from "../ops/selu";
 export { sigmoid } from "../ops/sigmoid";
 export { sign } from "../ops/sign";
+export { silu } from "../ops/silu";
+export { sin } from "../ops/sin";
+export { sinh } from "../ops/sinh";
 export { slice } from "../ops/slice";
 export { sliceBackward } from "../ops/sliceBackward";
+export { softplus } from "../ops/softplus";
+export { softsign } from "../ops/softsign";
 export { sqrt } from "../ops/sqrt";
+export { square } from "../ops/square";
 export { sub } from "../ops/sub";
 export { sum } from "../ops/sum";
+export { tan } from "../ops/tan";
 export { tanh } from "../ops/tanh";
 export { transpose } from "../ops/transpose";
-export { where } from "../ops/where";
+export { trunc } from "../ops/trunc";
 export { unbroadcast } from "../ops/unbroadcast";
+export { where } from "../ops/where";
 
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   checkTensor("mean", "input", x);
@@ -129,15 +178,4 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
   return squeeze(slice(x, d, i, i + 1), d);
 }
 
-export function square(x: Tensor): Tensor {
-  checkTensor("square", "input", x);
-  return mul(x, x);
-}
 
-export function clamp(x: Tensor, min?: TensorLike, maxValue?: TensorLike): Tensor {
-  checkTensor("clamp", "input", x);
-  let result = x;
-  if (min !== undefined) result = maximumOf(result, min);
-  if (maxValue !== undefined) result = minimumOf(result, maxValue);
-  return result;
-}

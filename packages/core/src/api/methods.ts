@@ -61,6 +61,48 @@ export interface TensorMethods {
   tanh(): Tensor;
   sigmoid(): Tensor;
   relu(): Tensor;
+  sin(): Tensor;
+  cos(): Tensor;
+  tan(): Tensor;
+  asin(): Tensor;
+  acos(): Tensor;
+  atan(): Tensor;
+  sinh(): Tensor;
+  cosh(): Tensor;
+  asinh(): Tensor;
+  acosh(): Tensor;
+  atanh(): Tensor;
+  exp2(): Tensor;
+  expm1(): Tensor;
+  log2(): Tensor;
+  log10(): Tensor;
+  log1p(): Tensor;
+  rsqrt(): Tensor;
+  reciprocal(): Tensor;
+  square(): Tensor;
+  erf(): Tensor;
+  erfc(): Tensor;
+  floor(): Tensor;
+  ceil(): Tensor;
+  trunc(): Tensor;
+  round(): Tensor;
+  frac(): Tensor;
+  isnan(): Tensor;
+  isinf(): Tensor;
+  isfinite(): Tensor;
+  /** Replaces NaN with `nan` and ±Infinity with `posinf` / `neginf` (the dtype's largest finite values by default). */
+  nanToNum(nan?: number, posinf?: number, neginf?: number): Tensor;
+  /** Clamps into [min, max]; either bound may be left out (undefined), not both. */
+  clamp(min?: TensorLike, max?: TensorLike): Tensor;
+  /** clamp's alias, as in PyTorch. */
+  clip(min?: TensorLike, max?: TensorLike): Tensor;
+  atan2(other: TensorLike): Tensor;
+  hypot(other: TensorLike): Tensor;
+  copysign(other: TensorLike): Tensor;
+  /** C's fmod: the remainder with the dividend's sign (`remainder` takes the divisor's). */
+  fmod(other: TensorLike): Tensor;
+  logAddExp(other: TensorLike): Tensor;
+  lerp(end: Tensor, weight: TensorLike): Tensor;
   matmul(other: Tensor): Tensor;
   transpose(dim0: number, dim1: number): Tensor;
   /** The matrix transpose of a 2-D tensor (PyTorch's `.T` for 2-D). */
@@ -146,6 +188,44 @@ const methods: Omit<TensorMethods, "T"> & ThisType<Tensor> = {
   tanh() { return F.tanh(this); },
   sigmoid() { return F.sigmoid(this); },
   relu() { return F.relu(this); },
+  sin() { return F.sin(this); },
+  cos() { return F.cos(this); },
+  tan() { return F.tan(this); },
+  asin() { return F.asin(this); },
+  acos() { return F.acos(this); },
+  atan() { return F.atan(this); },
+  sinh() { return F.sinh(this); },
+  cosh() { return F.cosh(this); },
+  asinh() { return F.asinh(this); },
+  acosh() { return F.acosh(this); },
+  atanh() { return F.atanh(this); },
+  exp2() { return F.exp2(this); },
+  expm1() { return F.expm1(this); },
+  log2() { return F.log2(this); },
+  log10() { return F.log10(this); },
+  log1p() { return F.log1p(this); },
+  rsqrt() { return F.rsqrt(this); },
+  reciprocal() { return F.reciprocal(this); },
+  square() { return F.square(this); },
+  erf() { return F.erf(this); },
+  erfc() { return F.erfc(this); },
+  floor() { return F.floor(this); },
+  ceil() { return F.ceil(this); },
+  trunc() { return F.trunc(this); },
+  round() { return F.round(this); },
+  frac() { return F.frac(this); },
+  isnan() { return F.isnan(this); },
+  isinf() { return F.isinf(this); },
+  isfinite() { return F.isfinite(this); },
+  nanToNum(nan, posinf, neginf) { return F.nanToNum(this, nan, posinf, neginf); },
+  clamp(min, max) { return F.clamp(this, min, max); },
+  clip(min, max) { return F.clamp(this, min, max); },
+  atan2(other) { return F.atan2(this, other); },
+  hypot(other) { return F.hypot(this, other); },
+  copysign(other) { return F.copysign(this, other); },
+  fmod(other) { return F.fmod(this, other); },
+  logAddExp(other) { return F.logAddExp(this, other); },
+  lerp(end, weight) { return F.lerp(this, end, weight); },
   matmul(other) { return F.matmul(this, other); },
   transpose(dim0, dim1) { return F.transpose(this, dim0, dim1); },
   permute(...dims) { return F.permute(this, dims); },

@@ -6,4 +6,16 @@
 export interface Formula {
   readonly expr: string;
   readonly helpers?: Readonly<Record<string, (...operands: number[]) => number>>;
+  /**
+   * Numeric attributes of the op that the formula reads by name (leakyRelu's `a > 0 ? a : a *
+   * negativeSlope`): kernels and compiled loops bind each to the node's canonical value.
+   */
+  readonly params?: readonly string[];
+}
+
+/** The values of a formula's params in a node's attributes, by name. */
+export function paramValues(formula: Formula, attrs: Readonly<Record<string, unknown>>): Readonly<Record<string, number>> {
+  const values: Record<string, number> = {};
+  for (const name of formula.params ?? []) values[name] = attrs[name] as number;
+  return values;
 }

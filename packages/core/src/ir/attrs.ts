@@ -1,4 +1,5 @@
 import { describeValue, OpError } from "../basics/errors";
+import { decodeNumber, encodeNumber } from "../basics/jsonNumber";
 import { isPlainRecord, own } from "../basics/plainData";
 import { normalizeDim } from "../basics/shape";
 
@@ -8,13 +9,19 @@ export type Attrs = Readonly<Record<string, AttrValue>>;
 
 export const noAttrs: Attrs = Object.freeze({});
 
+/** NaN, ±Infinity and -0 would all stringify as another number (or null): keys keep them apart. */
+const keepSpecialNumbers = (_key: string, value: unknown) => (typeof value === "number" ? encodeNumber(value) : value);
+
 /** A stable key: attribute order in the object literal must not change a node's identity. */
 export function attrsKey(attrs: Attrs): string {
   const keys = Object.keys(attrs);
   if (keys.length === 0) return "";
   keys.sort();
   let key = "";
-  for (const k of keys) key += `${k}=${JSON.stringify(attrs[k])};`;
+  for (const k of keys) {
+    const value = attrs[k];
+    key += `${k}=${typeof value === "number" ? encodeNumber(value) : JSON.stringify(value, keepSpecialNumbers)};`;
+  }
   return key;
 }
 
@@ -69,6 +76,17 @@ export function integerAttr(op: string, attrs: Attrs, key: string, fallback?: nu
   const value = own(attrs, key) ?? fallback;
   if (!Number.isSafeInteger(value)) throw new OpError(op, `attribute '${key}' must be an integer, got ${describeValue(value)}`);
   return value as number;
+}
+
+/**
+ * A number, which may be NaN or ±Infinity: as written, or as JSON files carry those (the strings
+ * "NaN", "Infinity", "-Infinity", "-0").
+ */
+export function numberAttr(op: string, attrs: Attrs, key: string, fallback?: number): number {
+  const value = own(attrs, key) ?? fallback;
+  const number = typeof value === "number" ? value : decodeNumber(value);
+  if (number === undefined) throw new OpError(op, `attribute '${key}' must be a number, got ${describeValue(value)}`);
+  return number;
 }
 
 export function integerListAttr(op: string, attrs: Attrs, key: string): number[] {

@@ -2,7 +2,7 @@ import { dtypes } from "../basics/dtype";
 import { describeValue, errorInOp, OpError } from "../basics/errors";
 import { isShapeList } from "../basics/shape";
 import { type Attrs, checkAttrValues, noAttrs } from "./attrs";
-import type { AnyOpDef, OpDef, TensorMeta } from "./registry";
+import type { AnyOpDef, ElementwiseRule, OpDef, TensorMeta } from "./registry";
 import { currentScope } from "./scope";
 
 /**
@@ -45,7 +45,11 @@ export function checkOpDef(def: unknown): asserts def is AnyOpDef {
   if (!isFunction(d.kernel)) throw fail("kernel", "a function", d.kernel);
   if (!isFunction(d.vjp) && d.vjp !== "nondifferentiable") throw fail("vjp", 'a function or "nondifferentiable"', d.vjp);
   optional("canonicalize", "a function", isFunction);
-  optional("elementwise", "{ expr: string }", (e) => typeof (e as { expr?: unknown })?.expr === "string");
+  optional("elementwise", "{ expr: string, params?: names }", (e) => {
+    const rule = e as { expr?: unknown; params?: unknown } | null;
+    const names = (p: unknown) => p === undefined || (Array.isArray(p) && p.every((n) => typeof n === "string" && /^[A-Za-z_]\w*$/.test(n)));
+    return typeof rule?.expr === "string" && names(rule.params);
+  });
   optional("view", "a function", isFunction);
   optional("placement", "a function", isFunction);
   optional("reduction", "{ dims: function, identity: number, combine: string }", (r) => {
@@ -57,14 +61,22 @@ export function checkOpDef(def: unknown): asserts def is AnyOpDef {
   if (meanings.length > 1) throw new Error(`registerOp: '${d.name}' may have at most one compiled meaning, got ${meanings.join(" and ")}`);
 }
 
+/** A formula's params are read as numbers from the canonical attributes: anything else would compute NaN. */
+function checkFormulaParams(rule: ElementwiseRule, attrs: Attrs): void {
+  for (const name of [rule, ...dtypes.map((dtype) => rule[dtype])].flatMap((formula) => formula?.params ?? [])) {
+    if (typeof attrs[name] !== "number") throw new Error(`the formula reads attribute '${name}' as a number, got ${describeValue(attrs[name])}`);
+  }
+}
+
 /** The op's canonical attributes; a throw names the op and the module path being built. */
 export function runCanonicalize<A extends Attrs>(def: OpDef<A>, inputs: readonly TensorMeta[], attrs: Attrs): A {
   try {
     // A canonicalize reads what it takes with the readers of ir/attrs.ts, which check it (all the
     // built-ins do); attributes taken as given are checked here.
-    if (def.canonicalize !== undefined) return def.canonicalize(inputs, attrs);
-    if (attrs !== noAttrs) checkAttrValues(def.name, attrs);
-    return attrs as A;
+    const canonical = def.canonicalize !== undefined ? def.canonicalize(inputs, attrs) : attrs;
+    if (def.canonicalize === undefined && attrs !== noAttrs) checkAttrValues(def.name, attrs);
+    if (def.elementwise !== undefined) checkFormulaParams(def.elementwise, canonical);
+    return canonical as A;
   } catch (error) {
     throw errorInOp(def.name, currentScope(), "canonicalize", error);
   }

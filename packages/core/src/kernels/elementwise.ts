@@ -9,16 +9,25 @@ import { broadcastStrides, type Shape, sameShape, sizeOf } from "../basics/shape
  */
 const layoutCodes = { full: 0, scalar: 1, strided: 2 } as const;
 type Layout = keyof typeof layoutCodes;
-type Loop = (out: TypedArray, size: number, shape: Shape, inputs: TypedArray[], strides: number[][], helpers: Formula["helpers"]) => void;
+type Loop = (
+  out: TypedArray,
+  size: number,
+  shape: Shape,
+  inputs: TypedArray[],
+  strides: number[][],
+  helpers: Formula["helpers"],
+  params: Readonly<Record<string, number>>,
+) => void;
 
 const operandNames = ["a", "b", "c", "d"];
 /**
- * Generated loops per formula text and helper names, indexed by the operands' layouts in base 3.
- * The helpers themselves are arguments, so formulas that share a text share the code.
+ * Generated loops per formula text, helper and param names, indexed by the operands' layouts in
+ * base 3. The helpers and param values are arguments, so formulas that share a text share the code.
  */
 const loops = new Map<string, Loop[]>();
 
 const helperNames = ({ helpers }: Formula): string[] => (helpers === undefined ? [] : Object.keys(helpers));
+const bound = (formula: Formula): string[] => [...helperNames(formula), ...(formula.params ?? [])];
 
 function generateLoop(formula: Formula, layouts: readonly Layout[]): Loop {
   const { expr } = formula;
@@ -26,6 +35,7 @@ function generateLoop(formula: Formula, layouts: readonly Layout[]): Loop {
   const lines: string[] = [];
   const names = helperNames(formula);
   if (names.length > 0) lines.push(`const { ${names.join(", ")} } = helpers;`);
+  if (formula.params !== undefined && formula.params.length > 0) lines.push(`const { ${formula.params.join(", ")} } = params;`);
   for (let i = 0; i < n; i++) lines.push(`const in${i} = inputs[${i}];`);
   if (layouts.every((l) => l !== "strided")) {
     for (let i = 0; i < n; i++) if (layouts[i] === "scalar") lines.push(`const ${operandNames[i]} = in${i}[0];`);
@@ -44,11 +54,11 @@ function generateLoop(formula: Formula, layouts: readonly Layout[]): Loop {
       `  for (let d = rank - 1; d >= 0; d--) { idx[d]++; ${advance} if (idx[d] < shape[d]) break; ${rewind} idx[d] = 0; } }`,
     );
   }
-  return new Function("out", "size", "shape", "inputs", "strides", "helpers", lines.join("\n")) as Loop;
+  return new Function("out", "size", "shape", "inputs", "strides", "helpers", "params", lines.join("\n")) as Loop;
 }
 
 function loopFor(formula: Formula, layouts: readonly Layout[]): Loop {
-  const key = `${formula.expr}|${helperNames(formula).join(",")}`;
+  const key = `${formula.expr}|${bound(formula).join(",")}`;
   let byLayout = loops.get(key);
   if (byLayout === undefined) loops.set(key, (byLayout = []));
   let code = 0;
@@ -56,17 +66,18 @@ function loopFor(formula: Formula, layouts: readonly Layout[]): Loop {
   return (byLayout[code] ??= generateLoop(formula, layouts));
 }
 
-/** Runs `formula` over broadcast operands into a fresh array of `outShape`. */
+/** Runs `formula` over broadcast operands into a fresh array of `outShape`, its params bound to `params`. */
 export function runElementwise(
   formula: Formula,
   inputs: readonly { data: TypedArray; shape: Shape }[],
   outShape: Shape,
   outDType: DType,
+  params: Readonly<Record<string, number>> = {},
 ): TypedArray {
   const size = sizeOf(outShape);
   const out = allocate(outDType, size);
   const layouts = inputs.map((x): Layout => (x.data.length === 1 ? "scalar" : sameShape(x.shape, outShape) ? "full" : "strided"));
   const strides = layouts.includes("strided") ? inputs.map((x) => broadcastStrides(x.shape, outShape)) : [];
-  loopFor(formula, layouts)(out, size, outShape, inputs.map((x) => x.data), strides, formula.helpers);
+  loopFor(formula, layouts)(out, size, outShape, inputs.map((x) => x.data), strides, formula.helpers, params);
   return out;
 }

@@ -1,19 +1,46 @@
-import { isFloat } from "../basics/dtype";
+import { dtypes, isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { broadcastShapes, formatShape } from "../basics/shape";
-import { type Attrs, noAttributes } from "../ir/attrs";
+import { type Attrs, checkAttrNames, noAttributes, numberAttr } from "../ir/attrs";
 import type { ElementwiseRule, OpDef, TensorMeta, Vjp } from "../ir/registry";
 import { elementwiseKernel } from "./ruleKernels";
 
 const asRule = (formula: string | ElementwiseRule): ElementwiseRule => (typeof formula === "string" ? { expr: formula } : formula);
 
-/** Builds a unary float op from its scalar formula over `a`. */
-export function unaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
-  const rule = asRule(formula);
+/** The rule and each of its per-dtype formulas read `params`. */
+function withParams(rule: ElementwiseRule, params: readonly string[]): ElementwiseRule {
+  const variants = dtypes.flatMap((dtype) => (rule[dtype] === undefined ? [] : [[dtype, { ...rule[dtype], params }]]));
+  return { ...rule, params, ...Object.fromEntries(variants) };
+}
+
+/** Number attributes by name, with their defaults (PyTorch's): the formula reads them as params. */
+type NumberAttrs = Readonly<Record<string, number>>;
+
+function numberAttrsCanonicalizer(name: string, defaults: NumberAttrs): OpDef["canonicalize"] {
+  const names = Object.keys(defaults);
+  if (names.length === 0) return noAttributes(name);
+  return (_inputs, attrs) => {
+    checkAttrNames(name, attrs, names);
+    return Object.fromEntries(names.map((key) => [key, numberAttr(name, attrs, key, defaults[key])]));
+  };
+}
+
+/**
+ * Builds a unary float op from its scalar formula over `a`; `numberAttrs` names the number
+ * attributes (with defaults) that the formula reads (`a > 0 ? a : a * negativeSlope`).
+ */
+export function unaryOp<A extends Attrs = Attrs>(
+  name: string,
+  formula: string | ElementwiseRule,
+  vjp: Vjp<A> | "nondifferentiable",
+  numberAttrs: NumberAttrs = {},
+): OpDef<A> {
+  const names = Object.keys(numberAttrs);
+  const rule = names.length === 0 ? asRule(formula) : withParams(asRule(formula), names);
   return {
     name,
     arity: 1,
-    canonicalize: noAttributes(name),
+    canonicalize: numberAttrsCanonicalizer(name, numberAttrs) as OpDef<A>["canonicalize"],
     infer([x]) {
       if (!isFloat(x.dtype)) throw new OpError(name, `expected a float tensor, got ${x.dtype}`);
       return x;
@@ -49,5 +76,19 @@ export function binaryOp(name: string, formula: string | ElementwiseRule, vjp: V
     kernel: elementwiseKernel(rule),
     vjp,
     elementwise: rule,
+  };
+}
+
+/** A binary op of float tensors only; its function brings int32 operands to float32 (`floatOperands`), as PyTorch promotes them. */
+export function floatBinaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
+  const def = binaryOp(name, formula, vjp);
+  return {
+    ...def,
+    infer(inputs, attrs) {
+      if (!isFloat(inputs[0].dtype)) {
+        throw new OpError(name, `expected float tensors, got ${inputs.map((t) => `${t.dtype} ${formatShape(t.shape)}`).join(" and ")}`);
+      }
+      return def.infer(inputs, attrs);
+    },
   };
 }

@@ -24,3 +24,9 @@ export function sameDTypeOperands(op: string, a: TensorLike, b: TensorLike): [Te
   if (tb.dtype !== dtype) tb = cast(tb, dtype);
   return [ta, tb];
 }
+
+/** Both operands in one float dtype: int32 ones become float32, as PyTorch's float-valued ops (atan2, hypot) promote them. */
+export function floatOperands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  const operands = sameDTypeOperands(op, a, b);
+  return operands[0].dtype === "int32" ? [cast(operands[0], "float32"), cast(operands[1], "float32")] : operands;
+}

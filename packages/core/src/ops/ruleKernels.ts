@@ -4,6 +4,7 @@
  * compiler reads the rule.
  */
 import { allocate, type TypedArray } from "../basics/dtype";
+import { paramValues } from "../basics/formula";
 import { sizeOf } from "../basics/shape";
 import { coversWhole, denseWindow } from "../basics/window";
 import type { Attrs } from "../ir/attrs";
@@ -16,7 +17,10 @@ type Kernel<A extends Attrs> = (inputs: readonly Value[], attrs: A, out: TensorM
 
 /** The formula for the result's dtype over the broadcast inputs. */
 export function elementwiseKernel<A extends Attrs>(rule: ElementwiseRule): Kernel<A> {
-  return (inputs, _attrs, out) => runElementwise(formulaFor(rule, out.dtype), inputs, out.shape, out.dtype);
+  return (inputs, attrs, out) => {
+    const formula = formulaFor(rule, out.dtype);
+    return runElementwise(formula, inputs, out.shape, out.dtype, paramValues(formula, attrs));
+  };
 }
 
 /** Reads the view's window of the (dense) input; a window that is the whole input in order is the input itself. */

@@ -1,6 +1,7 @@
 import { allocate, type DType, dtypes, type TypedArray } from "../basics/dtype";
 import { checkTensorList } from "../ir/args";
 import { describeValue } from "../basics/errors";
+import { decodeNumber, encodeNumber, type JsonNumber, specialNumberNames } from "../basics/jsonNumber";
 import { isPlainRecord, own, type PlainRecord } from "../basics/plainData";
 import { formatShape, isShapeList, MAX_ELEMENTS, sameShape, type Shape, sizeOf } from "../basics/shape";
 import { type Attrs, noAttrs } from "../ir/attrs";
@@ -13,9 +14,6 @@ import "../ops";
 
 const format = "gradgraph-graph/1";
 
-/** JSON has no NaN, infinities or negative zero; they travel as strings so values round-trip exactly. */
-type JsonNumber = number | "NaN" | "Infinity" | "-Infinity" | "-0";
-const specials: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, "-Infinity": -Infinity, "-0": -0 };
 
 export interface NodeJSON {
   op: string;
@@ -37,12 +35,13 @@ export interface GraphJSON {
   outputs: number[];
 }
 
-function encodeNumber(v: number): JsonNumber {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "Infinity";
-  if (v === -Infinity) return "-Infinity";
-  if (Object.is(v, -0)) return "-0";
-  return v;
+/**
+ * Number attributes that JSON cannot hold (clamp's `min: -Infinity`) travel as the special
+ * strings, which the ops' number readers (`numberAttr`) take back.
+ */
+function encodeAttrs(attrs: Attrs): Attrs {
+  if (!Object.values(attrs).some((v) => typeof v === "number" && encodeNumber(v) !== v)) return attrs;
+  return Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, typeof v === "number" ? encodeNumber(v) : v]));
 }
 
 /** The subgraph the outputs depend on, as plain data: ops, attributes, shapes, dtypes and constants. */
@@ -51,7 +50,7 @@ export function toJSON(outputs: readonly Tensor[]): GraphJSON {
   const order = topologicalOrder(outputs);
   const index = new Map(order.map((node, i) => [node, i]));
   const nodes = order.map((node): NodeJSON => {
-    const json: NodeJSON = { op: node.op, inputs: node.inputs.map((i) => index.get(i)!), attrs: node.attrs, shape: [...node.shape], dtype: node.dtype };
+    const json: NodeJSON = { op: node.op, inputs: node.inputs.map((i) => index.get(i)!), attrs: encodeAttrs(node.attrs), shape: [...node.shape], dtype: node.dtype };
     if (node.scope !== undefined) json.scope = node.scope;
     if (node.name !== undefined) json.name = node.name;
     if (node.requiresGrad) json.requiresGrad = true;
@@ -84,16 +83,15 @@ const isBoolean = (value: unknown): value is boolean => typeof value === "boolea
 /** The number `v` stands for in a tensor of `dtype`, or undefined when it stands for none. */
 function decodeValue(v: unknown, dtype: DType): number | undefined {
   if (dtype === "int32") return typeof v === "number" && v === (v | 0) ? v : undefined;
-  const value = typeof v === "number" ? (Number.isFinite(v) ? v : undefined) : typeof v === "string" && Object.hasOwn(specials, v) ? specials[v] : undefined;
+  const value = decodeNumber(v);
   // A finite value that float32 would round to infinity is not what the file says either.
   return dtype === "float32" && value !== undefined && Number.isFinite(value) && !Number.isFinite(Math.fround(value)) ? undefined : value;
 }
 
-const specialNames = '"NaN", "Infinity", "-Infinity" or "-0"';
 const expectedValue: Record<DType, string> = {
   int32: "an integer in int32 range",
-  float32: `a finite number in float32 range, or ${specialNames}`,
-  float64: `a finite number, or ${specialNames}`,
+  float32: `a finite number in float32 range, or ${specialNumberNames}`,
+  float64: `a finite number, or ${specialNumberNames}`,
 };
 
 /**

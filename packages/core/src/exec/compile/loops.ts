@@ -20,6 +20,8 @@ export type LoopArg = { readonly input: number } | { readonly term: number };
 /** One fused op: its scalar formula over `a`, `b`, `c`, `d`, rounded to its dtype as a stored array would be. */
 export interface LoopTerm {
   readonly formula: Formula;
+  /** The values of the formula's params, inlined as literals. */
+  readonly params: Readonly<Record<string, number>>;
   readonly args: readonly LoopArg[];
   readonly argDTypes: readonly DType[];
   readonly dtype: DType;
@@ -159,7 +161,8 @@ function generateSource(spec: LoopSpec): string {
     };
     spec.terms.forEach((term, j) => {
       const { expr } = term.formula;
-      const bindings = term.args.map((arg, i) => `${operandNames[i]} = ${argName(arg)}`).join(", ") + helperBindings[j];
+      const params = Object.entries(term.params).map(([name, value]) => `, ${name} = ${literal(value)}`).join("");
+      const bindings = term.args.map((arg, i) => `${operandNames[i]} = ${argName(arg)}`).join(", ") + helperBindings[j] + params;
       const float32 = term.dtype === "float32" && term.argDTypes.every((d) => d === "float32");
       const fast = float32 ? fastFloat32(expr, `t${j}${row}`) : undefined;
       lines.push(`let t${j}${row}; { const ${bindings}; ${fast ?? `t${j}${row} = ${roundTo(term.dtype, expr)};`} }`);

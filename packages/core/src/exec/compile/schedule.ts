@@ -1,4 +1,5 @@
 import type { DType } from "../../basics/dtype";
+import { paramValues } from "../../basics/formula";
 import { type Shape, sizeOf, stridesOf } from "../../basics/shape";
 import { roundsEachStep } from "../../kernels/reduce";
 import { batchOffsets, broadcastWindow, coversWhole, denseWindow, isContiguous, matrixLayout } from "../../basics/window";
@@ -220,7 +221,8 @@ class Scheduler {
     const terms: LoopTerm[] = [];
     const termOf = new Map<FlowNode, number>();
     const addTerm = (node: FlowNode, args: readonly LoopArg[]): number => {
-      terms.push({ formula: elementwiseFormula(node)!, args, argDTypes: node.inputs.map((x) => x.dtype), dtype: node.dtype });
+      const formula = elementwiseFormula(node)!;
+      terms.push({ formula, params: paramValues(formula, node.attrs), args, argDTypes: node.inputs.map((x) => x.dtype), dtype: node.dtype });
       return terms.length - 1;
     };
     /** A window of a distributed node: its formula over the same window of its inputs. */

@@ -1,0 +1,17 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { neg } from "./neg";
+import { rsqrt } from "./rsqrt";
+import { sub } from "./sub";
+
+/** derivatives.yaml: -grad · rsqrt(1 - x²). */
+export const acosOp = registerOp(
+  unaryOp("acos", "Math.acos(a)", (g, { inputs: [x] }) => [neg(mul(g, rsqrt(sub(1, mul(x, x)))))]),
+);
+
+export function acos(x: Tensor): Tensor {
+  return apply(acosOp, [x]);
+}

@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { add } from "./add";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { rsqrt } from "./rsqrt";
+
+export const asinhOp = registerOp(
+  unaryOp("asinh", "Math.asinh(a)", (g, { inputs: [x] }) => [mul(g, rsqrt(add(mul(x, x), 1)))]),
+);
+
+export function asinh(x: Tensor): Tensor {
+  return apply(asinhOp, [x]);
+}

@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { add } from "./add";
+import { div } from "./div";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+export const atanOp = registerOp(
+  unaryOp("atan", "Math.atan(a)", (g, { inputs: [x] }) => [div(g, add(mul(x, x), 1))]),
+);
+
+export function atan(x: Tensor): Tensor {
+  return apply(atanOp, [x]);
+}

@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { div } from "./div";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { sub } from "./sub";
+
+export const atanhOp = registerOp(
+  unaryOp("atanh", "Math.atanh(a)", (g, { inputs: [x] }) => [div(g, sub(1, mul(x, x)))]),
+);
+
+export function atanh(x: Tensor): Tensor {
+  return apply(atanhOp, [x]);
+}

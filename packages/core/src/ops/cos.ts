@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { neg } from "./neg";
+import { sin } from "./sin";
+
+export const cosOp = registerOp(
+  unaryOp("cos", "Math.cos(a)", (g, { inputs: [x] }) => [neg(mul(g, sin(x)))]),
+);
+
+export function cos(x: Tensor): Tensor {
+  return apply(cosOp, [x]);
+}

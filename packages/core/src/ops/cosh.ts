@@ -1,0 +1,14 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { sinh } from "./sinh";
+
+export const coshOp = registerOp(
+  unaryOp("cosh", "Math.cosh(a)", (g, { inputs: [x] }) => [mul(g, sinh(x))]),
+);
+
+export function cosh(x: Tensor): Tensor {
+  return apply(coshOp, [x]);
+}

@@ -1,0 +1,18 @@
+import erfcOf from "@stdlib/math-base-special-erfc";
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { twoOverSqrtPi } from "./erf";
+import { exp } from "./exp";
+import { mul } from "./mul";
+import { neg } from "./neg";
+
+/** 1 - erf(x), without the cancellation for large x (@stdlib's erfc). */
+export const erfcOp = registerOp(
+  unaryOp("erfc", { expr: "erfc(a)", helpers: { erfc: erfcOf } }, (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x, x))), -twoOverSqrtPi))]),
+);
+
+export function erfc(x: Tensor): Tensor {
+  return apply(erfcOp, [x]);
+}

@@ -1,0 +1,13 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+export const exp2Op = registerOp(
+  unaryOp("exp2", "Math.pow(2, a)", (g, { output }) => [mul(g, mul(output, Math.LN2))]),
+);
+
+export function exp2(x: Tensor): Tensor {
+  return apply(exp2Op, [x]);
+}

@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { add } from "./add";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+/** e^x - 1, exact for small x; derivatives.yaml: grad · (result + 1). */
+export const expm1Op = registerOp(
+  unaryOp("expm1", "Math.expm1(a)", (g, { output }) => [mul(g, add(output, 1))]),
+);
+
+export function expm1(x: Tensor): Tensor {
+  return apply(expm1Op, [x]);
+}

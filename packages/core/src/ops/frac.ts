@@ -1,0 +1,13 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+
+/** x - trunc(x): the fractional part, with x's sign. */
+export const fracOp = registerOp(
+  unaryOp("frac", "a - Math.trunc(a)", (g) => [g]),
+);
+
+export function frac(x: Tensor): Tensor {
+  return apply(fracOp, [x]);
+}

@@ -1,0 +1,21 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { gt } from "./compare";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { where } from "./where";
+
+/** x where x > 0, else negativeSlope · x. The gradient at 0 is negativeSlope (PyTorch's leaky_relu_backward: `x > 0`). */
+export const leakyReluOp = registerOp(
+  unaryOp<{ readonly negativeSlope: number }>(
+    "leakyRelu",
+    "a > 0 ? a : a * negativeSlope",
+    (g, { inputs: [x], attrs: { negativeSlope } }) => [where(gt(x, 0), g, mul(g, negativeSlope))],
+    { negativeSlope: 0.01 },
+  ),
+);
+
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return apply(leakyReluOp, [x], { negativeSlope });
+}

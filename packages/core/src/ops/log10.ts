@@ -1,0 +1,14 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { div } from "./div";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+export const log10Op = registerOp(
+  unaryOp("log10", "Math.log10(a)", (g, { inputs: [x] }) => [div(g, mul(x, Math.LN10))]),
+);
+
+export function log10(x: Tensor): Tensor {
+  return apply(log10Op, [x]);
+}

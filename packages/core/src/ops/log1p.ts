@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { add } from "./add";
+import { div } from "./div";
+import { unaryOp } from "./elementwise";
+
+/** log(1 + x), exact for small x. */
+export const log1pOp = registerOp(
+  unaryOp("log1p", "Math.log1p(a)", (g, { inputs: [x] }) => [div(g, add(x, 1))]),
+);
+
+export function log1p(x: Tensor): Tensor {
+  return apply(log1pOp, [x]);
+}

@@ -1,0 +1,14 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { div } from "./div";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+export const log2Op = registerOp(
+  unaryOp("log2", "Math.log2(a)", (g, { inputs: [x] }) => [div(g, mul(x, Math.LN2))]),
+);
+
+export function log2(x: Tensor): Tensor {
+  return apply(log2Op, [x]);
+}

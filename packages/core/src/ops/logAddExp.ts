@@ -1,0 +1,30 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor, TensorLike } from "../ir/tensor";
+import { add } from "./add";
+import { div } from "./div";
+import { floatBinaryOp } from "./elementwise";
+import { exp } from "./exp";
+import { floatOperands } from "./operands";
+import { sub } from "./sub";
+import { unbroadcast } from "./unbroadcast";
+
+/**
+ * log(e^a + e^b) without overflow: max(a, b) + log1p(e^-|a - b|); equal infinities give that
+ * infinity (their difference would be NaN), as PyTorch's. derivatives.yaml: grad / (1 + e^(b - a)).
+ */
+function scalarLogAddExp(a: number, b: number): number {
+  if (a === b && !Number.isFinite(a)) return a;
+  return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+export const logAddExpOp = registerOp(
+  floatBinaryOp("logAddExp", { expr: "logAddExp(a, b)", helpers: { logAddExp: scalarLogAddExp } }, (g, { inputs: [a, b], needs }) => [
+    needs[0] ? unbroadcast(div(g, add(exp(sub(b, a)), 1)), a.shape) : null,
+    needs[1] ? unbroadcast(div(g, add(exp(sub(a, b)), 1)), b.shape) : null,
+  ]),
+);
+
+export function logAddExp(a: TensorLike, b: TensorLike): Tensor {
+  return apply(logAddExpOp, floatOperands("logAddExp", a, b));
+}

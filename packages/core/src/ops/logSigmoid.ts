@@ -1,0 +1,16 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { neg } from "./neg";
+import { sigmoid } from "./sigmoid";
+
+/** log(sigmoid(x)), computed without overflow for large |x|. */
+export const logSigmoidOp = registerOp(
+  unaryOp("logSigmoid", "Math.min(a, 0) - Math.log1p(Math.exp(-Math.abs(a)))", (g, { inputs: [x] }) => [mul(g, sigmoid(neg(x)))]),
+);
+
+export function logSigmoid(x: Tensor): Tensor {
+  return apply(logSigmoidOp, [x]);
+}

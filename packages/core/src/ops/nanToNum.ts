@@ -1,0 +1,39 @@
+import { checkAttrNames, numberAttr } from "../ir/attrs";
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { isfinite } from "./isfinite";
+import { mul } from "./mul";
+import { unaryOp } from "./elementwise";
+import { cast } from "./cast";
+
+type Replacements = { readonly nan: number; readonly posinf: number; readonly neginf: number };
+
+/** The largest finite value of each float dtype: PyTorch's default replacement for ±Infinity. */
+const largest = { float32: 3.4028234663852886e38, float64: Number.MAX_VALUE } as const;
+
+const replacing = unaryOp<Replacements>(
+  "nanToNum",
+  "a !== a ? nan : a === Infinity ? posinf : a === -Infinity ? neginf : a",
+  // derivatives.yaml: grad · isfinite(x); replaced values are constants.
+  (g, { inputs: [x] }) => [mul(g, cast(isfinite(x), g.dtype))],
+  { nan: 0, posinf: 0, neginf: 0 },
+);
+
+/** NaN → nan (0), +Infinity → posinf, -Infinity → neginf (the dtype's largest finite values by default). */
+export const nanToNumOp = registerOp<Replacements>({
+  ...replacing,
+  canonicalize([x], attrs) {
+    checkAttrNames("nanToNum", attrs, ["nan", "posinf", "neginf"]);
+    const max = x.dtype === "float32" ? largest.float32 : largest.float64;
+    return {
+      nan: numberAttr("nanToNum", attrs, "nan", 0),
+      posinf: numberAttr("nanToNum", attrs, "posinf", max),
+      neginf: numberAttr("nanToNum", attrs, "neginf", -max),
+    };
+  },
+});
+
+export function nanToNum(x: Tensor, nan = 0, posinf?: number, neginf?: number): Tensor {
+  return apply(nanToNumOp, [x], { nan, ...(posinf === undefined ? {} : { posinf }), ...(neginf === undefined ? {} : { neginf }) });
+}

@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+import { neg } from "./neg";
+
+/** 1 / x; derivatives.yaml: -grad · result². */
+export const reciprocalOp = registerOp(
+  unaryOp("reciprocal", "1 / a", (g, { output }) => [neg(mul(g, mul(output, output)))]),
+);
+
+export function reciprocal(x: Tensor): Tensor {
+  return apply(reciprocalOp, [x]);
+}

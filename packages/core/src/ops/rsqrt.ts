@@ -1,0 +1,14 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+/** 1 / sqrt(x); derivatives.yaml: -0.5 · grad · result³. */
+export const rsqrtOp = registerOp(
+  unaryOp("rsqrt", "1 / Math.sqrt(a)", (g, { output }) => [mul(mul(g, -0.5), mul(output, mul(output, output)))]),
+);
+
+export function rsqrt(x: Tensor): Tensor {
+  return apply(rsqrtOp, [x]);
+}

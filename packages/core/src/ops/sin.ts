@@ -1,0 +1,14 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { cos } from "./cos";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+export const sinOp = registerOp(
+  unaryOp("sin", "Math.sin(a)", (g, { inputs: [x] }) => [mul(g, cos(x))]),
+);
+
+export function sin(x: Tensor): Tensor {
+  return apply(sinOp, [x]);
+}

@@ -1,0 +1,14 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { cosh } from "./cosh";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+export const sinhOp = registerOp(
+  unaryOp("sinh", "Math.sinh(a)", (g, { inputs: [x] }) => [mul(g, cosh(x))]),
+);
+
+export function sinh(x: Tensor): Tensor {
+  return apply(sinhOp, [x]);
+}

@@ -1,0 +1,24 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { abs } from "./abs";
+import { add } from "./add";
+import { div } from "./div";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+/** x / (1 + |x|). */
+export const softsignOp = registerOp(
+  unaryOp(
+    "softsign",
+    "a / (1 + Math.abs(a))",
+    (g, { inputs: [x] }) => {
+      const d = add(abs(x), 1);
+      return [div(g, mul(d, d))];
+    },
+  ),
+);
+
+export function softsign(x: Tensor): Tensor {
+  return apply(softsignOp, [x]);
+}

@@ -1,0 +1,15 @@
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { add } from "./add";
+import { unaryOp } from "./elementwise";
+import { mul } from "./mul";
+
+/** derivatives.yaml: grad · (1 + result²). */
+export const tanOp = registerOp(
+  unaryOp("tan", "Math.tan(a)", (g, { output }) => [mul(g, add(mul(output, output), 1))]),
+);
+
+export function tan(x: Tensor): Tensor {
+  return apply(tanOp, [x]);
+}
