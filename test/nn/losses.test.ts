@@ -1,7 +1,18 @@
-import { grad, placeholder, randn, Generator, tensor, type Tensor } from "@gradgraph/core";
+import { grad, placeholder, randn, Generator, tensor, type Tensor, zeros } from "@gradgraph/core";
 import { assertClose, checkGrad, checkGradGrad } from "@gradgraph/core/testing";
 import { describe, expect, test } from "vitest";
-import { binaryCrossEntropyWithLogits, crossEntropyLoss, mseLoss } from "../../packages/nn/src/losses";
+import {
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  cosineEmbeddingLoss,
+  crossEntropyLoss,
+  huberLoss,
+  klDivLoss,
+  l1Loss,
+  mseLoss,
+  nllLoss,
+  smoothL1Loss,
+} from "../../packages/nn/src/losses";
 import { FLOAT64, type FixtureTensor, fromFixture, loadFixture } from "../helpers/fixtures";
 
 type LossCase = {
@@ -137,35 +148,129 @@ describe("binaryCrossEntropyWithLogits", () => {
   });
 });
 
-describe("errors", () => {
+/** A call JS users could write that TypeScript would refuse. */
+const any = (value: unknown) => value as never;
+
+describe("errors name the loss, what it expected and what came", () => {
   const a = tensor([[1, 2], [3, 4], [5, 6]]);
+  const labels = tensor([0, 1, 1], { dtype: "int32" });
+  const probabilities = tensor([[0.5, 0.25], [0.125, 1], [0, 0.75]]);
+
   test("shape mismatches name both shapes", () => {
     expect(() => mseLoss(a, tensor([1, 2, 3]))).toThrow("mseLoss: input [3, 2] and target [3] must have the same shape");
+    expect(() => l1Loss(a, a.reshape(2, 3))).toThrow("l1Loss: input [3, 2] and target [2, 3] must have the same shape");
+    expect(() => huberLoss(a, a.reshape(6))).toThrow("huberLoss: input [3, 2] and target [6] must have the same shape");
     expect(() => binaryCrossEntropyWithLogits(a, tensor([[1, 2, 3]]))).toThrow(
       "binaryCrossEntropyWithLogits: input [3, 2] and target [1, 3] must have the same shape",
     );
+    expect(() => binaryCrossEntropy(probabilities, probabilities.reshape(6))).toThrow(
+      "binaryCrossEntropy: input [3, 2] and target [6] must have the same shape",
+    );
+    expect(() => klDivLoss(a, a.sum(1))).toThrow("klDivLoss: input [3, 2] and target [3] must have the same shape");
     expect(() => crossEntropyLoss(a, tensor([0, 1], { dtype: "int32" }))).toThrow(
       "crossEntropyLoss: logits [3, 2] need a target of shape [3], got [2]",
     );
-    expect(() => crossEntropyLoss(tensor(1), tensor(0, { dtype: "int32" }))).toThrow("logits must have a class dimension");
+    expect(() => nllLoss(zeros([2, 3, 4]), zeros([2, 3], { dtype: "int32" }))).toThrow(
+      "nllLoss: input [2, 3, 4] needs a target of shape [2, 4], got [2, 3]",
+    );
+    expect(() => crossEntropyLoss(tensor(1), tensor(0, { dtype: "int32" }))).toThrow("crossEntropyLoss: logits must have a class dimension, got a 0-d tensor");
+    expect(() => nllLoss(tensor(1), tensor(0, { dtype: "int32" }))).toThrow("nllLoss: input must have a class dimension, got a 0-d tensor");
+    expect(() => crossEntropyLoss(a, tensor([0.5, 0.5, 0.5]))).toThrow(
+      "crossEntropyLoss: a float target holds class probabilities and needs the logits' shape [3, 2], got [3] (class indices are int32)",
+    );
+    expect(() => cosineEmbeddingLoss(a, a.reshape(2, 3), tensor([1, 1, 1]))).toThrow(
+      "cosineEmbeddingLoss: input1 [3, 2] and input2 [2, 3] must have the same shape",
+    );
+    expect(() => cosineEmbeddingLoss(a, a, tensor([1, 1]))).toThrow("cosineEmbeddingLoss: inputs [3, 2] need a target of shape [3], got [2]");
+    expect(() => cosineEmbeddingLoss(a.reshape(3, 2, 1), a.reshape(3, 2, 1), tensor([1, 1, 1]))).toThrow(
+      "cosineEmbeddingLoss: input1 and input2 must be 1-D (one pair) or 2-D (a batch of pairs), got [3, 2, 1]",
+    );
   });
 
-  test("dtype mismatches", () => {
+  test("weights of the wrong shape or dtype", () => {
+    expect(() => nllLoss(a, labels, { weight: tensor([1, 2, 3]) })).toThrow("nllLoss: weight must hold one entry per class, shape [2], got [3]");
+    expect(() => crossEntropyLoss(a, labels, { weight: tensor([[1, 2]]) })).toThrow(
+      "crossEntropyLoss: weight must hold one entry per class, shape [2], got [1, 2]",
+    );
+    expect(() => crossEntropyLoss(a, labels, { weight: tensor([1, 2], { dtype: "float64" }) })).toThrow(
+      "crossEntropyLoss: weight (float64) must have the input's dtype (float32)",
+    );
+    expect(() => binaryCrossEntropy(probabilities, probabilities, { weight: tensor([1, 2, 3]) })).toThrow(
+      "binaryCrossEntropy: weight [3] must broadcast to the input's shape [3, 2]",
+    );
+    expect(() => binaryCrossEntropyWithLogits(a, probabilities, { posWeight: zeros([2, 3, 2]) })).toThrow(
+      "binaryCrossEntropyWithLogits: posWeight [2, 3, 2] must broadcast to the input's shape [3, 2]",
+    );
+    expect(() => binaryCrossEntropyWithLogits(a, probabilities, { weight: any([1, 2]) })).toThrow(
+      "binaryCrossEntropyWithLogits: weight must be a Tensor, got an array",
+    );
+  });
+
+  test("dtypes: float inputs, int32 class indices, class probabilities of the logits' dtype", () => {
     expect(() => mseLoss(a, a.cast("float64"))).toThrow("mseLoss: input (float32) and target (float64) must have the same dtype");
     expect(() => mseLoss(a.cast("int32"), a.cast("int32"))).toThrow("mseLoss: input must be a float tensor, got int32");
-    expect(() => crossEntropyLoss(a, tensor([0, 1, 1]))).toThrow("crossEntropyLoss: target must hold int32 class indices, got float32");
+    expect(() => nllLoss(a.cast("int32"), labels)).toThrow("nllLoss: input must be a float tensor, got int32");
+    expect(() => crossEntropyLoss(a.cast("int32"), labels)).toThrow("crossEntropyLoss: logits must be a float tensor, got int32");
+    expect(() => nllLoss(a, tensor([0, 1, 1]))).toThrow("nllLoss: target must hold int32 class indices, got float32");
+    expect(() => crossEntropyLoss(a, probabilities.cast("float64"))).toThrow(
+      "crossEntropyLoss: class probabilities (float64) must have the logits' dtype (float32)",
+    );
+    expect(() => klDivLoss(a, a.cast("float64"))).toThrow("klDivLoss: input (float32) and target (float64) must have the same dtype");
+    expect(() => cosineEmbeddingLoss(a, a.cast("float64"), labels)).toThrow(
+      "cosineEmbeddingLoss: input1 (float32) and input2 (float64) must have the same dtype",
+    );
   });
 
   test("class indices out of range: at build time for known targets, at evaluation for placeholders", () => {
     expect(() => crossEntropyLoss(a, tensor([0, 5, 1], { dtype: "int32" }))).toThrow("crossEntropyLoss: target 5 is out of bounds for 2 classes");
     expect(() => crossEntropyLoss(tensor([1, 2, 3]), tensor(-1, { dtype: "int32" }))).toThrow("target -1 is out of bounds for 3 classes");
+    expect(() => nllLoss(a, tensor([0, -100, 2], { dtype: "int32" }))).toThrow("nllLoss: target 2 is out of bounds for 2 classes");
+    expect(() => nllLoss(a, tensor([0, -100, 1], { dtype: "int32" }), { ignoreIndex: 1 })).toThrow(
+      "nllLoss: target -100 is out of bounds for 2 classes",
+    );
     const later = placeholder([3], "int32");
     const loss = crossEntropyLoss(a, later);
     later.assign([0, 1, 2]);
     expect(() => loss.item()).toThrow("crossEntropyLoss: target 2 is out of bounds for 2 classes");
+    const weighted = nllLoss(a, later, { ignoreIndex: 7, weight: tensor([1, 2]) });
+    later.assign([0, 9, 7]);
+    expect(() => weighted.item()).toThrow("nllLoss: target 9 is out of bounds for 2 classes");
   });
 
-  test("unknown reduction", () => {
+  test("probabilities outside [0, 1]: at build time when known, at evaluation otherwise", () => {
+    expect(() => binaryCrossEntropy(tensor([0.5, 1.5]), tensor([1, 0]))).toThrow(
+      "binaryCrossEntropy: input must hold probabilities between 0 and 1, got 1.5",
+    );
+    const later = placeholder([2], "float32");
+    const loss = binaryCrossEntropy(later, tensor([1, 0]));
+    later.assign([NaN, 0.5]);
+    expect(() => loss.item()).toThrow("binaryCrossEntropy: input must hold probabilities between 0 and 1, got NaN");
+  });
+
+  test("options out of range or of the wrong type", () => {
+    expect(() => smoothL1Loss(a, a, { beta: -1 })).toThrow("smoothL1Loss: beta must be >= 0, got -1");
+    expect(() => smoothL1Loss(a, a, { beta: any("1") })).toThrow('smoothL1Loss: beta must be a finite number, got "1"');
+    expect(() => huberLoss(a, a, { delta: 0 })).toThrow("huberLoss: delta must be > 0, got 0");
+    expect(() => crossEntropyLoss(a, labels, { labelSmoothing: 1.5 })).toThrow("crossEntropyLoss: labelSmoothing must be between 0 and 1, got 1.5");
+    expect(() => crossEntropyLoss(a, labels, { labelSmoothing: -0.1 })).toThrow("crossEntropyLoss: labelSmoothing must be between 0 and 1, got -0.1");
+    expect(() => nllLoss(a, labels, { ignoreIndex: 0.5 })).toThrow("nllLoss: ignoreIndex must be an integer, got 0.5");
+    expect(() => nllLoss(a, labels, { ignoreIndex: 2 ** 40 })).toThrow("nllLoss: ignoreIndex must fit in int32 like the targets, got 1099511627776");
+    expect(() => crossEntropyLoss(a, probabilities, { ignoreIndex: 0 })).toThrow(
+      "crossEntropyLoss: ignoreIndex 0 is not supported for class probabilities (only class indices can be ignored)",
+    );
+    expect(() => klDivLoss(a, a, { logTarget: any(1) })).toThrow("klDivLoss: logTarget must be true or false, got 1");
+    expect(() => cosineEmbeddingLoss(a, a, labels, { margin: any(null) })).toThrow("cosineEmbeddingLoss: margin must be a finite number, got null");
+    expect(() => nllLoss(a, labels, any({ ignore_index: 1 }))).toThrow(
+      "nllLoss: unknown option(s) 'ignore_index' (options are reduction, weight, ignoreIndex)",
+    );
+  });
+
+  test("unknown reductions list the ones the loss has", () => {
     expect(() => mseLoss(a, a, { reduction: "avg" as "mean" })).toThrow(`mseLoss: reduction must be 'mean', 'sum' or 'none', got "avg"`);
+    expect(() => nllLoss(a, labels, { reduction: any("batchmean") })).toThrow(`nllLoss: reduction must be 'mean', 'sum' or 'none', got "batchmean"`);
+    expect(() => klDivLoss(a, a, { reduction: any(undefined) })).not.toThrow(); // the default, "mean"
+    expect(() => klDivLoss(a, a, { reduction: any("batch") })).toThrow(
+      `klDivLoss: reduction must be 'mean', 'batchmean', 'sum' or 'none', got "batch"`,
+    );
   });
 });

@@ -393,11 +393,11 @@ describe("layers", () => {
     assertClose(new Softmax(0).forward(x).data(), [0, 1].flatMap((i) => softmaxColumns.map((col) => col[i])), { ...FLOAT64, label: "softmax dim 0" });
   });
 
-  test("zeroGrad clears what backward accumulated", () => {
+  test("zeroGrad({ setToNone: true }) clears what backward accumulated (the default, zeros, is in module-features.test.ts)", () => {
     const model = new Sequential(new Linear(2, 2), new ReLU(), new Linear(2, 1));
     model.forward(tensor([[1, -1]])).sum().backward();
     expect(model.parameters().every((p) => p.grad !== undefined)).toBe(true);
-    model.zeroGrad();
+    model.zeroGrad({ setToNone: true });
     expect(model.parameters().every((p) => p.grad === undefined)).toBe(true);
   });
 });

@@ -1,10 +1,12 @@
 /**
- * Checkpoints: a module's state dict, and optionally an optimizer's state, in one safetensors
- * file. Tensor names are the PyTorch state-dict keys (`rnn.weight_ih_l0`), so the weights load
- * in Python with `safetensors.torch.load_file`. Optimizer buffers sit beside them as
+ * Checkpoints: a module's state dict (its parameters and persistent buffers), and optionally an
+ * optimizer's state, in one safetensors file. Tensor names are the PyTorch state-dict keys
+ * (`rnn.weight_ih_l0`, `bn.running_mean`), so the weights load in Python with
+ * `safetensors.torch.load_file`. Optimizer buffers sit beside them as
  * `optimizer.state.<param index>.<buffer>` (`optimizer.state.0.exp_avg`); the optimizer's
  * scalars (hyperparameters, step counts) go into `__metadata__` as JSON strings, next to the
- * checksums that let `load` notice damage (training/checksums.ts).
+ * checksums that let `load` notice damage (training/checksums.ts). Only float32 and float64
+ * tensors are written, so a module with an int32 persistent buffer cannot be saved.
  */
 import { Tensor, formatShape, tensor } from "@gradgraph/core";
 import { type AnyModule, Module } from "./module";
@@ -21,7 +23,7 @@ export interface SaveOptions {
 }
 
 export interface Checkpoint {
-  /** Module parameters under their state-dict keys; feed to `module.loadStateDict`. */
+  /** Module parameters and persistent buffers under their state-dict keys; feed to `module.loadStateDict`. */
   stateDict: Record<string, Tensor>;
   /** Present when the checkpoint was saved with an optimizer; feed to `optimizer.loadStateDict`. */
   optimizerState?: OptimizerStateDict;

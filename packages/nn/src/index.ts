@@ -5,10 +5,13 @@ export {
   type StateDictValue,
   type LoadStateDictOptions,
   type LoadStateDictResult,
+  type RegisterBufferOptions,
+  type ZeroGradOptions,
 } from "./module";
-export { fanInAndFanOut, fillKaimingUniform, fillNormal, fillUniform } from "./init";
+export { fanInAndFanOut, fillKaimingUniform, fillNormal, fillUniform, init } from "./init";
 export * from "./layers";
 export * from "./recurrent";
+export * from "./data";
 export * from "./training";
 export * from "./losses";
 export * from "./optim";

@@ -1,4 +1,18 @@
-import { type NestedArray, Tensor, type TypedArray, currentScope, flattenNested, formatShape, sameShape, sizeOf, withScope, zeroGrad } from "@gradgraph/core";
+import {
+  type FloatDType,
+  type NestedArray,
+  Tensor,
+  type TypedArray,
+  currentScope,
+  flattenNested,
+  formatShape,
+  sameShape,
+  sizeOf,
+  tensor,
+  withScope,
+  zeroGrad,
+  zeros,
+} from "@gradgraph/core";
 import { checkBoolean, describeValue, readOptions } from "./validation";
 
 /** A checkpoint entry: a tensor, a fixture-style `{shape, data}` record, or nested arrays. */
@@ -21,6 +35,19 @@ export interface ModuleOptions {
    * means no prefix. A registered child's path is always `<parent path>.<key>`.
    */
   name?: string;
+}
+
+export interface RegisterBufferOptions {
+  /** As PyTorch: a persistent buffer (the default) is part of `stateDict()`; a non-persistent one is neither saved nor loaded. */
+  persistent?: boolean;
+}
+
+export interface ZeroGradOptions {
+  /**
+   * False by default, as PyTorch 1.13's `Module.zero_grad`: gradients become zeros. True forgets
+   * them (`.grad` undefined), as `Optimizer.zeroGrad()` and PyTorch 2.0's default do.
+   */
+  setToNone?: boolean;
 }
 
 /** Any module, whatever its forward signature: what containers hold. */
@@ -67,6 +94,41 @@ function readEntry(key: string, value: StateDictValue): { shape: readonly number
   throw new TypeError(`loadStateDict: entry "${key}" must be a Tensor, {shape, data} or nested arrays, got ${describeValue(value)}`);
 }
 
+/** Each tensor once, under the first path it appears at (PyTorch's `remove_duplicate`). */
+function firstOfEach(named: [string, Tensor][]): [string, Tensor][] {
+  const seen = new Set<Tensor>();
+  return named.filter(([, t]) => {
+    if (seen.has(t)) return false;
+    seen.add(t);
+    return true;
+  });
+}
+
+const isPlainObject = (value: unknown): value is object =>
+  typeof value === "object" && value !== null && [Object.prototype, null].includes(Object.getPrototypeOf(value));
+
+/**
+ * Points every reference to a replaced tensor among `holder`'s own properties at its replacement,
+ * looking into arrays and plain objects (not into Maps, Tensors, Modules or other class instances).
+ */
+function repoint(owner: string, holder: object, replacements: ReadonlyMap<Tensor, Tensor>, visited: Set<object>): void {
+  if (visited.has(holder)) return;
+  visited.add(holder);
+  for (const key of Reflect.ownKeys(holder)) {
+    const descriptor = Reflect.getOwnPropertyDescriptor(holder, key);
+    if (descriptor === undefined || !("value" in descriptor)) continue;
+    const value: unknown = descriptor.value;
+    const replacement = value instanceof Tensor ? replacements.get(value) : undefined;
+    if (replacement !== undefined) {
+      if (!Reflect.defineProperty(holder, key, { ...descriptor, value: replacement })) {
+        throw new Error(`${owner}: cannot point property ${String(key)} at the converted ${replacement}: it is read-only`);
+      }
+    } else if (Array.isArray(value) || isPlainObject(value)) {
+      repoint(owner, value, replacements, visited);
+    }
+  }
+}
+
 /** The user's function behind each scoping wrapper, so that moving a forward to another module rescopes it. */
 const unwrappedForwards = new WeakMap<Function, Function>();
 
@@ -96,17 +158,21 @@ function defineWrappingForward(target: AnyModule, key: string | symbol, descript
 }
 
 /**
- * The base of every layer, following torch.nn.Module: parameters and children are registered in
- * construction order, which fixes the order of `namedParameters()` and the keys of `stateDict()`.
+ * The base of every layer, following torch.nn.Module: parameters, buffers and children are
+ * registered in construction order, which fixes the order of `namedParameters()`,
+ * `namedBuffers()` and the keys of `stateDict()`.
  *
  * Parameters are leaf tensors that require gradients, named by their full path
- * (`rnn.weight_ih_l0`) so graph exports show them. `forward()` runs inside the module's scope, so
- * every node it builds is tagged with the module path.
+ * (`rnn.weight_ih_l0`) so graph exports show them; buffers are named the same way. `forward()`
+ * runs inside the module's scope, so every node it builds is tagged with the module path.
  */
 export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor> {
   /** Dropout and similar layers behave differently while training; see `train()` / `eval()`. */
   training = true;
   private readonly ownParameters = new Map<string, Tensor>();
+  private readonly ownBuffers = new Map<string, Tensor>();
+  /** The keys of own buffers registered with `persistent: false`, which the state dict leaves out. */
+  private readonly nonPersistentBuffers = new Set<string>();
   private readonly ownChildren = new Map<string, AnyModule>();
   private modulePath: string;
 
@@ -150,6 +216,28 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     return parameter;
   }
 
+  /**
+   * PyTorch's `register_buffer`: state that is not a parameter (running statistics, masks, step
+   * counts). Optimizers never see it (`parameters()` leaves it out), `to()` converts it when it is
+   * float, and a persistent buffer is in `stateDict()`, after its module's own parameters, and
+   * filled by `loadStateDict`. Any dtype; a leaf (so that loading can copy into it), named by its
+   * path like a parameter.
+   */
+  registerBuffer(key: string, buffer: Tensor, options?: RegisterBufferOptions): Tensor {
+    const owner = `${this.constructor.name}.registerBuffer`;
+    checkKey(this.constructor.name, "buffer", key);
+    const { persistent = true } = readOptions(owner, options, ["persistent"]);
+    checkBoolean(owner, "persistent", persistent);
+    this.checkFree(key);
+    if (!(buffer instanceof Tensor) || !buffer.isLeaf || buffer.frozen) {
+      throw new TypeError(`${this.constructor.name}: buffer '${key}' must be a leaf tensor that is not a shared constant, got ${describeValue(buffer)}`);
+    }
+    buffer.name = joinPath(this.modulePath, key);
+    this.ownBuffers.set(key, buffer);
+    if (!persistent) this.nonPersistentBuffers.add(key);
+    return buffer;
+  }
+
   /** Adds a child under `key`; its path (and its parameters' names) become `<this path>.<key>`. */
   registerModule<M extends AnyModule>(key: string, child: M): M {
     checkKey(this.constructor.name, "module", key);
@@ -161,7 +249,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
   }
 
   private checkFree(key: string): void {
-    if (this.ownParameters.has(key) || this.ownChildren.has(key)) {
+    if (this.ownParameters.has(key) || this.ownBuffers.has(key) || this.ownChildren.has(key)) {
       throw new Error(`${this.constructor.name}: attribute '${key}' already exists`);
     }
   }
@@ -169,6 +257,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
   private setPath(path: string): void {
     this.modulePath = path;
     for (const [key, parameter] of this.ownParameters) parameter.name = joinPath(path, key);
+    for (const [key, buffer] of this.ownBuffers) buffer.name = joinPath(path, key);
     for (const [key, child] of this.ownChildren) child.setPath(joinPath(path, key));
   }
 
@@ -195,36 +284,50 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
 
   /** PyTorch's `named_parameters()`: own parameters first, then each child's, in registration order; shared ones once. */
   namedParameters(): [string, Tensor][] {
-    const seen = new Set<Tensor>();
-    return this.allNamedParameters().filter(([, parameter]) => {
-      if (seen.has(parameter)) return false;
-      seen.add(parameter);
-      return true;
-    });
-  }
-
-  /** Every (path, parameter) pair, a shared parameter under each of its paths (as state_dict lists it). */
-  private allNamedParameters(): [string, Tensor][] {
-    return this.namedModules().flatMap(([prefix, module]) =>
-      [...module.ownParameters].map(([key, parameter]): [string, Tensor] => [joinPath(prefix, key), parameter]),
-    );
+    return firstOfEach(this.collect((module) => module.ownParameters));
   }
 
   parameters(): Tensor[] {
     return this.namedParameters().map(([, parameter]) => parameter);
   }
 
-  /**
-   * The parameters under PyTorch's state_dict keys (`0.weight`, `weight_ih_l0`); a shared parameter
-   * appears under each of its paths. These are the live leaves, not copies.
-   */
-  stateDict(): Record<string, Tensor> {
-    return Object.fromEntries(this.allNamedParameters());
+  /** PyTorch's `named_buffers()`: every buffer, persistent or not, in the order of `namedParameters()`; shared ones once. */
+  namedBuffers(): [string, Tensor][] {
+    return firstOfEach(this.collect((module) => module.ownBuffers));
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, buffer]) => buffer);
   }
 
   /**
-   * Copies a checkpoint into the existing parameter leaves (so optimizers holding them stay valid),
-   * converting to each parameter's dtype. Everything is checked before anything is copied; errors
+   * What `own` lists for this module and each descendant (depth first), keyed by path relative
+   * to this module; a tensor shared by several modules appears under each of its paths.
+   */
+  private collect(own: (module: AnyModule) => Iterable<[string, Tensor]>): [string, Tensor][] {
+    return this.namedModules().flatMap(([prefix, module]) => [...own(module)].map(([key, t]): [string, Tensor] => [joinPath(prefix, key), t]));
+  }
+
+  /** PyTorch's state-dict entries: per module, its parameters, then its persistent buffers, then its children's entries. */
+  private stateEntries(): [string, Tensor][] {
+    return this.collect((module) => [
+      ...module.ownParameters,
+      ...[...module.ownBuffers].filter(([key]) => !module.nonPersistentBuffers.has(key)),
+    ]);
+  }
+
+  /**
+   * The parameters and persistent buffers under PyTorch's state_dict keys (`0.weight`,
+   * `weight_ih_l0`, `bn.running_mean`), in PyTorch's order; a shared tensor appears under each of
+   * its paths. These are the live leaves, not copies.
+   */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries(this.stateEntries());
+  }
+
+  /**
+   * Copies a checkpoint into the existing parameter and persistent-buffer leaves (so optimizers
+   * holding them stay valid), converting to each one's dtype. Everything is checked before anything is copied; errors
    * are reported together, in PyTorch's words.
    */
   loadStateDict(stateDict: Record<string, StateDictValue>, options?: LoadStateDictOptions): LoadStateDictResult {
@@ -234,7 +337,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     }
     const { strict = true } = readOptions(owner, options, ["strict"]);
     checkBoolean(owner, "strict", strict);
-    const own = new Map(this.allNamedParameters());
+    const own = new Map(this.stateEntries());
     const missingKeys = [...own.keys()].filter((key) => !Object.hasOwn(stateDict, key));
     const unexpectedKeys = Object.keys(stateDict).filter((key) => !own.has(key));
     const errors: string[] = [];
@@ -282,8 +385,96 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     return this.train(false);
   }
 
-  /** Clears `.grad` on every parameter. */
-  zeroGrad(): void {
-    zeroGrad(this.parameters());
+  /**
+   * PyTorch's `requires_grad_(requiresGrad)`: sets `requiresGrad` on every parameter here and
+   * below; `requiresGrad(false)` freezes them. `backward()` gives a frozen parameter no gradient,
+   * so optimizers, which skip parameters without one, leave it alone. As in PyTorch, a gradient
+   * it already held stays (and would still be applied) until `zeroGrad`.
+   */
+  requiresGrad(requiresGrad = true): this {
+    checkBoolean(`${this.constructor.name}.requiresGrad`, "requiresGrad", requiresGrad);
+    for (const parameter of this.parameters()) parameter.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /**
+   * PyTorch's `apply(fn)`: `fn` on each child's subtree (children in registration order), then on
+   * this module, so children are seen before their parent. The usual way to initialize a model:
+   * `model.apply((m) => { if (m instanceof Linear) init.xavierUniform(m.weight); })`.
+   */
+  apply(fn: (module: AnyModule) => void): this {
+    if (typeof fn !== "function") throw new TypeError(`${this.constructor.name}.apply: fn must be a function, got ${describeValue(fn)}`);
+    for (const child of this.ownChildren.values()) child.apply(fn);
+    fn(this as AnyModule);
+    return this;
+  }
+
+  /**
+   * PyTorch's `module.to(dtype)`: every float parameter and float buffer here and below becomes
+   * `dtype`; int32 buffers stay as they are. Returns this.
+   *
+   * The converted tensors are new leaves, unlike PyTorch's, which keep their identity: a Tensor's
+   * dtype is fixed, because the nodes built on a leaf are typed by it. Each keeps its name,
+   * requiresGrad and gradient (converted too, as PyTorch converts `.grad`); a tensor shared by
+   * several modules stays shared; tensors already of `dtype` are kept, so `float()` on a float32
+   * model changes nothing. So that the layers compute with the new leaves, every reference to an
+   * old one among a module's own fields (directly, or inside arrays and plain objects such as an
+   * RNN's per-layer weights) is replaced. References held elsewhere are not: build optimizers
+   * and compiled programs after converting, as PyTorch advises for `.cuda()`.
+   */
+  to(dtype: FloatDType): this {
+    const owner = `${this.constructor.name}.to`;
+    if (dtype !== "float32" && dtype !== "float64") {
+      throw new TypeError(`${owner}: only accepts floating point dtypes ("float32" or "float64"), but got desired dtype ${describeValue(dtype)}`);
+    }
+    const replacements = new Map<Tensor, Tensor>();
+    const convert = (t: Tensor): Tensor => {
+      if (t.dtype === "int32" || t.dtype === dtype) return t;
+      let converted = replacements.get(t);
+      if (converted === undefined) {
+        converted = tensor(t.data(), { shape: t.shape, dtype, requiresGrad: t.requiresGrad, name: t.name });
+        if (t.grad !== undefined) converted.grad = tensor(t.grad.data(), { shape: t.grad.shape, dtype });
+        replacements.set(t, converted);
+      }
+      return converted;
+    };
+    const modules = this.namedModules().map(([, module]) => module);
+    for (const module of modules) {
+      for (const registry of [module.ownParameters, module.ownBuffers]) {
+        for (const [key, t] of registry) registry.set(key, convert(t));
+      }
+    }
+    const visited = new Set<object>();
+    if (replacements.size > 0) for (const module of modules) repoint(owner, module, replacements, visited);
+    return this;
+  }
+
+  /** PyTorch's `double()`: `to("float64")`. */
+  double(): this {
+    return this.to("float64");
+  }
+
+  /** PyTorch's `float()`: `to("float32")`. */
+  float(): this {
+    return this.to("float32");
+  }
+
+  /**
+   * PyTorch 1.13's `zero_grad(set_to_none=False)`: every parameter's gradient becomes zeros of its
+   * shape and dtype, so an optimizer stepping before the next backward still steps (momentum and
+   * weight decay act). `{ setToNone: true }` forgets the gradients instead, as `Optimizer.zeroGrad()`
+   * (and PyTorch 2.0's default) do: then nothing steps until the next backward.
+   */
+  zeroGrad(options?: ZeroGradOptions): void {
+    const owner = `${this.constructor.name}.zeroGrad`;
+    const { setToNone = false } = readOptions(owner, options, ["setToNone"]);
+    checkBoolean(owner, "setToNone", setToNone);
+    if (setToNone) {
+      zeroGrad(this.parameters());
+      return;
+    }
+    for (const parameter of this.parameters()) {
+      if (parameter.grad !== undefined) parameter.grad = zeros(parameter.grad.shape, { dtype: parameter.grad.dtype });
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type { Tensor } from "@gradgraph/core";
-import { Optimizer, type Params, type Update, checkRange } from "./optimizer";
+import { Optimizer, type Params, type Update, checkBetas, checkRange } from "./optimizer";
+import { addScaledQuotient, movingAverage, movingAverageOfSquares, withWeightDecay } from "./updates";
 
 export type AdamOptions = {
   lr: number;
@@ -32,7 +33,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
   protected checkRanges(h: AdamOptions, where: string): void {
     checkRange(this.name, where, "learning rate", h.lr, { min: 0 });
     checkRange(this.name, where, "epsilon value", h.eps, { min: 0 });
-    h.betas.forEach((beta, i) => checkRange(this.name, where, `beta parameter at index ${i}`, beta, { min: 0, maxExclusive: 1 }));
+    checkBetas(this.name, where, h.betas);
     checkRange(this.name, where, "weight_decay value", h.weightDecay, { min: 0 });
   }
 
@@ -42,27 +43,26 @@ abstract class AdamFamily extends Optimizer<AdamOptions> {
 
   protected update(param: Tensor, grad: Tensor, step: number, buffers: Record<string, Tensor>, h: AdamOptions): Update {
     const [beta1, beta2] = h.betas;
+    const s = this.stepValues(param, {
+      beta1,
+      oneMinusBeta1: 1 - beta1,
+      negativeStepSize: -h.lr / (1 - beta1 ** step),
+      secondBiasCorrection: Math.sqrt(1 - beta2 ** step),
+    });
     const decoupled = this.decoupledWeightDecay;
-    const start = decoupled ? param.mul(1 - h.lr * h.weightDecay) : param;
-    const g = !decoupled && h.weightDecay !== 0 ? grad.add(param.mul(h.weightDecay)) : grad;
-    const expAvg = decayAndAdd(buffers.exp_avg, beta1, g.mul(1 - beta1));
-    const expAvgSq = decayAndAdd(buffers.exp_avg_sq, beta2, g.mul(1 - beta2).mul(g));
+    const start = decoupled ? param.mul(this.stepValues(param, { shrink: 1 - h.lr * h.weightDecay }).shrink) : param;
+    const g = decoupled ? grad : withWeightDecay(grad, param, h.weightDecay);
+    const expAvg = movingAverage(buffers.exp_avg, s.beta1, s.oneMinusBeta1, g);
+    const expAvgSq = movingAverageOfSquares(buffers.exp_avg_sq, beta2, 1 - beta2, g);
     const next: Record<string, Tensor> = { exp_avg: expAvg, exp_avg_sq: expAvgSq };
     let second = expAvgSq;
     if (h.amsgrad) {
       const previousMax = buffers.max_exp_avg_sq;
       second = next.max_exp_avg_sq = previousMax === undefined ? expAvgSq : previousMax.maximum(expAvgSq);
     }
-    const stepSize = this.stepValue(param, "negativeStepSize", -h.lr / (1 - beta1 ** step));
-    const correction = this.stepValue(param, "secondBiasCorrection", Math.sqrt(1 - beta2 ** step));
-    const denom = second.sqrt().div(correction).add(h.eps);
-    return { param: start.add(expAvg.mul(stepSize).div(denom)), buffers: next };
+    const denom = second.sqrt().div(s.secondBiasCorrection).add(h.eps);
+    return { param: addScaledQuotient(start, s.negativeStepSize, expAvg, denom), buffers: next };
   }
-}
-
-/** `buffer*decay + term`; a buffer not yet created stands for zeros (PyTorch's initial state). */
-function decayAndAdd(buffer: Tensor | undefined, decay: number, term: Tensor): Tensor {
-  return buffer === undefined ? term : buffer.mul(decay).add(term);
 }
 
 /** Adam (`torch.optim.Adam`); weight decay is L2 regularization added to the gradient. */

@@ -35,18 +35,27 @@ export interface OptimizerStateDict {
 export interface Update {
   param: Tensor;
   buffers: Record<string, Tensor>;
+  /**
+   * State that PyTorch keeps as a 0-d tensor of its default dtype (float32) and reads back as a
+   * Python number (NAdam's `mu_product`): computed on the host, stored as a 0-d float32 buffer.
+   */
+  scalars?: Record<string, number>;
 }
 
 /**
  * The shared machinery: parameter groups, hyperparameter validation, state, and a step that
  * builds every parameter's update graph under `noGrad`, evaluates them all in one pass (so no
  * update sees another's new value), then assigns the results to the leaves.
+ *
+ * `paramGroups` is PyTorch's `optimizer.param_groups`: each group's hyperparameters may be changed
+ * between steps (learning-rate schedulers set `lr`, and `momentum` or `betas` when they cycle it);
+ * every step checks them again, so a bad value is reported by name instead of training on it.
  */
 export abstract class Optimizer<H extends Hyperparameters> {
   readonly paramGroups: ParamGroup<H>[];
   private state = new Map<Tensor, ParamState>();
-  /** Per parameter, the 0-d leaves that carry step-dependent numbers into the update graphs (see `stepValue`). */
-  private readonly stepValues = new Map<Tensor, Map<string, Tensor>>();
+  /** Per parameter, the 0-d leaves that carry changing numbers into the update graphs (see `stepValues`). */
+  private readonly stepLeaves = new Map<Tensor, Map<string, Tensor>>();
 
   protected constructor(
     /** Class name, used in error messages. */
@@ -58,12 +67,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
   ) {
     const base = { ...defaults, ...readOptions(name, options) } as H;
     this.checkHyperparameters(base);
-    if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
-      throw new Error(`${name}: params must be an iterable of Tensors or of parameter groups, got ${describeValue(params)}`);
-    }
-    const groups = isGroupList(params) ? params : [{ params }];
-    const seen = new Set<Tensor>();
-    this.paramGroups = groups.map((group, g) => {
+    const groupOf = new Map<Tensor, number>();
+    this.paramGroups = readGroups(name, params).map((group, g) => {
       const { params: groupParams, ...overrides } = group as ParamGroupInput<H>;
       const hyper = { ...base, ...overrides } as H;
       this.checkHyperparameters(hyper, `parameter group ${g}: `);
@@ -73,40 +78,56 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const list = [...groupParams];
       list.forEach((p, i) => {
         checkParameter(name, p, `parameter ${i} of group ${g}`);
-        if (seen.has(p)) throw new Error(`${name}: parameter ${i} of group ${g} (${describe(p)}) appears more than once`);
-        seen.add(p);
+        const earlier = groupOf.get(p);
+        if (earlier !== undefined) {
+          // PyTorch: "some parameters appear in more than one parameter group"; here, which one and where.
+          const where = earlier === g ? "earlier in the same group" : `in parameter group ${earlier} too`;
+          throw new Error(`${name}: parameter ${i} of group ${g} (${describe(p)}) appears more than once: ${where} (each parameter belongs to one group, once)`);
+        }
+        groupOf.set(p, g);
       });
       return { ...hyper, params: list };
     });
-    if (seen.size === 0) throw new Error(`${name}: optimizer got an empty parameter list`);
+    if (groupOf.size === 0) throw new Error(`${name}: optimizer got an empty parameter list`);
   }
 
   /** The new value of `param` and its buffers, for update number `step` (1 on the first). */
   protected abstract update(param: Tensor, grad: Tensor, step: number, buffers: Record<string, Tensor>, group: H): Update;
 
   /**
-   * A number that changes from step to step (a bias correction), as a 0-d leaf of the parameter's
-   * dtype that keeps its identity and takes the new value: each step's update graph then has the
-   * same structure, and no step leaves a constant behind.
+   * Numbers that may change from one step to the next, as 0-d leaves of the parameter's dtype that
+   * keep their identity and take the new values: each step's update graph then has the same
+   * structure (the program cache runs it compiled), and no step leaves a constant behind. Every
+   * update passes this way what depends on the step count (bias corrections) and what schedulers
+   * move (`lr`, and `momentum` or `betas[0]`, which OneCycleLR cycles); hyperparameters that stay
+   * put (eps, weight decay, alpha) enter as constants.
    */
-  protected stepValue(param: Tensor, name: string, value: number): Tensor {
-    let values = this.stepValues.get(param);
-    if (values === undefined) this.stepValues.set(param, (values = new Map()));
-    const existing = values.get(name);
-    if (existing !== undefined) return existing.assign([value]);
-    const leaf = tensor(value, { dtype: param.dtype });
-    values.set(name, leaf);
-    return leaf;
+  protected stepValues<K extends string>(param: Tensor, values: Record<K, number>): Record<K, Tensor> {
+    let leaves = this.stepLeaves.get(param);
+    if (leaves === undefined) this.stepLeaves.set(param, (leaves = new Map()));
+    const result = {} as Record<K, Tensor>;
+    for (const name of Object.keys(values) as K[]) {
+      const existing = leaves.get(name);
+      if (existing !== undefined) result[name] = existing.assign([values[name]]);
+      else leaves.set(name, (result[name] = tensor(values[name], { dtype: param.dtype })));
+    }
+    return result;
   }
 
-  /** The buffers a parameter has once updated; a loaded state must provide exactly these. */
+  /** The buffers shaped like the parameter that it has once updated; a loaded state must provide exactly these. */
   protected abstract bufferNames(group: H): string[];
+
+  /** The 0-d float32 buffers (see `Update.scalars`) a parameter has once updated; none unless an optimizer keeps some. */
+  protected scalarNames(): string[] {
+    return [];
+  }
 
   /** Throws for values out of range; types and unknown names are checked by the base class. */
   protected abstract checkRanges(hyper: H, where: string): void;
 
   /** Applies one update to every parameter that has a gradient (others are skipped, as in PyTorch). */
   step(): void {
+    this.paramGroups.forEach(({ params: _, ...hyper }, g) => this.checkHyperparameters(hyper as unknown as H, `parameter group ${g}: `));
     const targets: { param: Tensor; state: ParamState; update: Update }[] = [];
     noGrad(() => {
       for (const group of this.paramGroups) {
@@ -130,6 +151,11 @@ export abstract class Optimizer<H extends Hyperparameters> {
         const value = values[next++];
         const buffer = state.buffers[name];
         if (buffer === undefined) state.buffers[name] = tensor(value, { shape: param.shape, dtype: param.dtype });
+        else buffer.assign(value);
+      }
+      for (const [name, value] of Object.entries(update.scalars ?? {})) {
+        const buffer = state.buffers[name];
+        if (buffer === undefined) state.buffers[name] = tensor(value, { dtype: "float32" });
         else buffer.assign(value);
       }
       state.step++;
@@ -207,7 +233,8 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const { step, buffers } = entry ?? {};
     if (!Number.isSafeInteger(step) || step < 0) throw new Error(`${this.name}: ${where}: step must be a non-negative integer, got ${step}`);
     if (buffers === null || typeof buffers !== "object") throw new Error(`${this.name}: ${where}: buffers missing`);
-    const expected = step === 0 ? [] : this.bufferNames(group);
+    const scalars = step === 0 ? [] : this.scalarNames();
+    const expected = step === 0 ? [] : [...this.bufferNames(group), ...scalars];
     const names = Object.keys(buffers);
     const missing = expected.filter((n) => !names.includes(n));
     const unexpected = names.filter((n) => !expected.includes(n));
@@ -220,12 +247,15 @@ export abstract class Optimizer<H extends Hyperparameters> {
     const copies: Record<string, Tensor> = {};
     for (const name of names) {
       const b = buffers[name];
-      if (!(b instanceof Tensor) || !sameShape(b.shape, param.shape) || b.dtype === "int32") {
+      const scalar = scalars.includes(name);
+      const shape = scalar ? [] : param.shape;
+      if (!(b instanceof Tensor) || !sameShape(b.shape, shape) || b.dtype === "int32") {
         const got = b instanceof Tensor ? `${b.dtype} ${formatShape(b.shape)}` : describeValue(b);
-        throw new Error(`${this.name}: ${where}: buffer ${name} is ${got}, expected a float tensor shaped like ${describe(param)}`);
+        const like = scalar ? "of shape []" : `shaped like ${describe(param)}`;
+        throw new Error(`${this.name}: ${where}: buffer ${name} is ${got}, expected a float tensor ${like}`);
       }
       // PyTorch casts loaded state to the parameter's dtype; assign-style copying does the same.
-      copies[name] = tensor(b.data(), { shape: param.shape, dtype: param.dtype });
+      copies[name] = tensor(b.data(), { shape, dtype: scalar ? "float32" : param.dtype });
     }
     return { step, buffers: copies };
   }
@@ -245,9 +275,31 @@ export abstract class Optimizer<H extends Hyperparameters> {
   }
 }
 
-function isGroupList<H extends Hyperparameters>(params: Params<H>): params is readonly ParamGroupInput<H>[] {
-  if (!Array.isArray(params)) return false;
-  return params.length > 0 && params.every((p) => p !== null && typeof p === "object" && "params" in p);
+/**
+ * PyTorch's two forms: an iterable of tensors is one group; a list whose first entry is an object
+ * (not a Tensor, not an array) is a list of groups, each of which must then be `{params, ...options}`.
+ */
+function readGroups<H extends Hyperparameters>(optimizer: string, params: Params<H>): ParamGroupInput<H>[] {
+  if (params === null || typeof params !== "object" || !(Symbol.iterator in params)) {
+    throw new TypeError(`${optimizer}: params must be an iterable of Tensors or of parameter groups, got ${describeValue(params)}`);
+  }
+  const entries: unknown[] = [...params];
+  if (!isGroupObject(entries[0])) return [{ params: entries } as unknown as ParamGroupInput<H>];
+  return entries.map((group, g) => {
+    if (!isGroupObject(group)) {
+      throw new TypeError(`${optimizer}: parameter group ${g} must be an object {params, ...options} like group 0, got ${describeValue(group)}`);
+    }
+    if (!Object.hasOwn(group, "params")) {
+      const keys = Object.keys(group);
+      const got = keys.length === 0 ? "an empty object" : `an object with ${keys.map((k) => `'${k}'`).join(", ")}`;
+      throw new TypeError(`${optimizer}: parameter group ${g} has no params (expected {params: Tensor[], ...options}, got ${got})`);
+    }
+    return group as ParamGroupInput<H>;
+  });
+}
+
+function isGroupObject(entry: unknown): entry is object {
+  return entry !== null && typeof entry === "object" && !(entry instanceof Tensor) && !Array.isArray(entry);
 }
 
 function checkParameter(optimizer: string, t: unknown, where: string): asserts t is Tensor {
@@ -265,6 +317,11 @@ function describe(p: Tensor): string {
 function describeType(example: unknown): string {
   if (Array.isArray(example)) return `a list of ${example.length} numbers`;
   return `a ${typeof example}`;
+}
+
+/** PyTorch's check of Adam-style `betas`, each in [0, 1). */
+export function checkBetas(optimizer: string, where: string, betas: readonly number[]): void {
+  betas.forEach((beta, i) => checkRange(optimizer, where, `beta parameter at index ${i}`, beta, { min: 0, maxExclusive: 1 }));
 }
 
 /** PyTorch's check and wording, extended to refuse NaN and infinities. */

@@ -1,6 +1,7 @@
 import type { Tensor } from "@gradgraph/core";
 import { readOptions } from "../validation";
 import { Optimizer, type Params, type Update, checkRange } from "./optimizer";
+import { movingAverage, withWeightDecay } from "./updates";
 
 export type SGDOptions = {
   lr: number;
@@ -13,7 +14,7 @@ export type SGDOptions = {
 /**
  * Stochastic gradient descent with optional momentum (PyTorch 1.13's `torch.optim.SGD`):
  * `g += weightDecay*p`; `buf = g` on the first step, later `buf = momentum*buf + (1-dampening)*g`;
- * `p -= lr * (nesterov ? g + momentum*buf : buf)`.
+ * `p += -lr * (nesterov ? g + momentum*buf : buf)`.
  */
 export class SGD extends Optimizer<SGDOptions> {
   constructor(params: Params<SGDOptions>, options: Partial<SGDOptions> & { lr: number }) {
@@ -37,11 +38,14 @@ export class SGD extends Optimizer<SGDOptions> {
   }
 
   protected update(param: Tensor, grad: Tensor, _step: number, buffers: Record<string, Tensor>, h: SGDOptions): Update {
-    const g = h.weightDecay === 0 ? grad : grad.add(param.mul(h.weightDecay));
-    if (h.momentum === 0) return { param: param.sub(g.mul(h.lr)), buffers: {} };
+    const g = withWeightDecay(grad, param, h.weightDecay);
+    const { negativeLr } = this.stepValues(param, { negativeLr: -h.lr });
+    if (h.momentum === 0) return { param: param.add(g.mul(negativeLr)), buffers: {} };
+    const { momentum } = this.stepValues(param, { momentum: h.momentum });
+    // PyTorch starts the buffer as a copy of the gradient, undamped.
     const previous = buffers.momentum_buffer;
-    const buf = previous === undefined ? g : previous.mul(h.momentum).add(g.mul(1 - h.dampening));
-    const direction = h.nesterov ? g.add(buf.mul(h.momentum)) : buf;
-    return { param: param.sub(direction.mul(h.lr)), buffers: { momentum_buffer: buf } };
+    const buf = previous === undefined ? g : movingAverage(previous, momentum, 1 - h.dampening, g);
+    const direction = h.nesterov ? g.add(buf.mul(momentum)) : buf;
+    return { param: param.add(direction.mul(negativeLr)), buffers: { momentum_buffer: buf } };
   }
 }

@@ -6,57 +6,120 @@ import {
   formatShape,
   sameShape,
   stack,
+  where,
   withScope,
   zeros,
 } from "@gradgraph/core";
 import { fillUniform } from "../init";
 import { dropout } from "../layers/dropout";
-import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkProbability, checkTensor, readOptions } from "../validation";
-import { Module, type ModuleOptions } from "../module";
+import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkProbability, checkTensor, describeValue, readOptions } from "../validation";
+import { type AnyModule, Module, type ModuleOptions } from "../module";
+import { type SequenceLengths, realSteps } from "./sequences";
 
-export interface RecurrentOptions extends ModuleOptions {
+/** What the recurrent modules and their cells share. */
+export interface RecurrentCellOptions extends ModuleOptions {
   inputSize: number;
   hiddenSize: number;
-  numLayers?: number;
   bias?: boolean;
+  dtype?: FloatDType;
+  /** Draws the initial weights (and a stacked module's dropout masks); the shared default generator unless given. */
+  generator?: Generator;
+}
+
+export interface RecurrentOptions extends RecurrentCellOptions {
+  numLayers?: number;
   /** Input and output are (batch, seq, feature) instead of (seq, batch, feature); never affects h0/hN. */
   batchFirst?: boolean;
   /** Dropout on each layer's output except the last, in training mode only. */
   dropout?: number;
   bidirectional?: boolean;
-  dtype?: FloatDType;
-  /** Draws the initial weights and the dropout masks; the shared default generator unless given. */
-  generator?: Generator;
 }
 
-const RECURRENT_OPTIONS = [
-  "inputSize",
-  "hiddenSize",
-  "numLayers",
-  "bias",
-  "batchFirst",
-  "dropout",
-  "bidirectional",
-  "dtype",
-  "generator",
-  "name",
-] as const satisfies readonly (keyof RecurrentOptions)[];
+const CELL_OPTIONS = ["inputSize", "hiddenSize", "bias", "dtype", "generator", "name"] as const satisfies readonly (keyof RecurrentCellOptions)[];
 
-/** One layer and direction's parameters, as PyTorch names them `weight_ih_l{k}{_reverse}` and so on. */
-interface DirectionParameters {
-  /** `l{k}` or `l{k}_reverse`: the parameter-name suffix and the scope of this direction's steps. */
-  name: string;
+const STACK_OPTIONS = ["numLayers", "batchFirst", "dropout", "bidirectional"] as const satisfies readonly (keyof RecurrentOptions)[];
+
+/** The options a cell and a stacked module share, read, checked and defaulted. */
+interface SharedOptions {
+  inputSize: number;
+  hiddenSize: number;
+  bias: boolean;
+  dtype: FloatDType;
+  generator: Generator | undefined;
+}
+
+/** Reads `options` (refusing names neither shared nor in `extra`) and checks the shared ones; the caller checks its own. */
+export function readRecurrentOptions<T extends RecurrentCellOptions>(
+  mode: string,
+  options: T,
+  extra: readonly string[],
+): { shared: SharedOptions; read: Partial<T> } {
+  const read = readOptions(mode, options, [...CELL_OPTIONS, ...extra] as (keyof T & string)[]);
+  const { inputSize, hiddenSize, bias = true, dtype = "float32", generator } = read;
+  checkPositiveInteger(mode, "inputSize", inputSize);
+  checkPositiveInteger(mode, "hiddenSize", hiddenSize);
+  checkBoolean(mode, "bias", bias);
+  checkFloatDType(mode, dtype);
+  checkGenerator(mode, generator);
+  return { shared: { inputSize, hiddenSize, bias, dtype, generator }, read };
+}
+
+/** One gate set: a cell's parameters, or one layer and direction's of a stacked module. */
+export interface GateParameters {
   weightIh: Tensor;
   weightHh: Tensor;
   biasIh: Tensor | undefined;
   biasHh: Tensor | undefined;
+  /** LSTM's projection W_hr (P, H), only with projSize > 0. */
+  weightHr: Tensor | undefined;
 }
 
-/** What a cell sees of its recurrent weights at each step (the transpose is built once per layer). */
+/**
+ * Registers a gate set under PyTorch's names (`weight_ih{suffix}`, `weight_hh{suffix}`,
+ * `bias_ih{suffix}`, `bias_hh{suffix}`, `weight_hr{suffix}`), in PyTorch's order: the order
+ * `resetRecurrentParameters` draws them in.
+ */
+export function registerGateParameters(
+  module: AnyModule,
+  suffix: string,
+  sizes: { gateRows: number; inputSize: number; hiddenSize: number; projSize: number; bias: boolean; dtype: FloatDType },
+): GateParameters {
+  const { gateRows, inputSize, hiddenSize, projSize, bias, dtype } = sizes;
+  const parameter = (key: string, shape: number[]) => module.registerParameter(`${key}${suffix}`, zeros(shape, { dtype }));
+  return {
+    weightIh: parameter("weight_ih", [gateRows, inputSize]),
+    weightHh: parameter("weight_hh", [gateRows, projSize > 0 ? projSize : hiddenSize]),
+    biasIh: bias ? parameter("bias_ih", [gateRows]) : undefined,
+    biasHh: bias ? parameter("bias_hh", [gateRows]) : undefined,
+    weightHr: projSize > 0 ? parameter("weight_hr", [projSize, hiddenSize]) : undefined,
+  };
+}
+
+/** PyTorch's reset_parameters for RNNBase and RNNCellBase: every parameter, in named_parameters order, from U(-1/sqrt(H), 1/sqrt(H)). */
+export function resetRecurrentParameters(module: AnyModule, hiddenSize: number, generator: Generator | undefined): void {
+  const bound = 1 / Math.sqrt(hiddenSize);
+  for (const p of module.parameters()) fillUniform(p, -bound, bound, generator);
+}
+
+/** `x W_ih^T + b_ih`, the input half of the gate pre-activations: of one step, or of a whole sequence in one matmul. */
+export function inputGates(x: Tensor, parameters: GateParameters): Tensor {
+  const projected = x.matmul(parameters.weightIh.T);
+  return parameters.biasIh === undefined ? projected : projected.add(parameters.biasIh);
+}
+
+/** What a cell sees of its recurrent weights at each step (the transposes are built once). */
 export interface RecurrentWeights {
-  /** W_hh^T, (H, G*H). */
+  /** W_hh^T, (H or P, G*H). */
   weightHhT: Tensor;
   biasHh: Tensor | undefined;
+  /** W_hr^T, (H, P): LSTM's projection of h, only with projSize > 0. */
+  weightHrT?: Tensor;
+}
+
+export function recurrentWeights(parameters: GateParameters): RecurrentWeights {
+  const weights: RecurrentWeights = { weightHhT: parameters.weightHh.T, biasHh: parameters.biasHh };
+  if (parameters.weightHr !== undefined) weights.weightHrT = parameters.weightHr.T;
+  return weights;
 }
 
 /** The states a cell carries between steps: [h] for RNN and GRU, [h, c] for LSTM; the first is the output. */
@@ -74,6 +137,32 @@ export function chunkGates(gates: Tensor, count: number): Tensor[] {
   return Array.from({ length: count }, (_, i) => gates.slice(-1, i * size, (i + 1) * size));
 }
 
+export function checkDType(mode: string, what: string, x: Tensor, dtype: FloatDType): void {
+  if (x.dtype !== dtype) {
+    throw new TypeError(`${mode}: ${what} is ${x.dtype} but the parameters are ${dtype}; cast it with .cast("${dtype}") or build the module with dtype: "${x.dtype}"`);
+  }
+}
+
+/** An initial state given by the user: a Tensor of the expected shape and the parameters' dtype. */
+export function checkState(mode: string, label: string, state: unknown, expected: readonly number[], dtype: FloatDType): Tensor {
+  if (!(state instanceof Tensor)) throw new TypeError(`${mode}: ${label} must be a Tensor of shape ${formatShape(expected)}`);
+  if (!sameShape(state.shape, expected)) throw new Error(`${mode}: Expected ${label} size ${formatShape(expected)}, got ${formatShape(state.shape)}`);
+  checkDType(mode, label, state, dtype);
+  return state;
+}
+
+/** LSTM's and LSTMCell's initial state, when given, is the pair [h0, c0]. */
+export function checkStatePair(mode: string, hidden: unknown): void {
+  if (hidden !== undefined && (!Array.isArray(hidden) || hidden.length !== 2)) {
+    throw new TypeError(`${mode}: the initial state must be a pair [h0, c0]`);
+  }
+}
+
+/** One layer and direction: its parameters, and `l{k}` or `l{k}_reverse`, the name suffix and the scope of its steps. */
+interface DirectionParameters extends GateParameters {
+  name: string;
+}
+
 /**
  * The structure RNN, LSTM and GRU share: parameters per layer and direction in PyTorch's order
  * and initialization, input validation, and the unrolled loop over layers × directions × steps.
@@ -82,8 +171,12 @@ export function chunkGates(gates: Tensor, count: number): Tensor[] {
  * Layer k > 0 consumes layer k-1's full output sequence (both directions concatenated). Every
  * step's nodes are built in the scope `l{k}{_reverse}.t{time}` under the module's path. The loop
  * is iterative, so sequences of any length build without deep recursion.
+ *
+ * With `{ lengths }` (PyTorch's packed sequences, see `SequenceLengths`) every step also runs for
+ * the batch elements that have ended, and a mask keeps their states and zeroes their outputs;
+ * the mask is a leaf, so batches of other lengths build the same graph (one compiled program).
  */
-export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidden?: Hidden], [Tensor, Hidden]> {
+export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidden?: Hidden, lengths?: SequenceLengths], [Tensor, Hidden]> {
   readonly inputSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -91,10 +184,16 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
-  readonly dtype: FloatDType;
+  /** PyTorch's `proj_size`: the size of h when LSTM projects it (W_hr), 0 for none (always 0 for RNN and GRU). */
+  readonly projSize: number;
   private readonly generator: Generator | undefined;
   /** [layer][direction] */
   private readonly layers: DirectionParameters[][];
+
+  /** The parameters' dtype, read from them so that `to(dtype)` / `double()` carry the module along. */
+  get dtype(): FloatDType {
+    return this.layers[0][0].weightIh.dtype as FloatDType;
+  }
 
   /** Names the module in errors, as PyTorch's `mode`. */
   protected readonly mode: string;
@@ -107,68 +206,61 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
     gateCount: number,
     stateLabels: readonly string[],
     options: RecurrentOptions,
-    /** The subclass's own option names (RNN's nonlinearity), so they are not refused as unknown. */
+    /** The subclass's own option names (RNN's nonlinearity, LSTM's projSize), so they are not refused as unknown. */
     ownOptions: readonly string[] = [],
+    projSize = 0,
   ) {
-    const {
-      inputSize,
-      hiddenSize,
-      numLayers = 1,
-      bias = true,
-      batchFirst = false,
-      dropout: dropoutProbability = 0,
-      bidirectional = false,
-      dtype = "float32",
-      generator,
-      name,
-    } = readOptions(mode, options, [...RECURRENT_OPTIONS, ...(ownOptions as (keyof RecurrentOptions)[])]);
+    const { shared, read } = readRecurrentOptions(mode, options, [...STACK_OPTIONS, ...ownOptions]);
+    const { numLayers = 1, batchFirst = false, dropout: dropoutProbability = 0, bidirectional = false, name } = read;
     super({ name });
     this.mode = mode;
     this.stateLabels = stateLabels;
-    checkPositiveInteger(mode, "inputSize", inputSize);
-    checkPositiveInteger(mode, "hiddenSize", hiddenSize);
     checkPositiveInteger(mode, "numLayers", numLayers);
-    checkBoolean(mode, "bias", bias);
     checkBoolean(mode, "batchFirst", batchFirst);
     checkProbability(mode, dropoutProbability);
     checkBoolean(mode, "bidirectional", bidirectional);
-    checkFloatDType(mode, dtype);
-    checkGenerator(mode, generator);
-    this.inputSize = inputSize;
-    this.hiddenSize = hiddenSize;
+    if (!(Number.isInteger(projSize) && projSize >= 0)) {
+      throw new RangeError(`${mode}: projSize should be a positive integer or zero to disable projections, got ${describeValue(projSize)}`);
+    }
+    if (projSize >= shared.hiddenSize) {
+      throw new RangeError(`${mode}: projSize has to be smaller than hiddenSize, got projSize ${projSize} and hiddenSize ${shared.hiddenSize}`);
+    }
+    this.inputSize = shared.inputSize;
+    this.hiddenSize = shared.hiddenSize;
+    this.bias = shared.bias;
+    this.generator = shared.generator;
     this.numLayers = numLayers;
-    this.bias = bias;
     this.batchFirst = batchFirst;
     this.dropout = dropoutProbability;
     this.bidirectional = bidirectional;
-    this.dtype = dtype;
-    this.generator = generator;
+    this.projSize = projSize;
 
-    const gateRows = gateCount * hiddenSize;
-    const parameter = (key: string, shape: number[]) => this.registerParameter(key, zeros(shape, { dtype }));
     this.layers = [];
     for (let layer = 0; layer < numLayers; layer++) {
-      const layerInputSize = layer === 0 ? inputSize : this.directions * hiddenSize;
+      const layerInputSize = layer === 0 ? this.inputSize : this.directions * this.outputSize;
       const perDirection: DirectionParameters[] = [];
       for (let direction = 0; direction < this.directions; direction++) {
         const name = `l${layer}${direction === 1 ? "_reverse" : ""}`;
-        perDirection.push({
-          name,
-          weightIh: parameter(`weight_ih_${name}`, [gateRows, layerInputSize]),
-          weightHh: parameter(`weight_hh_${name}`, [gateRows, hiddenSize]),
-          biasIh: bias ? parameter(`bias_ih_${name}`, [gateRows]) : undefined,
-          biasHh: bias ? parameter(`bias_hh_${name}`, [gateRows]) : undefined,
-        });
+        const sizes = { gateRows: gateCount * this.hiddenSize, inputSize: layerInputSize, hiddenSize: this.hiddenSize, projSize, bias: this.bias, dtype: shared.dtype };
+        perDirection.push({ name, ...registerGateParameters(this, `_${name}`, sizes) });
       }
       this.layers.push(perDirection);
     }
-    // PyTorch's reset_parameters: every parameter, in named_parameters order, from U(-1/sqrt(H), 1/sqrt(H)).
-    const bound = 1 / Math.sqrt(hiddenSize);
-    for (const p of this.parameters()) fillUniform(p, -bound, bound, generator);
+    resetRecurrentParameters(this, this.hiddenSize, this.generator);
   }
 
   private get directions(): number {
     return this.bidirectional ? 2 : 1;
+  }
+
+  /** The size of h, and of each direction's share of the output: projSize if LSTM projects, else hiddenSize. */
+  private get outputSize(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  }
+
+  /** The size of state s: h has the output size, LSTM's c the hidden size. */
+  private stateSize(s: number): number {
+    return s === 0 ? this.outputSize : this.hiddenSize;
   }
 
   /** One time step: `inputGates` is `x_t W_ih^T + b_ih` (B, G*H); returns the new states, h first. */
@@ -176,22 +268,25 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
 
   /**
    * Runs the whole stack over `input` from the initial states (zeros when omitted); returns the
-   * output sequence and the final states, each shaped (layers*directions, [batch,] hidden).
+   * output sequence and the final states, each shaped (layers*directions, [batch,] size).
    */
-  protected unroll(input: Tensor, initial: CellState | undefined): [Tensor, Tensor[]] {
+  protected unroll(input: Tensor, initial: CellState | undefined, lengths: SequenceLengths | undefined): [Tensor, Tensor[]] {
     const batched = this.checkInput(input);
     const timeMajor = !batched ? input.unsqueeze(1) : this.batchFirst ? input.transpose(0, 1) : input;
     const batch = timeMajor.shape[1];
     const initialStates = this.checkInitialStates(initial, batched, batch);
+    // (L, B, 1), nonzero at each element's real steps. Padded inputs are zeroed first, so that no
+    // padding value (NaN, Inf) reaches a product, not even one whose gradient the mask drops.
+    const active = lengths === undefined ? undefined : realSteps(this.mode, lengths, batched, timeMajor.shape[0], batch);
     const finalStates: Tensor[][] = this.stateLabels.map(() => []);
-    let sequence = timeMajor;
+    let sequence = active === undefined ? timeMajor : where(active, timeMajor, 0);
     this.layers.forEach((layerParameters, layer) => {
       const outputs = layerParameters.map((parameters, direction) => {
         const index = layer * this.directions + direction;
-        const start = initialStates.map((states) =>
-          states === undefined ? zeros([batch, this.hiddenSize], { dtype: this.dtype }) : states.select(0, index),
+        const start = initialStates.map((states, s) =>
+          states === undefined ? zeros([batch, this.stateSize(s)], { dtype: this.dtype }) : states.select(0, index),
         );
-        const [output, last] = withScope(parameters.name, () => this.runDirection(sequence, parameters, start, direction === 1));
+        const [output, last] = withScope(parameters.name, () => this.runDirection(sequence, parameters, start, direction === 1, active));
         last.forEach((state, s) => finalStates[s].push(state));
         return output;
       });
@@ -205,19 +300,31 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
     return [output, finals];
   }
 
-  /** One layer in one direction over the whole (L, B, in) sequence; returns (L, B, H) and the last states. */
-  private runDirection(sequence: Tensor, parameters: DirectionParameters, start: CellState, reverse: boolean): [Tensor, CellState] {
-    // The input half of every step's gates is one matmul for the whole sequence.
-    const projected = sequence.matmul(parameters.weightIh.T);
-    const inputGates = parameters.biasIh === undefined ? projected : projected.add(parameters.biasIh);
-    const weights: RecurrentWeights = { weightHhT: parameters.weightHh.T, biasHh: parameters.biasHh };
+  /**
+   * One layer in one direction over the whole (L, B, in) sequence; returns (L, B, size of h) and the last
+   * states. With `active`, an element whose step t is padding keeps its state and outputs zeros,
+   * so its final state is the one of its last real step and the reverse direction starts there.
+   */
+  private runDirection(sequence: Tensor, parameters: GateParameters, start: CellState, reverse: boolean, active: Tensor | undefined): [Tensor, CellState] {
+    const gates = inputGates(sequence, parameters);
+    const weights = recurrentWeights(parameters);
     const length = sequence.shape[0];
     const outputs = new Array<Tensor>(length);
     let state = start;
     for (let i = 0; i < length; i++) {
       const t = reverse ? length - 1 - i : i;
-      state = withScope(`t${t}`, () => this.cell(inputGates.select(0, t), state, weights));
-      outputs[t] = state[0];
+      withScope(`t${t}`, () => {
+        const next = this.cell(gates.select(0, t), state, weights);
+        if (active === undefined) {
+          state = next;
+          outputs[t] = next[0];
+        } else {
+          const real = active.select(0, t);
+          const previous = state;
+          state = next.map((s, k) => where(real, s, previous[k]));
+          outputs[t] = where(real, next[0], 0);
+        }
+      });
     }
     return [stack(outputs, 0), state];
   }
@@ -232,7 +339,7 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
     if (features !== this.inputSize) {
       throw new Error(`${this.mode}: input.size(-1) must be equal to inputSize. Expected ${this.inputSize}, got ${features}`);
     }
-    this.checkDType("input", input);
+    checkDType(this.mode, "input", input, this.dtype);
     const timeDim = input.ndim === 3 && this.batchFirst ? 1 : 0;
     if (input.shape[timeDim] === 0) throw new Error(`${this.mode}: Expected sequence length to be larger than 0, got input ${formatShape(input.shape)}`);
     return input.ndim === 3;
@@ -241,26 +348,10 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
   private checkInitialStates(initial: CellState | undefined, batched: boolean, batch: number): (Tensor | undefined)[] {
     if (initial === undefined) return this.stateLabels.map(() => undefined);
     const stacked = this.numLayers * this.directions;
-    const expected = batched ? [stacked, batch, this.hiddenSize] : [stacked, this.hiddenSize];
     return this.stateLabels.map((label, s) => {
-      const state = initial[s];
-      if (!(state instanceof Tensor)) {
-        throw new TypeError(`${this.mode}: ${label} must be a Tensor of shape ${formatShape(expected)}`);
-      }
-      if (!sameShape(state.shape, expected)) {
-        throw new Error(`${this.mode}: Expected ${label} size ${formatShape(expected)}, got ${formatShape(state.shape)}`);
-      }
-      this.checkDType(label, state);
+      const expected = batched ? [stacked, batch, this.stateSize(s)] : [stacked, this.stateSize(s)];
+      const state = checkState(this.mode, label, initial[s], expected, this.dtype);
       return batched ? state : state.unsqueeze(1);
     });
-  }
-
-  private checkDType(what: string, x: Tensor): void {
-    if (x.dtype !== this.dtype) {
-      throw new TypeError(
-        `${this.mode}: ${what} is ${x.dtype} but the parameters are ${this.dtype}; ` +
-          `cast it with .cast("${this.dtype}") or build the module with dtype: "${x.dtype}"`,
-      );
-    }
   }
 }

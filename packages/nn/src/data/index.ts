@@ -1,0 +1,3 @@
+export { type Dataset, type Sample, TensorDataset } from "./dataset";
+export { DataLoader, type DataLoaderOptions } from "./loader";
+export { randperm } from "./randperm";
