@@ -1,10 +1,12 @@
 /**
  * The README's first command runs this: the notebook's RNN checked by hand, a short training run
- * of the character model and the sine regression, and pictures of the notebook's graphs.
+ * of the character model, the sine regression and the transformer encoder, and pictures of the
+ * notebook's graphs.
  *
  *   pnpm demo
  */
 import { trainCharRnn } from "./char-rnn";
+import { trainFirstRepeat } from "./first-repeat";
 import { reportNotebook } from "./notebook";
 import { trainSine } from "./sine";
 import { writeNotebookGraphs } from "./viz";
@@ -21,7 +23,16 @@ await trainSine({ steps: 200 });
 console.log("\n== 4. Training: a character-level LSTM on the opening of Alice in Wonderland ==");
 await trainCharRnn({ steps: 300 });
 
+console.log("\n== 5. Training: a transformer encoder tells whether a sequence's first letter occurs again (AdamW) ==");
+const { testAccuracy } = await trainFirstRepeat({ steps: 300 });
+const reachesStatedAccuracy = testAccuracy >= 0.95;
+console.log(`${reachesStatedAccuracy ? "ok  " : "FAIL"}  at least 95% test accuracy`);
+
 if (!notebookAgrees) {
   console.error("\nthe notebook check failed");
+  process.exit(1);
+}
+if (!reachesStatedAccuracy) {
+  console.error("\nthe transformer encoder missed its stated test accuracy");
   process.exit(1);
 }

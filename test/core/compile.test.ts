@@ -18,7 +18,7 @@ import {
   exp,
   grad,
   matmul,
-  max,
+  amax,
   noGrad,
   placeholder,
   registerOp,
@@ -96,7 +96,7 @@ describe("compile: reductions", () => {
         const dims = shape.flatMap((_, d) => (picks[d] ? [d] : []));
         const x = placeholder(shape, dtype);
         const y = placeholder(shape.slice(1), dtype);
-        const reduce = kind === "sum" ? sum : max;
+        const reduce = kind === "sum" ? sum : amax;
         const outputs = [reduce(x.mul(y).add(x), dims.length === 0 ? undefined : dims, keepdim)];
         expectMatchesEvaluator([x, y], outputs, 2, seed);
       }),

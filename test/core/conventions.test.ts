@@ -66,7 +66,7 @@ function build(c: ConventionCase, inputs: Tensor[]): Tensor {
     case "mean":
       return F.mean(a, c.args.dim ?? undefined, c.args.keepdim);
     case "amax":
-      return F.max(a, c.args.dim ?? undefined, c.args.keepdim);
+      return F.amax(a, c.args.dim ?? undefined, c.args.keepdim);
     case "softmax":
       return F.softmax(a, c.args.dim as number);
     case "log_softmax":

@@ -10,6 +10,8 @@ import {
   apply,
   type Attrs,
   type AttrValue,
+  cumsum,
+  linearScan,
   celu,
   clamp,
   elu,
@@ -39,9 +41,14 @@ import {
   tensor,
   toJSON,
   where,
+  diagonalBackward,
+  pad,
+  padBackward,
+  unfoldBackward,
 } from "@gradgraph/core";
 import { expectSameBits } from "../helpers/random-graphs";
 import { cases } from "./op-cases";
+import { convForms } from "./conv-forms";
 
 // The reference is the interpreter: a cached program would compare compiled with compiled.
 beforeAll(() => configureProgramCache({ enabled: false }));
@@ -76,7 +83,11 @@ const binary = (name: BinaryMethod): Forms<Attrs> => ({
 });
 
 type Dims = { dims: number[]; keepdim: boolean };
-const reduction = (name: "sum" | "max"): Forms<Dims> => ({
+const argForm = (name: "argmax" | "argmin"): Forms<{ dim: number | null; keepdim: boolean }> => ({
+  method: ([x], { dim, keepdim }) => x[name](dim ?? undefined, keepdim),
+  variants: ([x], { dim, keepdim }): Attrs[] => (dim === null ? (keepdim ? [] : [{}]) : [{ dim: negative(dim, x.ndim), keepdim }, ...(keepdim ? [] : [{ dim }])]),
+});
+const reduction = (name: "sum" | "amax" | "amin" | "prod"): Forms<Dims> => ({
   method: ([x], { dims, keepdim }) => x[name](dims, keepdim),
   variants: ([x], { dims, keepdim }) => {
     const rank = x.shape.length;
@@ -88,7 +99,12 @@ const reduction = (name: "sum" | "max"): Forms<Dims> => ({
   },
 });
 
+/** advancedIndex/indexPut's index tensors as users pass them: one entry per leading dim, null where no tensor indexes. */
+const indexEntries = (dims: number[], indices: Tensor[]) =>
+  Array.from({ length: dims[dims.length - 1] + 1 }, (_, d) => (dims.includes(d) ? indices[dims.indexOf(d)] : null));
+
 const forms: { [N in BuiltinOpName]: Forms<any> } = {
+  ...convForms,
   neg: unary("neg"),
   exp: unary("exp"),
   tanh: unary("tanh"),
@@ -194,7 +210,25 @@ const forms: { [N in BuiltinOpName]: Forms<any> } = {
     },
   },
   sum: reduction("sum"),
-  max: reduction("max"),
+  max: reduction("amax"),
+  min: reduction("amin"),
+  prod: reduction("prod"),
+  argmax: argForm("argmax"),
+  argmin: argForm("argmin"),
+  cumsum: {
+    method: ([x], { dim, reverse }) => cumsum(x, dim, { reverse }),
+    variants: ([x], { dim, reverse }): Attrs[] => [{ dim: negative(dim, Math.max(x.ndim, 1)), reverse }, ...(reverse ? [] : [{ dim }])],
+  },
+  linearScan: {
+    method: ([a, b], { dim, reverse, initial }) => linearScan(a, b, { dim, reverse, initial }),
+    variants: ([a], { dim, reverse, initial }): Attrs[] => [{ dim: negative(dim, Math.max(a.ndim, 1)), reverse, initial }, ...(initial === 0 && !reverse ? [{ dim }] : [])],
+  },
+  argsort: {
+    method: ([x], { dim, descending }) => x.argsort(dim, descending),
+    variants: ([x], { dim, descending }): Attrs[] => [{ dim: negative(dim, Math.max(x.ndim, 1)), descending }, ...(descending ? [] : [{ dim }])],
+  },
+  cummaxIndices: { method: ([x], { dim }) => x.cummax(dim).indices, variants: ([x], { dim }) => [{ dim: negative(dim, Math.max(x.ndim, 1)) }] },
+  cumminIndices: { method: ([x], { dim }) => x.cummin(dim).indices, variants: ([x], { dim }) => [{ dim: negative(dim, Math.max(x.ndim, 1)) }] },
   slice: {
     method: ([x], { dim, start, end, step }) => x.slice(dim, start, end, step),
     variants: ([x], { dim, start, end, step }) => {
@@ -226,8 +260,84 @@ const forms: { [N in BuiltinOpName]: Forms<any> } = {
     method: ([base, index, src], { dim }) => indexAdd(base, dim, index, src),
     variants: ([x], attrs) => dimVariants(x.ndim, attrs),
   },
+  advancedIndex: {
+    method: ([x, ...indices], { dims }) => x.index(indexEntries(dims, indices)),
+    variants: ([x], { dims }) => [{ dims: dims.map((d: number) => negative(d, x.ndim)) }],
+  },
+  indexPut: {
+    method: ([x, values, ...indices], { dims, accumulate }) => x.indexPut(indexEntries(dims, indices), values, accumulate),
+    variants: ([x], { dims, accumulate }): Attrs[] => [{ dims: dims.map((d: number) => negative(d, x.ndim)), accumulate }, ...(accumulate ? [] : [{ dims }])],
+  },
+  scatter: { method: ([x, index, src], { dim }) => x.scatter(dim, index, src), variants: ([x], attrs) => dimVariants(x.ndim, attrs) },
+  scatterReduce: {
+    method: ([x, index, src], { dim, reduce, includeSelf }) => x.scatterReduce(dim, index, src, reduce, { includeSelf }),
+    variants: ([x], { dim, reduce, includeSelf }): Attrs[] => [{ dim: negative(dim, x.ndim), reduce, includeSelf }, ...(includeSelf ? [{ dim, reduce }] : [])],
+  },
   cast: { method: ([x], { dtype }) => x.cast(dtype as DType) },
+  flip: {
+    method: ([x], { dims }) => x.flip(...dims),
+    variants: ([x], { dims }) => [{ dims: dims.map((d: number) => negative(d, x.ndim)) }, { dims: [...dims].reverse() }],
+  },
+  roll: {
+    method: ([x], { shifts, dims }) => x.roll(shifts, dims),
+    // Shifts by whole turns more or less, dims counted from the end, the pairs in the other order.
+    variants: ([x], { shifts, dims }) => [
+      { shifts: shifts.map((s: number, i: number) => s + x.shape[dims[i]]), dims },
+      { shifts: shifts.map((s: number, i: number) => s - 2 * x.shape[dims[i]]), dims: dims.map((d: number) => negative(d, x.ndim)) },
+      { shifts: [...shifts].reverse(), dims: [...dims].reverse() },
+    ],
+  },
+  tril: { method: ([x], { diagonal }) => x.tril(diagonal), variants: ([x], attrs) => triangleVariants(x, attrs, "tril") },
+  triu: { method: ([x], { diagonal }) => x.triu(diagonal), variants: ([x], attrs) => triangleVariants(x, attrs, "triu") },
+  diagonal: {
+    method: ([x], { offset, dim1, dim2 }) => x.diagonal(offset, dim1, dim2),
+    variants: ([x], { offset, dim1, dim2 }) => {
+      const forms: Attrs[] = [{ offset: -offset, dim1: dim2, dim2: dim1 }, { offset, dim1: negative(dim1, x.ndim), dim2: negative(dim2, x.ndim) }];
+      if (offset === 0) forms.push({ dim1, dim2 });
+      if (dim1 === 0 && dim2 === 1) forms.push({ offset });
+      return forms;
+    },
+  },
+  diagonalBackward: {
+    method: ([g], { offset, dim1, dim2, size1, size2 }) => diagonalBackward(g, offset, dim1, dim2, size1, size2),
+    variants: ([g], { offset, dim1, dim2, size1, size2 }) => [
+      { offset: -offset, dim1: dim2, dim2: dim1, size1: size2, size2: size1 },
+      { offset, dim1: negative(dim1, g.ndim + 1), dim2: negative(dim2, g.ndim + 1), size1, size2 },
+    ],
+  },
+  pad: {
+    method: ([x], { pads, mode, value }) => pad(x, pads, mode, value),
+    variants: ([x], { pads, mode, value }) => {
+      const forms: Attrs[] = [];
+      if (pads.length < 2 * x.ndim) forms.push({ pads: [...pads, 0, 0], mode, value });
+      if (mode === "constant") forms.push(value === 0 ? { pads } : { pads, value });
+      else forms.push({ pads, mode });
+      return forms;
+    },
+  },
+  padBackward: {
+    method: ([g], { pads, mode }) => padBackward(g, pads, mode),
+    variants: ([g], { pads, mode }) => (pads.length < 2 * g.ndim ? [{ pads: [...pads, 0, 0], mode }] : []),
+  },
+  unfold: {
+    method: ([x], { dim, size, step }) => x.unfold(dim, size, step),
+    variants: ([x], { dim, size, step }) => [{ dim: negative(dim, x.ndim), size, step }],
+  },
+  unfoldBackward: {
+    method: ([g], { dim, size, step, length }) => unfoldBackward(g, dim, size, step, length),
+    variants: ([g], { dim, size, step, length }) => [{ dim: negative(dim, g.ndim - 1), size, step, length }],
+  },
 };
+
+/** tril/triu: the default diagonal left out, and a diagonal past the matrix's corner moved further. */
+function triangleVariants(x: Tensor, { diagonal }: { diagonal: number }, op: "tril" | "triu"): Attrs[] {
+  const [rows, cols] = x.shape.slice(-2);
+  const forms: Attrs[] = diagonal === 0 ? [{}] : [];
+  // tril keeps everything from diagonal cols - 1 up and nothing from -rows down; triu the other way round.
+  const [all, none] = op === "tril" ? [cols - 1, -rows] : [1 - rows, cols];
+  if (diagonal === all || diagonal === none) forms.push({ diagonal: diagonal + Math.sign(diagonal - (all + none) / 2) * 5 });
+  return forms;
+}
 
 describe.each(Object.keys(builtinOps) as BuiltinOpName[])("op %s", (name) => {
   const def = builtinOps[name];

@@ -53,7 +53,7 @@ describe.each(Object.keys(cases) as BuiltinOpName[])("op %s", (name) => {
           expect(node.op).toBe(name);
           const expected = c.reference(xs.map(toRef), attrs);
           expect(node.shape).toEqual(expected.shape);
-          expect(node.dtype).toBe((attrs.dtype as DType | undefined) ?? xs[floatInputs(xs).at(-1) ?? 0].dtype);
+          expect(node.dtype).toBe(c.outputDType ?? (attrs.dtype as DType | undefined) ?? xs[floatInputs(xs).at(-1) ?? 0].dtype);
           const data = node.data();
           expect(data.length).toBe(sizeOf(node.shape));
           assertClose({ shape: node.shape, data }, expected, { ...tolerance, label: `${name} ${node.dtype}` });

@@ -93,6 +93,13 @@ describe("assertClose", () => {
     expect(thrown(() => assertClose([1, 2], [[1, 2]])).message).toBe("assertClose: shapes differ: actual [2], expected [1, 2]");
     expect(() => assertClose([NaN], [NaN])).toThrow(/1 of 1 elements differ/);
   });
+
+  it("matches an infinity only with the same infinity, whatever the rtol", () => {
+    assertClose([Infinity, -Infinity], [Infinity, -Infinity], { rtol: 1e-3 });
+    expect(() => assertClose([5], [Infinity], { rtol: 1e-3 })).toThrow(/1 of 1 elements differ/);
+    expect(() => assertClose([Infinity], [-Infinity], { rtol: 1 })).toThrow(/1 of 1 elements differ/);
+    expect(() => assertClose([Infinity], [1e308], { rtol: 1 })).toThrow(/1 of 1 elements differ/);
+  });
 });
 
 describe("checkGrad and checkGradGrad", () => {

@@ -27,9 +27,12 @@ import {
   Generator,
   indexAdd,
   indexSelect,
+  adaptiveAvgPool1d, adaptiveAvgPoolBackward, avgPool1d, avgPoolBackward, conv1d, conv2d, convTranspose1d, convWeightBackward, maxPool1d, maxPool2d,
+  interpolate, interpolateBackward, maxPoolBackward, maxPoolValues,
   logSumExp,
   matmul,
-  max,
+  amax,
+  linearScan,
   maximum,
   mean,
   OpError,
@@ -45,6 +48,10 @@ import {
   type Tensor,
   tensor,
   where,
+  diagonalBackward,
+  pad,
+  padBackward,
+  unfoldBackward,
 } from "@gradgraph/core";
 
 /** Runs `fn` with the evaluator interpreting every graph (no cached program), as the reference. */
@@ -98,6 +105,10 @@ type Builder = (x: Tensor, y: Tensor, k: number) => Tensor | undefined;
 /** An index of `shape` with values below `bound`, picked by `k`. */
 const someIndex = (shape: readonly number[], bound: number, k: number) =>
   tensor(Array.from({ length: shape.reduce((n, d) => n * d, 1) }, (_, i) => (i * 7 + k) % bound), { shape, dtype: "int32" });
+
+/** A constant weight of `shape` with values in [-0.75, 0.75] picked by `k`. */
+const someWeight = (shape: readonly number[], dtype: DType, k: number) =>
+  tensor(Array.from({ length: shape.reduce((n, d) => n * d, 1) }, (_, i) => (((i * 5 + k) % 7) - 3) / 4), { shape, dtype });
 
 /**
  * One builder per built-in op (typed over the op table, so a new op cannot be left out), each
@@ -182,7 +193,16 @@ const opBuilders: Record<BuiltinOpName, Builder> = {
   sign: (x) => x.sign().mul(x),
   sqrt: (x) => x.abs().sqrt(),
   sum: (x, _y, k) => sum(x, x.ndim === 0 ? undefined : k % x.ndim, k % 2 === 0),
-  max: (x, _y, k) => (x.ndim === 0 ? x : max(x, k % x.ndim, k % 3 === 0)),
+  max: (x, _y, k) => (x.ndim === 0 ? x : amax(x, k % x.ndim, k % 3 === 0)),
+  min: (x, _y, k) => (x.ndim === 0 ? x : x.amin(k % x.ndim, k % 3 === 0)),
+  prod: (x, _y, k) => (x.ndim === 0 ? x.prod() : x.mul(0.5).prod(k % x.ndim, k % 2 === 0)),
+  argmax: (x, _y, k) => (x.ndim === 0 ? undefined : x.gather(k % x.ndim, x.argmax(k % x.ndim, true))),
+  argmin: (x, _y, k) => (x.ndim === 0 ? x.argmin().cast(x.dtype).add(x) : x.gather(k % x.ndim, x.argmin(k % x.ndim, true))),
+  cumsum: (x, _y, k) => x.cumsum(x.ndim === 0 ? 0 : k % x.ndim),
+  linearScan: (x, y, k) => (x.ndim === 0 || x.shape.join() !== y.shape.join() ? undefined : linearScan(x.tanh(), y, { dim: k % x.ndim, reverse: k % 2 === 0, initial: 1 })),
+  argsort: (x, _y, k) => (x.ndim === 0 ? undefined : x.sort(k % x.ndim, k % 2 === 0).values),
+  cummaxIndices: (x, _y, k) => (x.ndim === 0 ? undefined : x.cummax(k % x.ndim).values),
+  cumminIndices: (x, _y, k) => (x.ndim === 0 ? undefined : x.cummin(k % x.ndim).values.mul(x)),
   matmul: (x, y) => (x.ndim < 1 || y.ndim < 1 ? undefined : matmul(x, y)),
   reshape: (x) => x.reshape(-1),
   transpose: (x) => (x.ndim < 2 ? undefined : x.transpose(0, x.ndim - 1)),
@@ -197,6 +217,50 @@ const opBuilders: Record<BuiltinOpName, Builder> = {
   indexAdd: (x, y, k) => (x.ndim === 0 ? undefined : indexAdd(x, 0, someIndex([2], x.shape[0], k), indexSelect(x.mul(y), 0, someIndex([2], x.shape[0], k + 1)))),
   gather: (x, _y, k) => (x.ndim === 0 ? undefined : x.gather(x.ndim - 1, someIndex(x.shape, x.shape[x.ndim - 1], k))),
   scatterAdd: (x, y, k) => (x.ndim === 0 ? undefined : scatterAdd(x, 0, someIndex(x.shape, x.shape[0], k), x.mul(y))),
+  // Negative indices on dim 0; on 3-D x a second index past a whole dim (the broadcast dims then come first).
+  advancedIndex: (x, _y, k) => {
+    if (x.ndim === 0) return undefined;
+    const first = someIndex([2, 1], x.shape[0], k).sub(x.shape[0]);
+    return x.ndim < 3 ? x.index([first]) : x.index([first, null, someIndex([3], x.shape[2], k + 1)]);
+  },
+  indexPut: (x, y, k) => {
+    if (x.ndim === 0) return undefined;
+    const index = someIndex([3], x.shape[0], k);
+    return x.indexPut([index], x.index([index]).mul(y), k % 2 === 0);
+  },
+  scatter: (x, y, k) => (x.ndim === 0 ? undefined : x.scatter(x.ndim - 1, someIndex(x.shape, x.shape[x.ndim - 1], k), x.mul(y))),
+  scatterReduce: (x, y, k) =>
+    x.ndim === 0
+      ? undefined
+      : x.scatterReduce(0, someIndex(x.shape, x.shape[0], k), x.mul(y), (["sum", "prod", "mean", "amax", "amin"] as const)[k % 5], { includeSelf: k % 2 === 0 }),
+  flip: (x, _y, k) => (x.ndim === 0 ? undefined : x.flip(k % x.ndim).mul(2)),
+  roll: (x, _y, k) => (x.ndim === 0 ? undefined : x.roll(1 + (k % 3), k % x.ndim)),
+  tril: (x, _y, k) => (x.ndim < 2 ? undefined : x.tril((k % 3) - 1)),
+  triu: (x, _y, k) => (x.ndim < 2 ? undefined : x.triu((k % 3) - 1)),
+  diagonal: (x, _y, k) => (x.ndim < 2 ? undefined : x.diagonal((k % 3) - 1, 0, x.ndim - 1)),
+  diagonalBackward: (x, _y, k) => (x.ndim === 0 ? undefined : diagonalBackward(x, k % 2, 0, 1, x.shape[x.ndim - 1], x.shape[x.ndim - 1] + (k % 2))),
+  // Pads that do not fit the picked operand throw an OpError, and the step is skipped.
+  pad: (x, _y, k) => (x.ndim === 0 ? undefined : pad(x, [1, k % 2], (["constant", "reflect", "replicate", "circular"] as const)[k % 4], k % 4 === 0 ? 0.5 : 0)),
+  padBackward: (x, _y, k) => (x.ndim === 0 ? undefined : padBackward(x, [1, 1], (["reflect", "replicate", "circular"] as const)[k % 3])),
+  unfold: (x, _y, k) => (x.ndim === 0 ? undefined : x.unfold(x.ndim - 1, Math.min(2, x.shape[x.ndim - 1]), 1 + (k % 2))),
+  unfoldBackward: (x, _y, k) =>
+    x.ndim < 2 ? undefined : unfoldBackward(x, 0, x.shape[x.ndim - 1], 1 + (k % 2), (x.shape[0] - 1) * (1 + (k % 2)) + x.shape[x.ndim - 1]),
+  // Convolutions and poolings of (N, C, L) or unbatched (C, H, W) operands; kernels that do not fit throw an OpError and the step is skipped.
+  conv: (x, _y, k) =>
+    x.ndim !== 3 ? undefined
+    : k % 2 === 0 ? conv1d(x, someWeight([2, x.shape[1], 2], x.dtype, k), undefined, { padding: k % 3, stride: k % 4 === 0 ? 2 : 1 })
+    : conv2d(x, someWeight([2, x.shape[0], 2, 2], x.dtype, k), someWeight([2], x.dtype, k + 1), { padding: "same" }),
+  convTranspose: (x, _y, k) => (x.ndim !== 3 ? undefined : convTranspose1d(x, someWeight([x.shape[1], 2, 2], x.dtype, k), undefined, { stride: 1 + (k % 2), padding: k % 2 })),
+  convWeightBackward: (x, _y, k) => (x.ndim !== 3 ? undefined : convWeightBackward(x, x.tanh(), { kernelSize: [1 + (k % 2)], padding: k % 2 })),
+  maxPoolIndices: (x, _y, k) => (x.ndim < 2 ? undefined : x.ndim === 3 && k % 3 === 0 ? maxPool2d(x, 2, { ceilMode: true }) : maxPool1d(x, 2, { stride: 1 + (k % 2), padding: k % 2 })),
+  avgPool: (x, _y, k) => (x.ndim < 2 ? undefined : avgPool1d(x, 2, { padding: k % 2, ceilMode: k % 3 === 0, countIncludePad: k % 2 === 0 })),
+  avgPoolBackward: (x, _y, k) => (x.ndim < 2 ? undefined : avgPoolBackward(x, { kernelSize: [2], inputSize: [2 * x.shape[x.ndim - 1] + (k % 2)] })),
+  adaptiveAvgPool: (x, _y, k) => (x.ndim < 2 ? undefined : adaptiveAvgPool1d(x, 1 + (k % 3))),
+  adaptiveAvgPoolBackward: (x, _y, k) => (x.ndim < 2 ? undefined : adaptiveAvgPoolBackward(x, { inputSize: [x.shape[x.ndim - 1] + (k % 3)] })),
+  maxPoolValues: (x, _y, k) => (x.ndim < 2 ? undefined : maxPoolValues(x, someIndex([...x.shape.slice(0, -1), 2], x.shape[x.ndim - 1], k), 1)),
+  maxPoolBackward: (x, _y, k) => (x.ndim < 2 ? undefined : maxPoolBackward(x, someIndex(x.shape, x.shape[x.ndim - 1] + 1, k), [x.shape[x.ndim - 1] + 1])),
+  interpolate: (x, _y, k) => (x.ndim !== 3 ? undefined : interpolate(x, k % 2 === 0 ? { size: 2 * x.shape[2] + 1, mode: "linear" } : { scaleFactor: 1.5 })),
+  interpolateBackward: (x, _y, k) => (x.ndim !== 3 ? undefined : interpolateBackward(x, { mode: "linear", outputSize: [x.shape[2]], inputSize: [x.shape[2] + 1 + (k % 3)] })),
 };
 
 const compositeBuilders: Builder[] = [
@@ -209,6 +273,10 @@ const compositeBuilders: Builder[] = [
   (x) => (x.ndim < 2 ? undefined : matmul(x.transpose(-1, -2), x)),
   (x, _y, k) => (x.ndim === 0 ? undefined : x.select(x.ndim - 1, k % x.shape[x.ndim - 1])),
   (x) => x.add(scalar(2, x.dtype).mul(3)),
+  // A constant mask (read when built) on a fed x; a mask computed from fed values goes through where.
+  (x, _y, k) => x.maskedSelect(someIndex(x.shape, 2, k)),
+  (x, y, k) => x.maskedFill(x.gt(y), k % 3),
+  (x, _y, k) => (x.ndim === 0 ? undefined : x.takeAlongDim(someIndex([...x.shape.slice(0, -1), 2], x.shape[x.ndim - 1], k), -1)),
 ];
 
 const builders: Builder[] = [...Object.values(opBuilders), ...compositeBuilders];

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { trainCharRnn } from "../../examples/char-rnn";
+import { trainFirstRepeat } from "../../examples/first-repeat";
 import { trainSine } from "../../examples/sine";
 
 const dir = mkdtempSync(join(tmpdir(), "gradgraph-examples-"));
@@ -36,5 +37,15 @@ test("sine: a tiny run lowers the MSE clearly", async () => {
   const path = join(dir, "sine.svg");
   const { losses } = await trainSine({ steps: 80, hiddenSize: 16, seqLen: 12, batch: 16, quiet: true, lossCurvePath: path });
   expect(mean(losses.slice(-5))).toBeLessThan(0.3 * mean(losses.slice(0, 5)));
+  expect(readFileSync(path, "utf8")).toMatch(/^<svg/);
+});
+
+test("first-repeat: a tiny run of the transformer lowers the cross-entropy clearly and beats chance on the test split", async () => {
+  const path = join(dir, "first-repeat.svg");
+  const { losses, testAccuracy } = await trainFirstRepeat({ steps: 120, quiet: true, lossCurvePath: path });
+  expect(losses).toHaveLength(120);
+  // ln 2 ~ 0.69 for guessing; the test split is balanced, so chance is 50% (60% is 4.5 standard deviations above it on 500 sequences).
+  expect(mean(losses.slice(-5))).toBeLessThan(0.6 * mean(losses.slice(0, 5)));
+  expect(testAccuracy).toBeGreaterThan(0.6);
   expect(readFileSync(path, "utf8")).toMatch(/^<svg/);
 });

@@ -14,13 +14,15 @@ import { detach } from "../ops/detach";
 import { div } from "../ops/div";
 import { exp } from "../ops/exp";
 import { log } from "../ops/log";
-import { max } from "../ops/max";
 import { mul } from "../ops/mul";
 import { reshape } from "../ops/reshape";
 import { slice } from "../ops/slice";
 import { sub } from "../ops/sub";
 import { sum } from "../ops/sum";
+import { isinf } from "../ops/isinf";
 import { reduceAttrs } from "../ops/reduction";
+import { where } from "../ops/where";
+import { amax } from "./reductions";
 
 export { abs } from "../ops/abs";
 export { acos } from "../ops/acos";
@@ -73,7 +75,6 @@ export { log2 } from "../ops/log2";
 export { logAddExp } from "../ops/logAddExp";
 export { logSigmoid } from "../ops/logSigmoid";
 export { matmul } from "../ops/matmul";
-export { max } from "../ops/max";
 export { maximum, minimum } from "../ops/minmax";
 export { mish } from "../ops/mish";
 export { mul } from "../ops/mul";
@@ -88,6 +89,12 @@ export { reshape } from "../ops/reshape";
 export { round } from "../ops/round";
 export { rsqrt } from "../ops/rsqrt";
 export { scatterAdd } from "../ops/scatterAdd";
+export { advancedIndex } from "../ops/advancedIndex";
+export { indexPut } from "../ops/indexPut";
+export { scatter } from "../ops/scatter";
+export { scatterReduce, type ScatterReduction } from "../ops/scatterReduce";
+export * from "./indexing";
+export * from "./conv";
 export { selu } from "../ops/selu";
 export { sigmoid } from "../ops/sigmoid";
 export { sign } from "../ops/sign";
@@ -107,6 +114,9 @@ export { tanh } from "../ops/tanh";
 export { transpose } from "../ops/transpose";
 export { trunc } from "../ops/trunc";
 export { unbroadcast } from "../ops/unbroadcast";
+export * from "./reductions";
+export * from "./nn";
+export * from "./layout";
 export { where } from "../ops/where";
 
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
@@ -123,13 +133,15 @@ export function mean(x: Tensor, dim?: number | readonly number[], keepdim = fals
  * subtracted: softmax then is empty and logSumExp -Infinity (log of an empty sum), as in PyTorch.
  */
 function stabilizer(op: string, x: Tensor, dim: number): TensorLike {
-  return x.shape[normalizeDim(op, dim, x.shape.length)] === 0 ? 0 : detach(max(x, dim, true));
+  return x.shape[normalizeDim(op, dim, x.shape.length)] === 0 ? 0 : detach(amax(x, dim, true));
 }
 
 /** log(sum(exp(x))) over `dim`, shifted by the (constant) max so large inputs do not overflow. */
 export function logSumExp(x: Tensor, dim: number, keepdim = false): Tensor {
   checkTensor("logSumExp", "input", x);
-  const shift = stabilizer("logSumExp", x, dim);
+  // An infinite max is not subtracted (inf - inf would be NaN): the sum then holds the infinity itself, as PyTorch's logsumexp.
+  const max = stabilizer("logSumExp", x, dim);
+  const shift = typeof max === "number" ? max : where(isinf(max), 0, max);
   const result = add(log(sum(exp(sub(x, shift)), dim, true)), shift);
   return keepdim ? result : squeeze(result, dim);
 }

@@ -110,7 +110,26 @@ export interface TensorMethods {
   permute(...dims: number[]): Tensor;
   reshape(...shape: number[]): Tensor;
   view(...shape: number[]): Tensor;
-  flatten(): Tensor;
+  /** Dims `startDim` to `endDim` (all, by default) merged into one. */
+  flatten(startDim?: number, endDim?: number): Tensor;
+  unflatten(dim: number, sizes: readonly number[]): Tensor;
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor;
+  narrow(dim: number, start: number, length: number): Tensor;
+  flip(...dims: number[]): Tensor;
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor;
+  /** The whole tensor tiled `repeats[i]` times along dim i (PyTorch's `x.repeat`; see repeatInterleave for each element). */
+  repeat(...repeats: number[]): Tensor;
+  tile(...repeats: number[]): Tensor;
+  repeatInterleave(repeats: number | readonly number[] | Tensor, dim?: number): Tensor;
+  tril(diagonal?: number): Tensor;
+  triu(diagonal?: number): Tensor;
+  diag(diagonal?: number): Tensor;
+  diagonal(offset?: number, dim1?: number, dim2?: number): Tensor;
+  split(size: number | readonly number[], dim?: number): Tensor[];
+  chunk(chunks: number, dim?: number): Tensor[];
+  unbind(dim?: number): Tensor[];
+  /** Windows of `size` elements along `dim`, `step` apart, as a new last dim. */
+  unfold(dim: number, size: number, step: number): Tensor;
   expand(...shape: number[]): Tensor;
   squeeze(dim?: number): Tensor;
   unsqueeze(dim: number): Tensor;
@@ -119,11 +138,50 @@ export interface TensorMethods {
   select(dim: number, index: number): Tensor;
   sum(dim?: number | number[], keepdim?: boolean): Tensor;
   mean(dim?: number | number[], keepdim?: boolean): Tensor;
-  max(dim?: number | number[], keepdim?: boolean): Tensor;
+  /** The largest element (ties share the gradient), or along `dim` the values and indices of the first maximum. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): F.ValuesAndIndices;
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): F.ValuesAndIndices;
+  amax(dim?: number | number[], keepdim?: boolean): Tensor;
+  amin(dim?: number | number[], keepdim?: boolean): Tensor;
+  argmax(dim?: number, keepdim?: boolean): Tensor;
+  argmin(dim?: number, keepdim?: boolean): Tensor;
+  prod(dim?: number | number[], keepdim?: boolean): Tensor;
+  /** Variance with Bessel's correction by default (PyTorch's `x.var()`). */
+  var(dim?: number | number[], options?: F.VarianceOptions): Tensor;
+  std(dim?: number | number[], options?: F.VarianceOptions): Tensor;
+  norm(p?: number | "fro", dim?: number | number[], keepdim?: boolean): Tensor;
+  logSumExp(dim: number, keepdim?: boolean): Tensor;
+  cumsum(dim: number): Tensor;
+  cumprod(dim: number): Tensor;
+  cummax(dim: number): F.ValuesAndIndices;
+  cummin(dim: number): F.ValuesAndIndices;
+  sort(dim?: number, descending?: boolean): F.ValuesAndIndices;
+  argsort(dim?: number, descending?: boolean): Tensor;
+  topk(k: number, dim?: number, largest?: boolean): F.ValuesAndIndices;
   softmax(dim: number): Tensor;
   logSoftmax(dim: number): Tensor;
   gather(dim: number, index: Tensor): Tensor;
   indexSelect(dim: number, index: Tensor): Tensor;
+  /** PyTorch's `x[...]`: `x[0, :, i]` is `x.index([0, null, i])` (the table is at `index` in api/indexing.ts). */
+  index(indices: readonly F.IndexEntry[]): Tensor;
+  /** `x[indices] = values` (or `+=` with accumulate) out of place: an int32 tensor or null per leading dim. */
+  indexPut(indices: readonly (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
+  indexAdd(dim: number, index: Tensor, source: Tensor, options?: { alpha?: number }): Tensor;
+  scatter(dim: number, index: Tensor, src: TensorLike): Tensor;
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor;
+  scatterReduce(dim: number, index: Tensor, src: Tensor, reduce: F.ScatterReduction, options?: { includeSelf?: boolean }): Tensor;
+  take(index: Tensor): Tensor;
+  takeAlongDim(indices: Tensor, dim?: number): Tensor;
+  /** `value` where the mask is nonzero (masks are 0/1 tensors of any dtype until there is a bool dtype). */
+  maskedFill(mask: Tensor, value: TensorLike): Tensor;
+  /** The elements where the mask is nonzero, 1-D; the mask is evaluated now (its values decide the length). */
+  maskedSelect(mask: Tensor): Tensor;
+  /** Coordinates of the nonzero elements, int32 [count, rank] (or one 1-D tensor per dim with asTuple); evaluated now. */
+  nonzero(options?: { asTuple?: false }): Tensor;
+  nonzero(options: { asTuple: true }): Tensor[];
+  nonzero(options?: { asTuple?: boolean }): Tensor | Tensor[];
   cast(dtype: DType): Tensor;
   detach(): Tensor;
 }
@@ -231,7 +289,23 @@ const methods: Omit<TensorMethods, "T"> & ThisType<Tensor> = {
   permute(...dims) { return F.permute(this, dims); },
   reshape(...shape) { return F.reshape(this, shape); },
   view(...shape) { return F.reshape(this, shape); },
-  flatten() { return F.reshape(this, [-1]); },
+  flatten(startDim, endDim) { return F.flatten(this, startDim, endDim); },
+  unflatten(dim, sizes) { return F.unflatten(this, dim, sizes); },
+  movedim(source, destination) { return F.movedim(this, source, destination); },
+  narrow(dim, start, length) { return F.narrow(this, dim, start, length); },
+  flip(...dims) { return F.flip(this, dims); },
+  roll(shifts, dims) { return F.roll(this, shifts, dims); },
+  repeat(...repeats) { return F.repeat(this, repeats); },
+  tile(...repeats) { return F.tile(this, repeats); },
+  repeatInterleave(repeats, dim) { return F.repeatInterleave(this, repeats, dim); },
+  tril(diagonal) { return F.tril(this, diagonal); },
+  triu(diagonal) { return F.triu(this, diagonal); },
+  diag(diagonal) { return F.diag(this, diagonal); },
+  diagonal(offset, dim1, dim2) { return F.diagonal(this, offset, dim1, dim2); },
+  split(size, dim) { return F.split(this, size, dim); },
+  chunk(chunks, dim) { return F.chunk(this, chunks, dim); },
+  unbind(dim) { return F.unbind(this, dim); },
+  unfold(dim, size, step) { return F.unfold(this, dim, size, step); },
   expand(...shape) { return F.expand(this, shape); },
   squeeze(dim) { return F.squeeze(this, dim); },
   unsqueeze(dim) { return F.unsqueeze(this, dim); },
@@ -239,11 +313,43 @@ const methods: Omit<TensorMethods, "T"> & ThisType<Tensor> = {
   select(dim, index) { return F.select(this, dim, index); },
   sum(dim, keepdim = false) { return F.sum(this, dim, keepdim); },
   mean(dim, keepdim = false) { return F.mean(this, dim, keepdim); },
-  max(dim, keepdim = false) { return F.max(this, dim, keepdim); },
+  max: function (this: Tensor, dim?: number, keepdim: boolean = false) {
+    return dim === undefined ? F.max(this) : F.max(this, dim, keepdim);
+  } as TensorMethods["max"],
+  min: function (this: Tensor, dim?: number, keepdim: boolean = false) {
+    return dim === undefined ? F.min(this) : F.min(this, dim, keepdim);
+  } as TensorMethods["min"],
+  amax(dim, keepdim = false) { return F.amax(this, dim, keepdim); },
+  amin(dim, keepdim = false) { return F.amin(this, dim, keepdim); },
+  argmax(dim, keepdim = false) { return F.argmax(this, dim, keepdim); },
+  argmin(dim, keepdim = false) { return F.argmin(this, dim, keepdim); },
+  prod(dim, keepdim = false) { return F.prod(this, dim, keepdim); },
+  var(dim, options) { return F.variance(this, dim, options); },
+  std(dim, options) { return F.std(this, dim, options); },
+  norm(p, dim, keepdim = false) { return F.norm(this, p, dim, keepdim); },
+  logSumExp(dim, keepdim = false) { return F.logSumExp(this, dim, keepdim); },
+  cumsum(dim) { return F.cumsum(this, dim); },
+  cumprod(dim) { return F.cumprod(this, dim); },
+  cummax(dim) { return F.cummax(this, dim); },
+  cummin(dim) { return F.cummin(this, dim); },
+  sort(dim, descending) { return F.sort(this, dim, descending); },
+  argsort(dim, descending) { return F.argsort(this, dim, descending); },
+  topk(k, dim, largest) { return F.topk(this, k, dim, largest); },
   softmax(dim) { return F.softmax(this, dim); },
   logSoftmax(dim) { return F.logSoftmax(this, dim); },
   gather(dim, index) { return F.gather(this, dim, index); },
   indexSelect(dim, index) { return F.indexSelect(this, dim, index); },
+  index(indices) { return F.index(this, indices); },
+  indexPut(indices, values, accumulate = false) { return F.indexPut(this, indices, values, accumulate); },
+  indexAdd(dim, index, source, options) { return F.indexAdd(this, dim, index, source, options); },
+  scatter(dim, index, src) { return F.scatter(this, dim, index, src); },
+  scatterAdd(dim, index, src) { return F.scatterAdd(this, dim, index, src); },
+  scatterReduce(dim, index, src, reduce, options) { return F.scatterReduce(this, dim, index, src, reduce, options); },
+  take(index) { return F.take(this, index); },
+  takeAlongDim(indices, dim) { return F.takeAlongDim(this, indices, dim); },
+  maskedFill(mask, value) { return F.maskedFill(this, mask, value); },
+  maskedSelect(mask) { return F.maskedSelect(this, mask); },
+  nonzero: function (this: Tensor, options?: { asTuple?: boolean }) { return F.nonzero(this, options); } as TensorMethods["nonzero"],
   cast(dtype) { return F.cast(this, dtype); },
   detach() { return F.detach(this); },
 };

@@ -83,3 +83,12 @@ export function broadcastStrides(shape: Shape, target: Shape, strides: readonly 
   const lead = target.length - shape.length;
   return target.map((_, i) => (i < lead || shape[i - lead] === 1 ? 0 : strides[i - lead]));
 }
+
+/**
+ * A tensor seen as lines along `dim`, for scans and per-line kernels (sort, argmax): `outer`
+ * lines before it, each of `size` elements `inner` apart; element (o, i, r) sits at
+ * (o·size + i)·inner + r.
+ */
+export function linesAlong(shape: Shape, dim: number): { outer: number; size: number; inner: number } {
+  return { outer: sizeOf(shape.slice(0, dim)), size: shape[dim], inner: sizeOf(shape.slice(dim + 1)) };
+}

@@ -89,6 +89,12 @@ export function numberAttr(op: string, attrs: Attrs, key: string, fallback?: num
   return number;
 }
 
+export function booleanAttr(op: string, attrs: Attrs, key: string, fallback?: boolean): boolean {
+  const value = own(attrs, key) ?? fallback;
+  if (typeof value !== "boolean") throw new OpError(op, `attribute '${key}' must be true or false, got ${describeValue(value)}`);
+  return value;
+}
+
 export function integerListAttr(op: string, attrs: Attrs, key: string): number[] {
   const value = own(attrs, key);
   if (!Array.isArray(value) || !value.every((v) => Number.isSafeInteger(v))) {

@@ -55,6 +55,15 @@ import { logAddExpOp } from "./logAddExp";
 import { logSigmoidOp } from "./logSigmoid";
 import { matmulOp } from "./matmul";
 import { maxOp } from "./max";
+import { cumminIndicesOp } from "./cumminIndices";
+import { cummaxIndicesOp } from "./cummaxIndices";
+import { argsortOp } from "./argsort";
+import { linearScanOp } from "./linearScan";
+import { cumsumOp } from "./cumsum";
+import { argminOp } from "./argmin";
+import { argmaxOp } from "./argmax";
+import { prodOp } from "./prod";
+import { minOp } from "./min";
 import { maximumOp, minimumOp } from "./minmax";
 import { mishOp } from "./mish";
 import { mulOp } from "./mul";
@@ -69,6 +78,10 @@ import { reshapeOp } from "./reshape";
 import { roundOp } from "./round";
 import { rsqrtOp } from "./rsqrt";
 import { scatterAddOp } from "./scatterAdd";
+import { advancedIndexOp } from "./advancedIndex";
+import { indexPutOp } from "./indexPut";
+import { scatterOp } from "./scatter";
+import { scatterReduceOp } from "./scatterReduce";
 import { seluOp } from "./selu";
 import { sigmoidOp } from "./sigmoid";
 import { signOp } from "./sign";
@@ -88,6 +101,27 @@ import { tanhOp } from "./tanh";
 import { transposeOp } from "./transpose";
 import { truncOp } from "./trunc";
 import { whereOp } from "./where";
+import { diagonalOp } from "./diagonal";
+import { diagonalBackwardOp } from "./diagonalBackward";
+import { flipOp } from "./flip";
+import { padOp } from "./pad";
+import { padBackwardOp } from "./padBackward";
+import { rollOp } from "./roll";
+import { trilOp, triuOp } from "./triangular";
+import { unfoldOp } from "./unfold";
+import { unfoldBackwardOp } from "./unfoldBackward";
+import { convOp } from "./conv";
+import { convTransposeOp } from "./convTranspose";
+import { convWeightBackwardOp } from "./convWeightBackward";
+import { maxPoolIndicesOp } from "./maxPoolIndices";
+import { avgPoolOp } from "./avgPool";
+import { avgPoolBackwardOp } from "./avgPoolBackward";
+import { adaptiveAvgPoolOp } from "./adaptiveAvgPool";
+import { adaptiveAvgPoolBackwardOp } from "./adaptiveAvgPoolBackward";
+import { maxPoolValuesOp } from "./maxPoolValues";
+import { maxPoolBackwardOp } from "./maxPoolBackward";
+import { interpolateOp } from "./interpolate";
+import { interpolateBackwardOp } from "./interpolateBackward";
 import type { OpDef } from "../ir/registry";
 
 export const builtinOps = {
@@ -99,12 +133,18 @@ export const builtinOps = {
   hardswish: hardswishOp, hardtanh: hardtanhOp, hypot: hypotOp, indexAdd: indexAddOp, indexSelect: indexSelectOp,
   isfinite: isfiniteOp, isinf: isinfOp, isnan: isnanOp, le: leOp, leakyRelu: leakyReluOp, lerp: lerpOp, log: logOp,
   log10: log10Op, log1p: log1pOp, log2: log2Op, logAddExp: logAddExpOp, logSigmoid: logSigmoidOp, lt: ltOp,
-  matmul: matmulOp, max: maxOp, maximum: maximumOp, minimum: minimumOp, mish: mishOp, mul: mulOp, nanToNum: nanToNumOp,
+  matmul: matmulOp, max: maxOp, cumminIndices: cumminIndicesOp, cummaxIndices: cummaxIndicesOp, argsort: argsortOp, linearScan: linearScanOp, cumsum: cumsumOp, argmin: argminOp, argmax: argmaxOp, prod: prodOp, min: minOp, maximum: maximumOp, minimum: minimumOp, mish: mishOp, mul: mulOp, nanToNum: nanToNumOp,
   ne: neOp, neg: negOp, permute: permuteOp, pow: powOp, reciprocal: reciprocalOp, relu: reluOp, remainder: remainderOp,
   reshape: reshapeOp, round: roundOp, rsqrt: rsqrtOp, scatterAdd: scatterAddOp, selu: seluOp, sigmoid: sigmoidOp,
   sign: signOp, silu: siluOp, sin: sinOp, sinh: sinhOp, slice: sliceOp, sliceBackward: sliceBackwardOp,
   softplus: softplusOp, softsign: softsignOp, sqrt: sqrtOp, square: squareOp, sub: subOp, sum: sumOp, tan: tanOp,
   tanh: tanhOp, transpose: transposeOp, trunc: truncOp, where: whereOp,
+  advancedIndex: advancedIndexOp, indexPut: indexPutOp, scatter: scatterOp, scatterReduce: scatterReduceOp,
+  diagonal: diagonalOp, diagonalBackward: diagonalBackwardOp, flip: flipOp, pad: padOp, padBackward: padBackwardOp, roll: rollOp,
+  tril: trilOp, triu: triuOp, unfold: unfoldOp, unfoldBackward: unfoldBackwardOp,
+  conv: convOp, convTranspose: convTransposeOp, convWeightBackward: convWeightBackwardOp, maxPoolIndices: maxPoolIndicesOp,
+  avgPool: avgPoolOp, avgPoolBackward: avgPoolBackwardOp, adaptiveAvgPool: adaptiveAvgPoolOp, adaptiveAvgPoolBackward: adaptiveAvgPoolBackwardOp,
+  maxPoolValues: maxPoolValuesOp, maxPoolBackward: maxPoolBackwardOp, interpolate: interpolateOp, interpolateBackward: interpolateBackwardOp,
 } as const satisfies Record<string, OpDef<any>>;
 
 export type BuiltinOpName = keyof typeof builtinOps;

@@ -1,9 +1,11 @@
 import { OpError } from "../basics/errors";
+import { checkNumber, checkOptions } from "../ir/args";
 import { apply } from "../ir/graph";
 import { formatShape, sameShape, sizeOf } from "../basics/shape";
 import type { Tensor } from "../ir/tensor";
 import { canonicalizeIndexDim, checkIndexTensor, checkIndexValue } from "./indexing";
 import { indexSelect } from "./indexSelect";
+import { mul } from "./mul";
 import { registerOp } from "../ir/registry";
 
 /** out = base; out[..., index[k], ...] += src[..., k, ...] along `dim`: the gradient of indexSelect. */
@@ -39,6 +41,9 @@ export const indexAddOp = registerOp<{ readonly dim: number }>({
   vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? indexSelect(g, dim, index) : null],
 });
 
-export function indexAdd(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return apply(indexAddOp, [base, index, src], { dim });
+/** `index_add(base, dim, index, source, alpha=...)`: source scaled by alpha first, as PyTorch's `self[index] += alpha * source`. */
+export function indexAdd(base: Tensor, dim: number, index: Tensor, src: Tensor, options?: { alpha?: number }): Tensor {
+  const { alpha = 1 } = checkOptions("indexAdd", options, ["alpha"]);
+  checkNumber("indexAdd", "alpha", alpha);
+  return apply(indexAddOp, [base, index, alpha === 1 ? src : mul(src, alpha)], { dim });
 }

@@ -1,15 +1,23 @@
-import { OpError } from "../basics/errors";
-import { formatShape, type Shape, stridesOf } from "../basics/shape";
-import { type Attrs, checkAttrNames, dimAttr } from "../ir/attrs";
-import type { TensorMeta } from "../ir/registry";
+import { describeValue, OpError } from "../basics/errors";
+import { formatShape, normalizeDim, type Shape, sizeOf, stridesOf } from "../basics/shape";
+import { broadcastWindow, denseWindow } from "../basics/window";
+import { checkTensor } from "../ir/args";
+import { type Attrs, checkAttrNames, dimAttr, integerListAttr } from "../ir/attrs";
+import type { TensorMeta, Value } from "../ir/registry";
+import { Tensor } from "../ir/tensor";
+import { readWindow } from "../kernels/strided";
+import { slice } from "./slice";
 
-/** Shared checks for gather, scatterAdd, indexSelect and indexAdd. */
+/** Shared checks and index arithmetic of the indexing ops (gather, scatter*, indexSelect, indexAdd, advancedIndex, indexPut). */
 export function checkIndexTensor(op: string, index: TensorMeta): void {
   if (index.dtype !== "int32") throw new OpError(op, `index must be an int32 tensor, got ${index.dtype}`);
 }
 
+const outOfBounds = (op: string, i: number, dim: number, size: number) =>
+  new OpError(op, `index ${i} is out of bounds for dimension ${dim} with size ${size}`);
+
 export function checkIndexValue(op: string, i: number, dim: number, size: number): void {
-  if (i < 0 || i >= size) throw new OpError(op, `index ${i} is out of bounds for dimension ${dim} with size ${size}`);
+  if (i < 0 || i >= size) throw outOfBounds(op, i, dim, size);
 }
 
 /** The one attribute of the indexing ops: a dim of their first input. */
@@ -56,4 +64,146 @@ export function indexedPositions(op: string, index: { data: ArrayLike<number>; s
     positions[i] = position;
   }
   return positions;
+}
+
+// -------------------------------------------------------------------------------------------------
+// Advanced indexing (advancedIndex, indexPut): index tensors on some dims of x, NumPy's rules.
+
+/** A possibly negative index into a dim of `size`: -1 is the last, as in PyTorch's advanced indexing. */
+function wrapIndexValue(op: string, i: number, dim: number, size: number): number {
+  if (i < -size || i >= size) throw outOfBounds(op, i, dim, size);
+  return i < 0 ? i + size : i;
+}
+
+/** The index tensors broadcast together (NumPy's rule), refused in PyTorch's words. */
+function broadcastIndexShapes(op: string, shapes: readonly Shape[]): number[] {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  return Array.from({ length: rank }, (_, i) => {
+    let size = 1;
+    for (const shape of shapes) {
+      const d = shape[shape.length - rank + i] ?? 1;
+      if (d !== 1 && size !== 1 && d !== size) {
+        throw new OpError(op, `shape mismatch: indexing tensors could not be broadcast together with shapes ${shapes.map(formatShape).join(", ")}`);
+      }
+      if (d !== 1) size = d;
+    }
+    return size;
+  });
+}
+
+/** The dims of x indexed by tensors: which dims of x the result keeps, and where it puts the broadcast index dims among them. */
+interface AdvancedLayout {
+  readonly broadcast: readonly number[];
+  /** The dims of x that no tensor indexes, in order. */
+  readonly kept: readonly number[];
+  /** How many kept dims come before the broadcast block: the first indexed dim if the indexed dims are adjacent, else 0. */
+  readonly lead: number;
+  readonly shape: readonly number[];
+}
+
+/**
+ * Where the result of indexing x with tensors on `dims` puts its dims, by NumPy's rule (which
+ * PyTorch follows): the broadcast shape of the index tensors takes the place of the indexed dims
+ * when those are adjacent (`x[:, i, j]` is [x0, ...broadcast, x3...]), and comes first when a
+ * kept dim separates them (`x[i, :, j]` is [...broadcast, x1]).
+ */
+export function advancedLayout(op: string, x: Shape, dims: readonly number[], indexShapes: readonly Shape[]): AdvancedLayout {
+  const broadcast = broadcastIndexShapes(op, indexShapes);
+  const kept = x.flatMap((_, d) => (dims.includes(d) ? [] : [d]));
+  const adjacent = dims.every((d, k) => k === 0 || d === dims[k - 1] + 1);
+  const lead = adjacent ? dims[0] : 0;
+  const keptSizes = kept.map((d) => x[d]);
+  return { broadcast, kept, lead, shape: [...keptSizes.slice(0, lead), ...broadcast, ...keptSizes.slice(lead)] };
+}
+
+/** Σ coord·stride for every position of `sizes`, row-major: the offsets a block of dims of x contributes. */
+function blockOffsets(sizes: readonly number[], strides: readonly number[]): Int32Array {
+  const offsets = new Int32Array(sizeOf(sizes));
+  for (let flat = 0; flat < offsets.length; flat++) {
+    let offset = 0;
+    for (let d = sizes.length - 1, rest = flat; d >= 0; d--) {
+      const coord = rest % sizes[d];
+      offset += coord * strides[d];
+      rest = (rest - coord) / sizes[d];
+    }
+    offsets[flat] = offset;
+  }
+  return offsets;
+}
+
+/**
+ * For each element of the indexed result (row-major over `layout.shape`), the flat position of x
+ * it reads: advancedIndex reads from these positions, indexPut writes or adds into them. Index
+ * values may be negative (counted from the end); others out of range are refused, naming the dim.
+ */
+export function advancedOffsets(op: string, x: Shape, dims: readonly number[], indices: readonly Value[], layout: AdvancedLayout): Int32Array {
+  const strides = stridesOf(x);
+  const fromIndices = new Int32Array(sizeOf(layout.broadcast));
+  indices.forEach((index, k) => {
+    const dim = dims[k];
+    const values = readWindow(index.data, broadcastWindow(denseWindow(index.shape), layout.broadcast), "int32");
+    for (let b = 0; b < values.length; b++) fromIndices[b] += wrapIndexValue(op, values[b], dim, x[dim]) * strides[dim];
+  });
+  const before = layout.kept.slice(0, layout.lead);
+  const after = layout.kept.slice(layout.lead);
+  const outer = blockOffsets(before.map((d) => x[d]), before.map((d) => strides[d]));
+  const inner = blockOffsets(after.map((d) => x[d]), after.map((d) => strides[d]));
+  const offsets = new Int32Array(outer.length * fromIndices.length * inner.length);
+  let at = 0;
+  for (const o of outer) for (const b of fromIndices) for (const r of inner) offsets[at++] = o + b + r;
+  return offsets;
+}
+
+/** The `dims` attribute of advancedIndex and indexPut: the dims of x the index tensors index, strictly increasing. */
+export function indexedDimsAttr(op: string, x: TensorMeta, attrs: Attrs, count: number): number[] {
+  const dims = integerListAttr(op, attrs, "dims").map((d) => normalizeDim(op, d, x.shape.length));
+  if (dims.length !== count || count === 0) {
+    throw new OpError(op, `expected one dim per index tensor and at least one index tensor, got dims ${formatShape(dims)} for ${count} index tensor(s)`);
+  }
+  if (!dims.every((d, k) => k === 0 || d > dims[k - 1])) throw new OpError(op, `dims must be strictly increasing, got ${formatShape(dims)}`);
+  return dims;
+}
+
+/** An index tensor or null (a full slice) per leading dim, as aten's `Tensor?[] indices`. */
+export type TensorIndices = readonly (Tensor | null)[];
+
+/** The index tensors of `indices` and the dims they index, checked against x's rank. */
+export function splitIndices(op: string, x: Tensor, indices: TensorIndices): { dims: number[]; tensors: Tensor[] } {
+  checkTensor(op, "input", x);
+  if (!Array.isArray(indices)) throw new OpError(op, `indices must be a list with an int32 tensor or null per leading dim, got ${describeValue(indices)}`);
+  if (indices.length > x.shape.length) throw new OpError(op, `too many indices for tensor of dimension ${x.shape.length} (got ${indices.length})`);
+  const dims: number[] = [];
+  const tensors: Tensor[] = [];
+  indices.forEach((entry, d) => {
+    if (entry === null) return;
+    if (!(entry instanceof Tensor)) throw new OpError(op, `indices[${d}] must be an int32 tensor or null, got ${describeValue(entry)}`);
+    dims.push(d);
+    tensors.push(entry);
+  });
+  if (tensors.length === 0) throw new OpError(op, "expected at least one index tensor, got only nulls");
+  return { dims, tensors };
+}
+
+/** The inverse of splitIndices: null at every dim up to the last indexed one that no tensor indexes. */
+export function indicesAt(dims: readonly number[], tensors: readonly Tensor[]): (Tensor | null)[] {
+  const indices: (Tensor | null)[] = new Array(dims[dims.length - 1] + 1).fill(null);
+  dims.forEach((d, k) => (indices[d] = tensors[k]));
+  return indices;
+}
+
+// -------------------------------------------------------------------------------------------------
+// scatter, scatterAdd, scatterReduce
+
+/**
+ * src as the scatter-like ops take it: of index's shape. PyTorch lets src be larger in any dim and
+ * reads only the part index covers; that part is sliced off here, so its gradient is placed back.
+ */
+export function srcCoveredByIndex(op: string, src: Tensor, index: Tensor): Tensor {
+  if (src.shape.length !== index.shape.length) {
+    throw new OpError(op, `index tensor must have the same number of dimensions as src tensor: ${formatShape(index.shape)} vs ${formatShape(src.shape)}`);
+  }
+  return index.shape.reduce((part, size, d) => {
+    if (size > src.shape[d]) throw new OpError(op, `expected index ${formatShape(index.shape)} to be smaller size than src ${formatShape(src.shape)}`);
+    return slice(part, d, 0, size);
+  }, src);
 }

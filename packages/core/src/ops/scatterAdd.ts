@@ -1,9 +1,10 @@
 import { OpError } from "../basics/errors";
+import { checkTensor } from "../ir/args";
 import { apply } from "../ir/graph";
 import { formatShape, sameShape } from "../basics/shape";
 import type { Tensor } from "../ir/tensor";
 import { gather } from "./gather";
-import { canonicalizeIndexDim, checkGatherShapes, indexedPositions } from "./indexing";
+import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex } from "./indexing";
 import { registerOp } from "../ir/registry";
 
 /** out = base; out[...index[i]...] += src[i] along `dim`: the gradient of gather. */
@@ -27,6 +28,10 @@ export const scatterAddOp = registerOp<{ readonly dim: number }>({
   vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? gather(g, dim, index) : null],
 });
 
+/** src may be larger than index: only the part index covers is read, as in PyTorch. */
 export function scatterAdd(base: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return apply(scatterAddOp, [base, index, src], { dim });
+  checkTensor("scatterAdd", "input", base);
+  checkTensor("scatterAdd", "index", index);
+  checkTensor("scatterAdd", "src", src);
+  return apply(scatterAddOp, [base, index, srcCoveredByIndex("scatterAdd", src, index)], { dim });
 }

@@ -186,6 +186,8 @@ function formatIndex(flat: number, shape: Shape): string {
 function withinTolerance(actual: number, expected: number, atol: number, rtol: number, equalNaN: boolean): boolean {
   if (actual === expected) return true;
   if (Number.isNaN(actual) && Number.isNaN(expected)) return equalNaN;
+  // An infinity matches only itself (as torch.allclose): rtol · ∞ would otherwise let anything pass.
+  if (!Number.isFinite(expected) || !Number.isFinite(actual)) return false;
   return Math.abs(actual - expected) <= atol + rtol * Math.abs(expected);
 }
 

@@ -11,6 +11,11 @@ export type Sample = Tensor | readonly Tensor[];
 export interface Dataset<S extends Sample> {
   readonly length: number;
   at(index: number): S | undefined;
+  /**
+   * The collated batch of the samples at `indices`, when the dataset can build it faster than
+   * one sample at a time (PyTorch's `__getitems__`); the loader uses it when it is there.
+   */
+  batch?(indices: readonly number[]): S;
 }
 
 /** torch.utils.data.TensorDataset: sample i is `[t[i] for t in tensors]`; every tensor has the same first dim. */
@@ -35,6 +40,17 @@ export class TensorDataset<T extends Tensor[]> implements Dataset<T> {
 
   at(index: number): T {
     return this.tensors.map((t) => t.select(0, index)) as T;
+  }
+
+  /** The rows at `indices` of each tensor, copied straight from its values into a new leaf: no graph is built. */
+  batch(indices: readonly number[]): T {
+    return this.tensors.map((t) => {
+      const rows = t.unsafeData();
+      const rowSize = t.size / t.shape[0];
+      const values = new arrays[t.dtype](indices.length * rowSize);
+      indices.forEach((index, k) => values.set(rows.subarray(index * rowSize, (index + 1) * rowSize), k * rowSize));
+      return tensor(values, { shape: [indices.length, ...t.shape.slice(1)], dtype: t.dtype });
+    }) as T;
   }
 }
 

@@ -1,3 +1,2 @@
 export { type Dataset, type Sample, TensorDataset } from "./dataset";
 export { DataLoader, type DataLoaderOptions } from "./loader";
-export { randperm } from "./randperm";

@@ -1,7 +1,6 @@
-import { Generator, defaultGenerator } from "@gradgraph/core";
+import { Generator, defaultGenerator, randperm } from "@gradgraph/core";
 import { checkBoolean, checkGenerator, checkPositiveInteger, describeValue, readOptions } from "../validation";
 import { type Dataset, type Sample, collate } from "./dataset";
-import { shuffledIndices } from "./randperm";
 
 export interface DataLoaderOptions {
   /** Samples per batch; 1 by default. */
@@ -87,11 +86,12 @@ export class DataLoader<S extends Sample> implements Iterable<S> {
       return;
     }
     const generator = this.samplerGenerator();
-    yield* shuffledIndices(n, generator);
-    shuffledIndices(n, generator);
+    yield* randperm(n, { generator }).unsafeData();
+    randperm(n, { generator });
   }
 
   private batch(indices: readonly number[]): S {
+    if (this.dataset.batch !== undefined) return this.dataset.batch(indices);
     return collate("DataLoader", indices.map((i) => this.dataset.at(i) as S), indices);
   }
 

@@ -1,29 +1,217 @@
-import { type Tensor, logSoftmax, relu, sigmoid, softmax, tanh } from "@gradgraph/core";
+/**
+ * torch.nn's activation modules, one for each activation function of the core. They hold no
+ * parameters and take PyTorch's arguments positionally, camel-cased (`new LeakyReLU(0.2)`,
+ * `new GELU("tanh")`, `new Softplus(1, 20)`); PyTorch's `inplace` has no counterpart, since
+ * nothing here writes into its input.
+ */
+import {
+  type Tensor,
+  celu,
+  elu,
+  gelu,
+  hardsigmoid,
+  hardswish,
+  hardtanh,
+  leakyRelu,
+  logSigmoid,
+  logSoftmax,
+  mish,
+  relu,
+  relu6,
+  selu,
+  sigmoid,
+  silu,
+  softmax,
+  softplus,
+  softsign,
+  tanh,
+} from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
-import { checkInteger, checkTensor, readOptions } from "../validation";
+import { checkFiniteNumber, checkInteger, checkTensor, describeValue, readOptions } from "../validation";
 
-export class Tanh extends Module {
+/** An activation module: `activate` applied to the input, which is checked first so that a wrong one is named by the module. */
+abstract class Activation extends Module {
+  protected abstract activate(input: Tensor): Tensor;
+
   forward(input: Tensor): Tensor {
-    checkTensor("Tanh", "input", input);
+    checkTensor(this.constructor.name, "input", input);
+    return this.activate(input);
+  }
+}
+
+export class Tanh extends Activation {
+  protected activate(input: Tensor): Tensor {
     return tanh(input);
   }
 }
 
-export class ReLU extends Module {
-  forward(input: Tensor): Tensor {
-    checkTensor("ReLU", "input", input);
+export class ReLU extends Activation {
+  protected activate(input: Tensor): Tensor {
     return relu(input);
   }
 }
 
-export class Sigmoid extends Module {
-  forward(input: Tensor): Tensor {
-    checkTensor("Sigmoid", "input", input);
+export class Sigmoid extends Activation {
+  protected activate(input: Tensor): Tensor {
     return sigmoid(input);
   }
 }
 
-export class Softmax extends Module {
+/** torch.nn.SiLU (swish): x · sigmoid(x). */
+export class SiLU extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return silu(input);
+  }
+}
+
+/** torch.nn.Mish: x · tanh(softplus(x)). */
+export class Mish extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return mish(input);
+  }
+}
+
+/** torch.nn.SELU: scale · elu(x, alpha) with PyTorch's self-normalizing constants. */
+export class SELU extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return selu(input);
+  }
+}
+
+/** torch.nn.ReLU6: min(max(x, 0), 6). */
+export class ReLU6 extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return relu6(input);
+  }
+}
+
+/** torch.nn.Hardsigmoid: relu6(x + 3) / 6. */
+export class Hardsigmoid extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return hardsigmoid(input);
+  }
+}
+
+/** torch.nn.Hardswish: x · relu6(x + 3) / 6. */
+export class Hardswish extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return hardswish(input);
+  }
+}
+
+/** torch.nn.LogSigmoid: log(sigmoid(x)), computed without overflow. */
+export class LogSigmoid extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return logSigmoid(input);
+  }
+}
+
+/** torch.nn.Softsign: x / (1 + |x|). */
+export class Softsign extends Activation {
+  protected activate(input: Tensor): Tensor {
+    return softsign(input);
+  }
+}
+
+/** torch.nn.GELU(approximate="none"): x · Φ(x), or with "tanh" the tanh approximation. */
+export class GELU extends Activation {
+  constructor(
+    readonly approximate: "none" | "tanh" = "none",
+    options?: ModuleOptions,
+  ) {
+    super(readOptions("GELU", options, ["name"]));
+    if (approximate !== "none" && approximate !== "tanh") {
+      throw new TypeError(`GELU: approximate argument must be either none or tanh, got ${describeValue(approximate)}`);
+    }
+  }
+
+  protected activate(input: Tensor): Tensor {
+    return gelu(input, this.approximate);
+  }
+}
+
+/** torch.nn.LeakyReLU(negative_slope=0.01). */
+export class LeakyReLU extends Activation {
+  constructor(
+    readonly negativeSlope = 0.01,
+    options?: ModuleOptions,
+  ) {
+    super(readOptions("LeakyReLU", options, ["name"]));
+    checkFiniteNumber("LeakyReLU", "negativeSlope", negativeSlope);
+  }
+
+  protected activate(input: Tensor): Tensor {
+    return leakyRelu(input, this.negativeSlope);
+  }
+}
+
+/** torch.nn.ELU(alpha=1): x for x > 0, alpha · (exp(x) − 1) otherwise. */
+export class ELU extends Activation {
+  constructor(
+    readonly alpha = 1,
+    options?: ModuleOptions,
+  ) {
+    super(readOptions("ELU", options, ["name"]));
+    checkFiniteNumber("ELU", "alpha", alpha);
+  }
+
+  protected activate(input: Tensor): Tensor {
+    return elu(input, this.alpha);
+  }
+}
+
+/** torch.nn.CELU(alpha=1): max(0, x) + min(0, alpha · (exp(x / alpha) − 1)). */
+export class CELU extends Activation {
+  constructor(
+    readonly alpha = 1,
+    options?: ModuleOptions,
+  ) {
+    super(readOptions("CELU", options, ["name"]));
+    checkFiniteNumber("CELU", "alpha", alpha);
+  }
+
+  protected activate(input: Tensor): Tensor {
+    return celu(input, this.alpha);
+  }
+}
+
+/** torch.nn.Softplus(beta=1, threshold=20): log(1 + exp(beta · x)) / beta, and x itself where beta · x > threshold. */
+export class Softplus extends Activation {
+  constructor(
+    readonly beta = 1,
+    readonly threshold = 20,
+    options?: ModuleOptions,
+  ) {
+    super(readOptions("Softplus", options, ["name"]));
+    checkFiniteNumber("Softplus", "beta", beta);
+    checkFiniteNumber("Softplus", "threshold", threshold);
+  }
+
+  protected activate(input: Tensor): Tensor {
+    return softplus(input, this.beta, this.threshold);
+  }
+}
+
+/** torch.nn.Hardtanh(min_val=-1, max_val=1): x clamped to [minVal, maxVal]. */
+export class Hardtanh extends Activation {
+  constructor(
+    readonly minVal = -1,
+    readonly maxVal = 1,
+    options?: ModuleOptions,
+  ) {
+    super(readOptions("Hardtanh", options, ["name"]));
+    checkFiniteNumber("Hardtanh", "minVal", minVal);
+    checkFiniteNumber("Hardtanh", "maxVal", maxVal);
+    // PyTorch asserts max_val > min_val.
+    if (!(maxVal > minVal)) throw new RangeError(`Hardtanh: expected maxVal > minVal, got minVal = ${minVal} and maxVal = ${maxVal}`);
+  }
+
+  protected activate(input: Tensor): Tensor {
+    return hardtanh(input, this.minVal, this.maxVal);
+  }
+}
+
+export class Softmax extends Activation {
   constructor(
     readonly dim: number,
     options?: ModuleOptions,
@@ -32,13 +220,12 @@ export class Softmax extends Module {
     checkInteger("Softmax", "dim", dim);
   }
 
-  forward(input: Tensor): Tensor {
-    checkTensor("Softmax", "input", input);
+  protected activate(input: Tensor): Tensor {
     return softmax(input, this.dim);
   }
 }
 
-export class LogSoftmax extends Module {
+export class LogSoftmax extends Activation {
   constructor(
     readonly dim: number,
     options?: ModuleOptions,
@@ -47,8 +234,7 @@ export class LogSoftmax extends Module {
     checkInteger("LogSoftmax", "dim", dim);
   }
 
-  forward(input: Tensor): Tensor {
-    checkTensor("LogSoftmax", "input", input);
+  protected activate(input: Tensor): Tensor {
     return logSoftmax(input, this.dim);
   }
 }

@@ -1,24 +1,17 @@
-import { type Generator, type Tensor, defaultGenerator, tensor } from "@gradgraph/core";
+import { type Generator, type Tensor, defaultGenerator, dropout as coreDropout } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
 import { checkGenerator, checkProbability, checkTensor, readOptions } from "../validation";
 
 /**
- * Inverted dropout: zeroes each element with probability `p` and scales the rest by 1/(1-p), so
- * the expected value is unchanged. The mask is a constant drawn from `generator`, so gradients flow
- * only through the kept elements. As PyTorch: p = 0 is the identity and p = 1 gives zeros.
+ * Inverted dropout (the core's `dropout`: zeroes each element with probability `p`, scales the
+ * rest by 1/(1-p), the mask drawn from `generator`), with nn's argument errors: a RangeError for
+ * a probability outside [0, 1], as PyTorch's ValueError.
  */
 export function dropout(input: Tensor, p: number, generator: Generator = defaultGenerator): Tensor {
   checkTensor("dropout", "input", input);
   checkProbability("dropout", p);
   checkGenerator("dropout", generator);
-  if (p === 0 || input.size === 0) return input;
-  if (p === 1) return input.mul(0);
-  const draws = input.dtype === "float64" ? new Float64Array(input.size) : new Float32Array(input.size);
-  generator.fillUniform(draws, 0, 1);
-  const keep = 1 - p;
-  const scale = 1 / keep;
-  for (let i = 0; i < draws.length; i++) draws[i] = draws[i] < keep ? scale : 0;
-  return input.mul(tensor(draws, { shape: input.shape }));
+  return coreDropout(input, p, generator);
 }
 
 export interface DropoutOptions extends ModuleOptions {

@@ -1,0 +1,53 @@
+import { allocate } from "../basics/dtype";
+import { linesAlong } from "../basics/shape";
+import { booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+
+type SortAttrs = { readonly dim: number; readonly descending: boolean };
+
+/**
+ * The indices that sort each line along `dim`, as int32: stable (equal values keep their order,
+ * PyTorch's `stable=True`), NaN after every number ascending and before them descending (PyTorch
+ * sorts NaN as the largest value). Piecewise constant: no gradient flows; `sort` gathers the values.
+ */
+export const argsortOp = registerOp<SortAttrs>({
+  name: "argsort",
+  arity: 1,
+  canonicalize([x], attrs) {
+    checkAttrNames("argsort", attrs, ["dim", "descending"]);
+    return { dim: dimAttr("argsort", attrs, "dim", Math.max(x.shape.length, 1)), descending: booleanAttr("argsort", attrs, "descending", false) };
+  },
+  infer: ([x]) => ({ shape: x.shape, dtype: "int32" }),
+  kernel([x], { dim, descending }) {
+    const { outer, size, inner } = x.shape.length === 0 ? { outer: 1, size: 1, inner: 1 } : linesAlong(x.shape, dim);
+    const result = allocate("int32", x.data.length);
+    const order = Array.from({ length: size }, (_, i) => i);
+    const line = new Float64Array(size);
+    // NaN compares as the largest value; ties fall back to the index, which keeps the sort stable.
+    const byValue = (i: number, j: number) => {
+      const [a, b] = [line[i], line[j]];
+      if (a !== a || b !== b) return a !== a ? (b !== b ? 0 : 1) : -1;
+      return a < b ? -1 : a > b ? 1 : 0;
+    };
+    const compare = descending ? (i: number, j: number) => byValue(j, i) || i - j : (i: number, j: number) => byValue(i, j) || i - j;
+    for (let o = 0; o < outer; o++) {
+      for (let r = 0; r < inner; r++) {
+        const base = o * size * inner + r;
+        for (let i = 0; i < size; i++) {
+          line[i] = x.data[base + i * inner];
+          order[i] = i;
+        }
+        order.sort(compare);
+        for (let i = 0; i < size; i++) result[base + i * inner] = order[i];
+      }
+    }
+    return result;
+  },
+  vjp: "nondifferentiable",
+});
+
+export function argsort(x: Tensor, dim = -1, descending = false): Tensor {
+  return apply(argsortOp, [x], { dim, descending });
+}

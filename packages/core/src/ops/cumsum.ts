@@ -1,0 +1,34 @@
+import { allocate } from "../basics/dtype";
+import { apply } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { canonicalizeScan, type ScanAttrs, scanOrder } from "./scan";
+
+/**
+ * Running sums along `dim`. The running value is a double, stored rounded to the dtype at each
+ * position (PyTorch's CPU kernel accumulates float32 in double the same way); int32 wraps at every
+ * step. The gradient is the running sum of the gradient from the other end.
+ */
+export const cumsumOp = registerOp<ScanAttrs>({
+  name: "cumsum",
+  arity: 1,
+  canonicalize: canonicalizeScan("cumsum"),
+  infer: ([x]) => x,
+  kernel([x], attrs, out) {
+    const result = allocate(out.dtype, x.data.length);
+    const wraps = out.dtype === "int32";
+    let total = 0;
+    scanOrder(x.shape, attrs, (position, step) => {
+      total = (step === 0 ? 0 : total) + x.data[position];
+      if (wraps) total |= 0;
+      result[position] = total;
+    });
+    return result;
+  },
+  vjp: (g, { attrs: { dim, reverse } }) => [cumsum(g, dim, { reverse: !reverse })],
+});
+
+/** torch.cumsum(x, dim); `reverse` sums from the end (TensorFlow's option). */
+export function cumsum(x: Tensor, dim: number, { reverse = false }: { reverse?: boolean } = {}): Tensor {
+  return apply(cumsumOp, [x], { dim, reverse });
+}

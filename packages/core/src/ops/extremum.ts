@@ -1,0 +1,98 @@
+import { allocate } from "../basics/dtype";
+import { OpError } from "../basics/errors";
+import { formatShape, linesAlong, sizeOf } from "../basics/shape";
+import { type Attrs, booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
+import type { OpDef, TensorMeta } from "../ir/registry";
+import { eq } from "./compare";
+import { div } from "./div";
+import { expand } from "./expand";
+import { mul } from "./mul";
+import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
+import { reshape } from "./reshape";
+import { reductionKernel } from "./ruleKernels";
+import { sum } from "./sum";
+
+/**
+ * Shared by max/min (the reductions) and argmax/argmin: `better` is the comparison a new value
+ * must win to replace the running one. NaN always wins and then stays, as in PyTorch.
+ */
+type Better = ">" | "<";
+
+/** An empty reduced dim has no extremum: PyTorch's error, with the shape. */
+function checkNonEmpty(op: string, x: TensorMeta, dims: readonly number[]): void {
+  for (const d of dims) {
+    if (x.shape[d] === 0) throw new OpError(op, `Expected reduction dim ${d} to have non-zero size (input shape ${formatShape(x.shape)})`);
+  }
+}
+
+/** The amax/amin reduction over dims; ties share the gradient evenly (derivatives.yaml: amax). */
+export function extremumReduction(name: string, better: Better): OpDef<ReduceAttrs> {
+  const rule = reductionRule(better === ">" ? -Infinity : Infinity, `(v ${better} acc || v !== v) ? v : acc`);
+  return {
+    name,
+    arity: 1,
+    canonicalize: canonicalizeReduction(name),
+    infer([x], attrs) {
+      checkNonEmpty(name, x, attrs.dims);
+      return { shape: reducedShape(x, attrs), dtype: x.dtype };
+    },
+    kernel: reductionKernel(rule),
+    vjp(g, { inputs: [x], output, attrs }) {
+      const kept = reducedShape(x, { ...attrs, keepdim: true });
+      const isExtremum = eq(x, expand(reshape(output, kept), x.shape));
+      const ties = sum(isExtremum, attrs.dims, true);
+      return [mul(expand(reshape(div(g, reshape(ties, g.shape)), kept), x.shape), isExtremum)];
+    },
+    reduction: rule,
+  };
+}
+
+/** argmax/argmin's attributes: a dim (null: over the flattened tensor) and keepdim. */
+type ArgAttrs = { readonly dim: number | null; readonly keepdim: boolean };
+
+/**
+ * The index of the first maximum (minimum) along `dim`, as int32: the first NaN if there is one
+ * (PyTorch's argmax/argmin). With `dim` null the tensor is flattened and the result is 0-d.
+ * Indices are piecewise constant: no gradient flows.
+ */
+export function argExtremum(name: string, better: Better): OpDef<ArgAttrs> {
+  return {
+    name,
+    arity: 1,
+    canonicalize([x], attrs: Attrs) {
+      checkAttrNames(name, attrs, ["dim", "keepdim"]);
+      const dim = attrs.dim === undefined || attrs.dim === null ? null : dimAttr(name, attrs, "dim", Math.max(x.shape.length, 1));
+      return { dim: x.shape.length === 0 ? null : dim, keepdim: booleanAttr(name, attrs, "keepdim", false) };
+    },
+    infer([x], { dim, keepdim }) {
+      if (dim === null) {
+        if (sizeOf(x.shape) === 0) throw new OpError(name, "Expected reduction dim to be specified for input.numel() == 0");
+        return { shape: keepdim ? x.shape.map(() => 1) : [], dtype: "int32" };
+      }
+      checkNonEmpty(name, x, [dim]);
+      return { shape: reducedShape(x, { dims: [dim], keepdim }), dtype: "int32" };
+    },
+    kernel([x], { dim }) {
+      const { outer, size, inner } = dim === null ? { outer: 1, size: x.data.length, inner: 1 } : linesAlong(x.shape, dim);
+      const result = allocate("int32", outer * inner);
+      const data = x.data;
+      for (let o = 0; o < outer; o++) {
+        for (let r = 0; r < inner; r++) {
+          const base = o * size * inner + r;
+          let best = data[base];
+          let at = 0;
+          for (let i = 1; i < size && best === best; i++) {
+            const v = data[base + i * inner];
+            if (better === ">" ? v > best || v !== v : v < best || v !== v) {
+              best = v;
+              at = i;
+            }
+          }
+          result[o * inner + r] = at;
+        }
+      }
+      return result;
+    },
+    vjp: "nondifferentiable",
+  };
+}

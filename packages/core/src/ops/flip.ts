@@ -1,0 +1,40 @@
+import { OpError } from "../basics/errors";
+import { normalizeDim } from "../basics/shape";
+import { checkAttrNames, integerListAttr } from "../ir/attrs";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { type OpDef, registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { type DimMaps, gatherAlongDims } from "../kernels/dimMaps";
+
+/** Canonically the flipped dims, normalized and sorted (the order of flips does not matter). */
+type FlipAttrs = { readonly dims: readonly number[] };
+
+const reversed = (size: number) => Int32Array.from({ length: size }, (_, i) => size - 1 - i);
+
+/**
+ * torch.flip: the order of the elements reversed along each of `dims` (a copy, as in PyTorch).
+ * Its window would need negative strides, which no other view has and the compiler does not
+ * plan for, so it runs its own kernel there too.
+ */
+export const flipOp: OpDef<FlipAttrs> = registerOp<FlipAttrs>({
+  name: "flip",
+  arity: 1,
+  canonicalize([x], attrs) {
+    checkAttrNames("flip", attrs, ["dims"]);
+    const dims = integerListAttr("flip", attrs, "dims").map((d) => normalizeDim("flip", d, x.shape.length));
+    const repeated = dims.find((d, i) => dims.indexOf(d) !== i);
+    if (repeated !== undefined) throw new OpError("flip", `dim ${repeated} appears multiple times in the list of dims`);
+    return { dims: x.shape.length === 0 ? [] : dims.sort((a, b) => a - b) };
+  },
+  infer: ([x]) => x,
+  kernel([x], { dims }, out) {
+    const maps: DimMaps = x.shape.map((size, d) => (dims.includes(d) ? reversed(size) : undefined));
+    return gatherAlongDims(x.data, x.shape, maps, x.shape, out.dtype);
+  },
+  vjp: (g, { attrs }) => [applyCanonical(flipOp, [g], attrs)],
+});
+
+export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
+  const attrs = canonicalAttrs(flipOp, [x], { dims: typeof dims === "number" ? [dims] : dims });
+  return attrs.dims.length === 0 ? x : applyCanonical(flipOp, [x], attrs);
+}

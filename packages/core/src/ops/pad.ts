@@ -1,0 +1,135 @@
+import { describeValue, OpError } from "../basics/errors";
+import { formatShape, type Shape } from "../basics/shape";
+import { type Attrs, checkAttrNames, integerListAttr, numberAttr } from "../ir/attrs";
+import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { gatherAlongDims } from "../kernels/dimMaps";
+import { padBackward } from "./padBackward";
+
+export type PadMode = "constant" | "reflect" | "replicate" | "circular";
+const modes: readonly PadMode[] = ["constant", "reflect", "replicate", "circular"];
+
+/**
+ * Canonically `pads` in PyTorch's order (the last dim's left and right amounts first, then the
+ * dim before it, ...) without the trailing zero pairs, `value` 0 unless the mode is constant.
+ */
+type PadAttrs = { readonly pads: readonly number[]; readonly mode: PadMode; readonly value: number };
+
+/** The dim of a tensor of `rank` that pair `p` of the pads list pads. */
+const paddedDim = (rank: number, p: number) => rank - 1 - p;
+
+/** The padding mode, "constant" unless given, one of `allowed`. */
+export function readMode(op: string, attrs: Attrs, allowed: readonly PadMode[]): PadMode {
+  const mode = Object.hasOwn(attrs, "mode") ? attrs.mode : "constant";
+  if (!allowed.includes(mode as PadMode)) throw new OpError(op, `Unrecognised padding mode ${typeof mode === "string" ? mode : describeValue(mode)}`);
+  return mode as PadMode;
+}
+
+/** The pads list checked against a tensor of `rank` as F.pad checks it, without its trailing zero pairs. */
+export function readPads(op: string, attrs: Attrs, rank: number): number[] {
+  const pads = integerListAttr(op, attrs, "pads");
+  if (pads.length % 2 !== 0) throw new OpError(op, "Padding length must be divisible by 2");
+  if (pads.length / 2 > rank) throw new OpError(op, `Padding length too large: ${pads.length} pads for a tensor of ${rank} dims`);
+  let end = pads.length;
+  while (end > 0 && pads[end - 1] === 0 && pads[end - 2] === 0) end -= 2;
+  return pads.slice(0, end);
+}
+
+/**
+ * The checks PyTorch makes of each padded dim of an input of `shape` (dims padded by 0 and 0 are
+ * left alone). Negative amounts crop: constant and circular padding may crop a dim to nothing
+ * (circular then wraps what is left, at most once); reflect and replicate read the input's own
+ * edges, may not reflect past them, and must leave at least one element.
+ */
+export function checkPads(op: string, shape: Shape, pads: readonly number[], mode: PadMode): void {
+  for (let p = 0; 2 * p < pads.length; p++) {
+    const dim = paddedDim(shape.length, p);
+    const [left, right, size] = [pads[2 * p], pads[2 * p + 1], shape[dim]];
+    if (left === 0 && right === 0) continue;
+    const kept = size + Math.min(left, 0) + Math.min(right, 0);
+    const out = size + left + right;
+    const where = `at dimension ${dim} of input ${formatShape(shape)}`;
+    if ((mode === "constant" || mode === "circular") && kept < 0) {
+      throw new OpError(op, `negative padding ${left} and ${right} crops more than the size ${size} of dimension ${dim}`);
+    }
+    if (mode === "circular" && (left > kept || right > kept)) throw new OpError(op, `Padding value causes wrapping around more than once: padding (${left}, ${right}) ${where}`);
+    if (mode === "reflect" && (left >= size || right >= size)) {
+      throw new OpError(op, `Padding size should be less than the corresponding input dimension, but got: padding (${left}, ${right}) ${where}`);
+    }
+    if (mode === "replicate" && size === 0) throw new OpError(op, `dimension ${dim} of input ${formatShape(shape)} is empty: there is nothing to replicate`);
+    if ((mode === "reflect" || mode === "replicate") && out < 1) {
+      throw new OpError(op, `input (size ${size} at dimension ${dim}) is too small. Calculated output size: ${out}`);
+    }
+  }
+}
+
+/** The shape after padding (or, with `sign` -1, before it). */
+export function paddedShape(shape: Shape, pads: readonly number[], sign = 1): number[] {
+  const out = [...shape];
+  for (let p = 0; 2 * p < pads.length; p++) out[paddedDim(shape.length, p)] += sign * (pads[2 * p] + pads[2 * p + 1]);
+  return out;
+}
+
+/** Which input index output index `j` along a dim of `size` padded by `left` and `right` reads (-1: the constant). */
+function sourceIndex(mode: PadMode, j: number, left: number, right: number, size: number): number {
+  const i = j - left;
+  switch (mode) {
+    case "constant":
+      return i >= 0 && i < size ? i : -1;
+    case "reflect":
+      return i < 0 ? -i : i >= size ? 2 * (size - 1) - i : i;
+    case "replicate":
+      return Math.min(Math.max(i, 0), size - 1);
+    case "circular": {
+      // PyTorch crops first and wraps the rest: (-1, 2) on [a, b, c, d] is [b, c, d, b, c].
+      const kept = size + Math.min(left, 0) + Math.min(right, 0);
+      return Math.max(-left, 0) + ((((j - Math.max(left, 0)) % kept) + kept) % kept);
+    }
+  }
+}
+
+/** Per dim of the input, the map from padded to input indices (undefined: the dim is not padded). */
+export function padMaps(shape: Shape, pads: readonly number[], mode: PadMode): (Int32Array | undefined)[] {
+  const maps: (Int32Array | undefined)[] = shape.map(() => undefined);
+  for (let p = 0; 2 * p < pads.length; p++) {
+    const dim = paddedDim(shape.length, p);
+    const [left, right, size] = [pads[2 * p], pads[2 * p + 1], shape[dim]];
+    if (left !== 0 || right !== 0) maps[dim] = Int32Array.from({ length: size + left + right }, (_, j) => sourceIndex(mode, j, left, right, size));
+  }
+  return maps;
+}
+
+/**
+ * F.pad: `pads` lists the amounts before and after each padded dim, the last dim first (as
+ * PyTorch lists them); negative amounts crop. Constant mode fills with `value`; reflect mirrors
+ * the input without repeating its edge; replicate repeats the edge; circular wraps around (what
+ * is left after cropping, as PyTorch wraps it).
+ * PyTorch 1.13 pads reflect, replicate and circular only over the last 1 to 3 dims of inputs with
+ * a batch (and, for circular, a channel) dim in front; here any trailing dims of any input, with
+ * the same values where PyTorch has them. The gradient of constant padding is the opposite
+ * padding; that of the other modes sums the copies (padBackward).
+ */
+export const padOp = registerOp<PadAttrs>({
+  name: "pad",
+  arity: 1,
+  canonicalize([x], attrs) {
+    checkAttrNames("pad", attrs, ["pads", "mode", "value"]);
+    const mode = readMode("pad", attrs, modes);
+    const value = numberAttr("pad", attrs, "value", 0);
+    if (mode !== "constant" && value !== 0) throw new OpError("pad", `Padding mode "${mode}" doesn't take in value argument`);
+    const pads = readPads("pad", attrs, x.shape.length);
+    checkPads("pad", x.shape, pads, mode);
+    return { pads, mode, value: mode === "constant" ? value : 0 };
+  },
+  infer: ([x], { pads }) => ({ shape: paddedShape(x.shape, pads), dtype: x.dtype }),
+  kernel: ([x], { pads, mode, value }, out) => gatherAlongDims(x.data, x.shape, padMaps(x.shape, pads, mode), out.shape, out.dtype, value),
+  vjp: (g, { attrs: { pads, mode } }) => [
+    mode === "constant" ? pad(g, pads.map((p) => -p)) : padBackward(g, pads, mode),
+  ],
+});
+
+export function pad(x: Tensor, pads: readonly number[], mode: PadMode = "constant", value = 0): Tensor {
+  const attrs = canonicalAttrs(padOp, [x], { pads, mode, value });
+  return attrs.pads.length === 0 ? x : applyCanonical(padOp, [x], attrs);
+}

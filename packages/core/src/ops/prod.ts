@@ -1,0 +1,51 @@
+import { apply, scalarNode } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { expand } from "./expand";
+import { linearScan } from "./linearScan";
+import { mul } from "./mul";
+import { permute } from "./permute";
+import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
+import { reshape } from "./reshape";
+import { reductionKernel } from "./ruleKernels";
+import { shifted } from "./shift";
+
+const rule = reductionRule(1, "acc * v");
+
+/**
+ * The product of every element but each one itself, along the last dim: the running products
+ * from the left and from the right, each shifted by one. Exact with zeros, where grad · result / x
+ * (0 / 0) is not: PyTorch's prod_backward treats inputs with zeros separately for the same reason.
+ */
+function productOfOthers(x: Tensor): Tensor {
+  const dim = x.shape.length - 1;
+  const zero = expand(scalarNode(0, x.dtype), x.shape);
+  const fromLeft = linearScan(shifted(x, { dim, reverse: false }, 1), zero, { dim, initial: 1 });
+  const fromRight = linearScan(shifted(x, { dim, reverse: true }, 1), zero, { dim, reverse: true, initial: 1 });
+  return mul(fromLeft, fromRight);
+}
+
+/** The product over dims (all when omitted), PyTorch's torch.prod; the empty product is 1. */
+export const prodOp = registerOp<ReduceAttrs>({
+  name: "prod",
+  arity: 1,
+  canonicalize: canonicalizeReduction("prod"),
+  infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype }),
+  kernel: reductionKernel(rule),
+  vjp(g, { inputs: [x], attrs }) {
+    // The reduced dims go last, merged into one line per output element.
+    const kept = x.shape.map((_, d) => d).filter((d) => !attrs.dims.includes(d));
+    const order = [...kept, ...attrs.dims];
+    const moved = permute(x, order);
+    const lineLength = attrs.dims.reduce((n, d) => n * x.shape[d], 1);
+    const others = reshape(productOfOthers(reshape(moved, [...kept.map((d) => x.shape[d]), lineLength])), moved.shape);
+    const inverse = order.map((_, d) => order.indexOf(d));
+    const spread = expand(reshape(g, reducedShape(x, { ...attrs, keepdim: true })), x.shape);
+    return [mul(spread, permute(others, inverse))];
+  },
+  reduction: rule,
+});
+
+export function prod(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  return apply(prodOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
+}

@@ -1,0 +1,150 @@
+import type { DType } from "../basics/dtype";
+import { describeValue, OpError } from "../basics/errors";
+import { formatShape, sameShape } from "../basics/shape";
+import { booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
+import { checkOptions, checkTensor } from "../ir/args";
+import { apply, scalarNode } from "../ir/graph";
+import { registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { eq } from "./compare";
+import { div } from "./div";
+import { expand } from "./expand";
+import { gather } from "./gather";
+import { checkGatherShapes, indexedPositions, srcCoveredByIndex } from "./indexing";
+import { mul } from "./mul";
+import { scatter } from "./scatter";
+import { scatterAdd } from "./scatterAdd";
+import { where } from "./where";
+
+export type ScatterReduction = "sum" | "prod" | "mean" | "amax" | "amin";
+const reductions: readonly string[] = ["sum", "prod", "mean", "amax", "amin"] satisfies ScatterReduction[];
+
+type ScatterReduceAttrs = { readonly dim: number; readonly reduce: ScatterReduction; readonly includeSelf: boolean };
+
+/** How each reduction folds a value into a position; NaN wins amax and amin, as in PyTorch. */
+const folds: Record<ScatterReduction, (acc: number, v: number, dtype: DType) => number> = {
+  sum: (acc, v) => acc + v,
+  mean: (acc, v) => acc + v,
+  prod: (acc, v, dtype) => (dtype === "int32" ? Math.imul(acc, v) : acc * v),
+  amax: (acc, v) => (v > acc || Number.isNaN(v) ? v : acc),
+  amin: (acc, v) => (v < acc || Number.isNaN(v) ? v : acc),
+};
+
+/**
+ * torch.scatter_reduce: out = x, with each src value folded into the position that gather would
+ * read it from (`reduce`: sum, prod, mean, amax or amin), x's own value taking part unless
+ * `includeSelf` is false; positions no index reaches keep x. An int32 mean floors, as PyTorch's.
+ * The gradients are PyTorch's (scatter_reduce_backward), ties and zeros included: see the VJP.
+ */
+export const scatterReduceOp = registerOp<ScatterReduceAttrs>({
+  name: "scatterReduce",
+  arity: 3,
+  canonicalize([x], attrs) {
+    checkAttrNames("scatterReduce", attrs, ["dim", "reduce", "includeSelf"]);
+    if (!reductions.includes(attrs.reduce as string)) {
+      throw new OpError("scatterReduce", `reduce argument must be either sum, prod, mean, amax or amin, got ${describeValue(attrs.reduce)}`);
+    }
+    return {
+      dim: dimAttr("scatterReduce", attrs, "dim", x.shape.length),
+      reduce: attrs.reduce as ScatterReduction,
+      includeSelf: booleanAttr("scatterReduce", attrs, "includeSelf", true),
+    };
+  },
+  infer([x, index, src], { dim }) {
+    checkGatherShapes("scatterReduce", x, index, dim);
+    if (!sameShape(index.shape, src.shape) || src.dtype !== x.dtype) {
+      throw new OpError("scatterReduce", `src ${src.dtype} ${formatShape(src.shape)} must have index's shape ${formatShape(index.shape)} and self's dtype ${x.dtype}`);
+    }
+    return x;
+  },
+  kernel([x, index, src], { dim, reduce, includeSelf }) {
+    const positions = indexedPositions("scatterReduce", index, dim, x.shape);
+    const result = x.data.slice();
+    const fold = folds[reduce];
+    const reached = new Int32Array(result.length);
+    for (let i = 0; i < positions.length; i++) {
+      const p = positions[i];
+      result[p] = reached[p] === 0 && !includeSelf ? src.data[i] : fold(result[p], src.data[i], x.dtype);
+      reached[p]++;
+    }
+    if (reduce === "mean") {
+      const divide = x.dtype === "int32" ? (a: number, n: number) => Math.floor(a / n) : (a: number, n: number) => a / n;
+      for (let p = 0; p < result.length; p++) if (reached[p] > 0) result[p] = divide(result[p], reached[p] + (includeSelf ? 1 : 0));
+    }
+    return result;
+  },
+  vjp(g, { inputs: [x, index, src], output, attrs: { dim, reduce, includeSelf }, needs }) {
+    const [gradSelf, gradSrc] = reductionGradients[reduce]({ g, x, index, src, result: output, dim, includeSelf, needs: [needs[0], needs[2]] });
+    // Without includeSelf, x's value at a reached position took no part: it gets no gradient there.
+    return [gradSelf === null || includeSelf ? gradSelf : scatter(gradSelf, dim, index, 0), null, gradSrc];
+  },
+});
+
+interface GradientContext {
+  readonly g: Tensor;
+  readonly x: Tensor;
+  readonly index: Tensor;
+  readonly src: Tensor;
+  readonly result: Tensor;
+  readonly dim: number;
+  readonly includeSelf: boolean;
+  /** Whether x's and src's gradients are asked for. */
+  readonly needs: readonly [boolean, boolean];
+}
+type ReductionGradient = (c: GradientContext) => [Tensor | null, Tensor | null];
+
+const zerosLike = (t: Tensor) => expand(scalarNode(0, t.dtype), t.shape);
+const onesLike = (t: Tensor) => expand(scalarNode(1, t.dtype), t.shape);
+
+/** PyTorch's scatter_reduce_backward, reduction by reduction, in registered ops. */
+const reductionGradients: Record<ScatterReduction, ReductionGradient> = {
+  sum: ({ g, index, dim, needs }) => [needs[0] ? g : null, needs[1] ? gather(g, dim, index) : null],
+  mean({ g, x, index, src, dim, includeSelf, needs }) {
+    // Each position's count of contributors, at least 1 (an unreached position divides g by 1).
+    const reached = scatterAdd(includeSelf ? onesLike(x) : zerosLike(x), dim, index, onesLike(src));
+    const count = where(eq(reached, 0), 1, reached);
+    return [needs[0] ? div(g, count) : null, needs[1] ? div(gather(g, dim, index), gather(count, dim, index)) : null];
+  },
+  prod({ g, x, index, src, result, dim, includeSelf, needs }) {
+    // x's gradient is the product of the other factors, never divided by a zero: x's zeros count as 1 there.
+    const selfOnes = where(eq(x, 0), 1, x);
+    return [
+      needs[0] ? div(mul(g, scatterReduce(selfOnes, dim, index, src, "prod", { includeSelf })), selfOnes) : null,
+      needs[1] ? prodSrcGradient(g, x, index, src, result, dim, includeSelf) : null,
+    ];
+  },
+  amax: extremumGradient,
+  amin: extremumGradient,
+};
+
+/**
+ * A src zero alone at its position gets g times the product of the others there (computed with it
+ * taken as 1); any other src value gets g·result/src, which is 0 where two or more zeros meet.
+ */
+function prodSrcGradient(g: Tensor, x: Tensor, index: Tensor, src: Tensor, result: Tensor, dim: number, includeSelf: boolean): Tensor {
+  const srcZero = eq(src, 0);
+  const zerosThere = gather(scatterAdd(zerosLike(x), dim, index, srcZero), dim, index);
+  const loneZero = mul(srcZero, eq(zerosThere, 1));
+  const othersProduct = scatterReduce(x, dim, index, where(loneZero, 1, src), "prod", { includeSelf });
+  return where(loneZero, gather(mul(g, othersProduct), dim, index), div(gather(mul(g, result), dim, index), where(srcZero, 1, src)));
+}
+
+/** amax/amin: g is shared evenly among the values equal to the result (x's own counted even without includeSelf, as PyTorch). */
+function extremumGradient({ g, x, index, src, result, dim, needs }: GradientContext): [Tensor | null, Tensor | null] {
+  const selfWins = eq(x, result);
+  const srcWins = eq(src, gather(result, dim, index));
+  const share = div(g, scatterAdd(selfWins, dim, index, srcWins));
+  return [needs[0] ? mul(selfWins, share) : null, needs[1] ? mul(srcWins, gather(share, dim, index)) : null];
+}
+
+/**
+ * `scatter_reduce(x, dim, index, src, reduce, { includeSelf })`: src as large as index or larger
+ * (only the part index covers is read, as in PyTorch).
+ */
+export function scatterReduce(x: Tensor, dim: number, index: Tensor, src: Tensor, reduce: ScatterReduction, options?: { includeSelf?: boolean }): Tensor {
+  const { includeSelf = true } = checkOptions("scatterReduce", options, ["includeSelf"]);
+  checkTensor("scatterReduce", "input", x);
+  checkTensor("scatterReduce", "index", index);
+  checkTensor("scatterReduce", "src", src);
+  return apply(scatterReduceOp, [x, index, srcCoveredByIndex("scatterReduce", src, index)], { dim, reduce, includeSelf });
+}

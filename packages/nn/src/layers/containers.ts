@@ -1,0 +1,128 @@
+/**
+ * torch.nn.ModuleList and ModuleDict: modules held as registered children, so their parameters
+ * and buffers are the container's (state-dict keys `0.weight` and `name.weight`, as PyTorch's)
+ * and train/eval, to(), apply() reach them. They have no forward: the module that owns one calls
+ * its modules as it sees fit.
+ *
+ * Modules are only added: Module has no way to unregister a child, so PyTorch's item
+ * assignment, `insert` and deletion, which replace or renumber children, are not offered.
+ */
+import { type AnyModule, Module, type ModuleOptions } from "../module";
+import { checkInteger, describeValue, readOptions } from "../validation";
+
+/** PyTorch's error for calling a container. */
+function notCallable(owner: string): never {
+  throw new TypeError(`Module [${owner}] is missing the required "forward" function`);
+}
+
+function checkModule(owner: string, what: string, value: unknown): asserts value is AnyModule {
+  if (!(value instanceof Module)) throw new TypeError(`${owner}: ${what} must be a Module, got ${describeValue(value)}`);
+}
+
+/** torch.nn.ModuleList: modules in order, registered as children "0", "1", .... */
+export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], never> implements Iterable<M> {
+  private readonly items: M[] = [];
+
+  constructor(modules: Iterable<M> = [], options?: ModuleOptions) {
+    super(readOptions("ModuleList", options, ["name"]));
+    this.extend(modules);
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  /** The module at `index`; negative indices count from the end, as Python's. */
+  at(index: number): M {
+    checkInteger("ModuleList.at", "index", index);
+    const module = this.items.at(index);
+    if (module === undefined) throw new RangeError(`ModuleList: index ${index} is out of range for ${this.items.length} modules`);
+    return module;
+  }
+
+  /** Adds `module` at the end, as child `String(length)`. */
+  append(module: M): this {
+    checkModule("ModuleList.append", "module", module);
+    this.items.push(this.registerModule(String(this.items.length), module));
+    return this;
+  }
+
+  /** Appends each of `modules` in order. */
+  extend(modules: Iterable<M>): this {
+    if (modules === null || typeof (modules as Partial<Iterable<M>>)[Symbol.iterator] !== "function") {
+      throw new TypeError(`ModuleList.extend: expected an iterable of modules, got ${describeValue(modules)}`);
+    }
+    for (const module of modules) this.append(module);
+    return this;
+  }
+
+  [Symbol.iterator](): Iterator<M> {
+    return this.items[Symbol.iterator]();
+  }
+
+  forward(): never {
+    return notCallable("ModuleList");
+  }
+}
+
+/** torch.nn.ModuleDict: modules by name, registered as children of that name, in insertion order. */
+export class ModuleDict<M extends AnyModule = AnyModule> extends Module<[], never> {
+  private readonly items = new Map<string, M>();
+
+  constructor(modules: Record<string, M> | Iterable<readonly [string, M]> = [], options?: ModuleOptions) {
+    super(readOptions("ModuleDict", options, ["name"]));
+    this.update(modules);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  has(key: string): boolean {
+    return this.items.has(key);
+  }
+
+  /** The module named `key`; a missing key is an error, as Python's KeyError. */
+  get(key: string): M {
+    const module = this.items.get(key);
+    if (module === undefined) throw new RangeError(`ModuleDict: no module named ${describeValue(key)} (keys are ${[...this.items.keys()].join(", ")})`);
+    return module;
+  }
+
+  /** Adds `module` under `key` (a new name: see the note on replacing above). */
+  set(key: string, module: M): this {
+    checkModule("ModuleDict.set", `module '${key}'`, module);
+    if (this.items.has(key)) throw new Error(`ModuleDict: '${key}' already holds a module; children cannot be replaced`);
+    this.items.set(key, this.registerModule(key, module));
+    return this;
+  }
+
+  /** PyTorch's update: adds every entry of a record or of [key, module] pairs, in order. */
+  update(modules: Record<string, M> | Iterable<readonly [string, M]>): this {
+    if (modules === null || typeof modules !== "object") {
+      throw new TypeError(`ModuleDict.update: expected a record of modules or [key, module] pairs, got ${describeValue(modules)}`);
+    }
+    const entries = Symbol.iterator in modules ? modules : Object.entries(modules);
+    for (const entry of entries) {
+      if (!Array.isArray(entry) || entry.length !== 2) throw new TypeError(`ModuleDict.update: expected [key, module] pairs, got ${describeValue(entry)}`);
+      this.set(entry[0], entry[1]);
+    }
+    return this;
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  values(): M[] {
+    return [...this.items.values()];
+  }
+
+  entries(): [string, M][] {
+    return [...this.items];
+  }
+
+  forward(): never {
+    return notCallable("ModuleDict");
+  }
+}
