@@ -122,7 +122,7 @@ describe("true division of int32", () => {
   it("the div op itself refuses int32 operands rather than truncating", () => {
     const build = () => apply(builtinOps.div, [ints([7]), ints([2])]);
     expect(build).toThrow(OpError);
-    expect(build).toThrow("div: expected float tensors (true division of int32 gives float32: div() casts them; floorDivide() keeps int32), got int32 [1] and int32 [1]");
+    expect(build).toThrow("div: expected float tensors (true division of int32 or bool gives float32: div() casts them; floorDivide() keeps int32), got int32 [1] and int32 [1]");
   });
 });
 

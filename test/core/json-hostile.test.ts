@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  isFloat,
   apply,
   type Attrs,
   type BuiltinOpName,
@@ -74,7 +75,7 @@ describe("fromJSON refuses hostile files with a clear error", () => {
     ["an integer beyond int32", graph([leaf({ dtype: "int32", data: [1, 2 ** 31] })]), /node 0: data\[1\] must be an integer in int32 range for int32, got 2147483648/],
     ["an encoded special for int32", graph([leaf({ dtype: "int32", data: ["NaN", 1] })]), /node 0: data\[0\] must be an integer in int32 range/],
     ["a value that float32 would make infinite", graph([leaf({ data: [1e39, 1] })]), /node 0: data\[0\] must be a finite number in float32 range/],
-    ["an unknown dtype", graph([leaf({ dtype: "float16" })]), /node 0: dtype must be one of float32, float64, int32, got "float16"/],
+    ["an unknown dtype", graph([leaf({ dtype: "float16" })]), /node 0: dtype must be one of float32, float64, int32, bool, got "float16"/],
     ["a placeholder over the size limit", graph([leaf({ op: "placeholder", shape: [65536, 65536, 4], data: undefined })]), /node 0: shape \[65536, 65536, 4\] has 17179869184 elements, more than the 2147483647/],
     ["a constant over the size limit", graph([leaf({ shape: [2 ** 31], data: [1] })]), /node 0: shape \[2147483648\] has 2147483648 elements, more than/],
     ["outputs naming a prototype property", graph([leaf()], ["__proto__"]), /output 0 must be the index of a node \(of 1\), got "__proto__"/],
@@ -181,8 +182,8 @@ const savedGraphArb: fc.Arbitrary<Saved> = fc
     const nodes = built.map(({ name, sample }) => apply(builtinOps[name], sample.inputs, sample.attrs));
     const outputs: Tensor[] = [...nodes, tensor(extra, { dtype: "float32" }).mul(2)];
     const first = built[0];
-    const wrt = first.sample.inputs.filter((x: Tensor) => x.dtype !== "int32");
-    if (!cases[first.name].nondifferentiable && nodes[0].dtype !== "int32" && wrt.length > 0) outputs.push(...grad(sum(nodes[0]), wrt));
+    const wrt = first.sample.inputs.filter((x: Tensor) => isFloat(x.dtype));
+    if (!cases[first.name].nondifferentiable && isFloat(nodes[0].dtype) && wrt.length > 0) outputs.push(...grad(sum(nodes[0]), wrt));
     const text = JSON.stringify(toJSON(outputs));
     return { json: JSON.parse(text) as Json, text, values: evaluate(outputs).map((v) => Array.from(v)) };
   });
@@ -205,6 +206,7 @@ const validNumbers: Record<DType, readonly unknown[]> = {
   float32: [0, -0, "-0", 1.25, -3.5, 1e-40, 3e38, "NaN", "Infinity", "-Infinity", 0.1],
   float64: [0, "-0", 1.25, -3.5, 1e-310, 1e300, "NaN", "Infinity", "-Infinity", 0.1],
   int32: [0, -0, 1, -1, 2, 7, 2 ** 31 - 1, -(2 ** 31)],
+  bool: [0, 1, -0],
 };
 
 type Container = Record<string | number, unknown>;

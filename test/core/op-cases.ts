@@ -3,7 +3,7 @@
  * new op cannot be left out: the op property suite and the attribute-forms suite run through them.
  */
 import fc from "fast-check";
-import { type Attrs, type BuiltinOpName, type DType, type Tensor, tensor } from "@gradgraph/core";
+import { type Attrs, type BuiltinOpName, type DType, isFloat, type Tensor, tensor } from "@gradgraph/core";
 import { convCases } from "./conv-cases";
 import {
   broadcastShapesArb,
@@ -146,8 +146,9 @@ function binary(f: (a: number, b: number) => number, valuesA: ValuesArb = (s) =>
   };
 }
 
+/** Comparisons and logical ops: values on a coarse grid, so that ties and zeros come up; the result is bool. */
 const comparison = (f: (a: number, b: number) => boolean) =>
-  binary((a, b) => (f(a, b) ? 1 : 0), (s) => grid(s, { step: 0.5, range: 2 }), undefined, { nondifferentiable: true });
+  binary((a, b) => (f(a, b) ? 1 : 0), (s) => grid(s, { step: 0.5, range: 2 }), undefined, { nondifferentiable: true, outputDType: "bool" });
 
 /**
  * Floor division and remainder: dividends on the odd multiples of 1/8 and divisors of ±1, ±1.5 or
@@ -479,8 +480,8 @@ const diagonalLengthOf = (rows: number, cols: number, offset: number) => {
   return Math.max(0, Math.min(rows - row, cols - col));
 };
 
-const castTargets = { float64: ["float32", "int32"], int32: ["float64", "float32"] } satisfies Record<string, DType[]>;
-const castValue: Record<DType, (v: number) => number> = { float64: (v) => v, float32: Math.fround, int32: Math.trunc };
+const castTargets = { float64: ["float32", "int32", "bool"], int32: ["float64", "float32", "bool"], bool: ["float32", "int32"] } satisfies Record<string, DType[]>;
+const castValue: Record<DType, (v: number) => number> = { float64: (v) => v, float32: Math.fround, int32: Math.trunc, bool: (v) => (v !== 0 ? 1 : 0) };
 
 export const cases: Record<BuiltinOpName, OpCase<any>> = {
   ...convCases,
@@ -521,9 +522,15 @@ export const cases: Record<BuiltinOpName, OpCase<any>> = {
   trunc: unary((v) => (v < 0 ? -Math.floor(-v) : Math.floor(v)), (s) => offGrid(s)),
   round: unary(roundHalfToEven, (s) => offGrid(s)),
   frac: unary((v) => v % 1, (s) => offGrid(s)),
-  isnan: unary((v) => (Number.isNaN(v) ? 1 : 0), specials, { nondifferentiable: true }),
-  isinf: unary((v) => (Math.abs(v) === Infinity ? 1 : 0), specials, { nondifferentiable: true }),
-  isfinite: unary((v) => (Number.isFinite(v) ? 1 : 0), specials, { nondifferentiable: true }),
+  isnan: unary((v) => (Number.isNaN(v) ? 1 : 0), specials, { nondifferentiable: true, outputDType: "bool" }),
+  isinf: unary((v) => (Math.abs(v) === Infinity ? 1 : 0), specials, { nondifferentiable: true, outputDType: "bool" }),
+  isfinite: unary((v) => (Number.isFinite(v) ? 1 : 0), specials, { nondifferentiable: true, outputDType: "bool" }),
+  logicalAnd: comparison((a, b) => Boolean(a) && Boolean(b)),
+  logicalOr: comparison((a, b) => Boolean(a) || Boolean(b)),
+  logicalXor: comparison((a, b) => Boolean(a) !== Boolean(b)),
+  logicalNot: unary((v) => (v === 0 ? 1 : 0), specials, { nondifferentiable: true, outputDType: "bool" }),
+  any: { ...reduction(specials, anyShape({ maxRank: 3 }), 0, (acc, v) => (acc !== 0 || v !== 0 ? 1 : 0)), nondifferentiable: true, outputDType: "bool" },
+  all: { ...reduction(specials, anyShape({ maxRank: 3 }), 1, (acc, v) => (acc !== 0 && v !== 0 ? 1 : 0)), nondifferentiable: true, outputDType: "bool" },
   nanToNum: unaryWith(
     fc.record({ nan: fc.constantFrom(0, -1.5), posinf: fc.constantFrom(3, 1e30), neginf: fc.constantFrom(-3, -1e30) }),
     (v, { nan, posinf, neginf }) => (Number.isNaN(v) ? nan : v === Infinity ? posinf : v === -Infinity ? neginf : v),
@@ -951,16 +958,20 @@ export const cases: Record<BuiltinOpName, OpCase<any>> = {
   cast: {
     // Values on a 1/64 grid: float32 holds them and x ± 2^-8 exactly, so finite differences through
     // a float32 result are exact with that step.
-    sample: fc.tuple(anyShape(), fc.constantFrom<keyof typeof castTargets>("float64", "int32")).chain(([shape, from]) =>
+    sample: fc.tuple(anyShape(), fc.constantFrom<keyof typeof castTargets>("float64", "int32", "bool")).chain(([shape, from]) =>
       fc
         .tuple(
-          from === "int32" ? tensorArb(shape, { dtype: "int32", min: -5, max: 5 }) : grid(shape, { step: 1 / 64, range: 160 }),
+          from === "int32"
+            ? tensorArb(shape, { dtype: "int32", min: -5, max: 5 })
+            : from === "bool"
+              ? tensorArb(shape, { dtype: "int32", min: 0, max: 1 }).map((x) => tensor(x.data(), { shape, dtype: "bool" }))
+              : grid(shape, { step: 1 / 64, range: 160 }),
           fc.constantFrom(...castTargets[from]),
         )
         .map(([x, dtype]) => ({ inputs: [x], attrs: { dtype } })),
     ),
     reference: ([x], { dtype }: { dtype: DType }) => ({ shape: x.shape, data: x.data.map(castValue[dtype]) }),
-    wrt: ({ inputs: [x], attrs: { dtype } }) => (x.dtype !== "int32" && dtype !== "int32" ? [0] : []),
+    wrt: ({ inputs: [x], attrs: { dtype } }) => (isFloat(x.dtype) && isFloat(dtype) ? [0] : []),
     gradCheck: { eps: 2 ** -8 },
   },
 };

@@ -149,7 +149,7 @@ describe("the shape rule's errors and results, when a node is built", () => {
   ])("a shape rule returning %s is the op's error, not a later TypeError", (_what, meta, got) => {
     const op = register({ infer: () => meta });
     expect(thrown(() => apply(op, [ones([2])])).message).toBe(
-      `${op.name}: the shape rule must return a shape of non-negative integers and a dtype (float32, float64, int32), got ${got}`,
+      `${op.name}: the shape rule must return a shape of non-negative integers and a dtype (float32, float64, int32, bool), got ${got}`,
     );
   });
 

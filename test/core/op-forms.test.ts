@@ -77,7 +77,7 @@ const positional = <A extends Attrs>(fn: (x: Tensor, ...args: any[]) => Tensor, 
   variants: (_inputs, attrs) => [Object.fromEntries(Object.entries(attrs).filter(([k, v]) => v !== defaults[k]))],
 });
 const defaults: Record<string, AttrValue> = { negativeSlope: 0.01, alpha: 1, beta: 1, threshold: 20, minVal: -1, maxVal: 1, nan: 0, min: -Infinity, max: Infinity };
-type BinaryMethod = "add" | "sub" | "mul" | "div" | "floorDivide" | "remainder" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "atan2" | "hypot" | "copysign" | "fmod" | "logAddExp";
+type BinaryMethod = "add" | "sub" | "mul" | "div" | "floorDivide" | "remainder" | "pow" | "maximum" | "minimum" | "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "atan2" | "hypot" | "copysign" | "fmod" | "logAddExp" | "logicalAnd" | "logicalOr" | "logicalXor";
 const binary = (name: BinaryMethod): Forms<Attrs> => ({
   method: ([a, b]) => a[name](b),
 });
@@ -87,7 +87,7 @@ const argForm = (name: "argmax" | "argmin"): Forms<{ dim: number | null; keepdim
   method: ([x], { dim, keepdim }) => x[name](dim ?? undefined, keepdim),
   variants: ([x], { dim, keepdim }): Attrs[] => (dim === null ? (keepdim ? [] : [{}]) : [{ dim: negative(dim, x.ndim), keepdim }, ...(keepdim ? [] : [{ dim }])]),
 });
-const reduction = (name: "sum" | "amax" | "amin" | "prod"): Forms<Dims> => ({
+const reduction = (name: "sum" | "amax" | "amin" | "prod" | "any" | "all"): Forms<Dims> => ({
   method: ([x], { dims, keepdim }) => x[name](dims, keepdim),
   variants: ([x], { dims, keepdim }) => {
     const rank = x.shape.length;
@@ -176,6 +176,12 @@ const forms: { [N in BuiltinOpName]: Forms<any> } = {
   maximum: binary("maximum"),
   minimum: binary("minimum"),
   eq: binary("eq"),
+  logicalAnd: binary("logicalAnd"),
+  logicalOr: binary("logicalOr"),
+  logicalXor: binary("logicalXor"),
+  logicalNot: unary("logicalNot"),
+  any: reduction("any"),
+  all: reduction("all"),
   ne: binary("ne"),
   lt: binary("lt"),
   le: binary("le"),

@@ -7,14 +7,15 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { apply, type Attrs, type BuiltinOpName, builtinOps, type DType, evaluate, grad, type OpDef, type Tensor, tensor } from "@gradgraph/core";
+import { apply, type Attrs, type BuiltinOpName, builtinOps, type DType,
+  isFloat, evaluate, grad, type OpDef, type Tensor, tensor } from "@gradgraph/core";
 import { assertClose, checkGrad, checkGradGrad } from "@gradgraph/core/testing";
 import { cases, type OpCase, type OpSample, sizeOf, toRef } from "./op-cases";
 
 // ---------------------------------------------------------------------------------------------
 // The suite
 
-const floatInputs = (inputs: readonly Tensor[]) => inputs.flatMap((x, i) => (x.dtype === "int32" ? [] : [i]));
+const floatInputs = (inputs: readonly Tensor[]) => inputs.flatMap((x, i) => (isFloat(x.dtype) ? [i] : []));
 
 function wrtOf(c: OpCase<any>, sample: OpSample): number[] {
   if (c.nondifferentiable) return [];
@@ -25,11 +26,11 @@ function wrtOf(c: OpCase<any>, sample: OpSample): number[] {
 const asFloat32 = (x: Tensor) => (x.dtype === "float64" ? tensor(x.data(), { shape: x.shape, dtype: "float32" }) : x);
 
 /** Fresh leaves that require grad, so the test also sees whether the op marks its output as differentiable. */
-const requiringGrad = (x: Tensor) => (x.dtype === "int32" ? x : tensor(x.data(), { shape: x.shape, dtype: x.dtype, requiresGrad: true }));
+const requiringGrad = (x: Tensor) => (isFloat(x.dtype) ? tensor(x.data(), { shape: x.shape, dtype: x.dtype, requiresGrad: true }) : x);
 
-/** A nonzero upstream gradient (integral, so it also fits an int32 output). */
+/** A nonzero upstream gradient (integral, so it also fits an int32 output; 1 and 0 for a bool one). */
 const upstreamLike = (output: Tensor) =>
-  tensor(Array.from({ length: output.size }, (_, i) => (i % 2 === 0 ? 1 : -2)), { shape: output.shape, dtype: output.dtype });
+  tensor(Array.from({ length: output.size }, (_, i) => (i % 2 === 0 ? 1 : output.dtype === "bool" ? 0 : -2)), { shape: output.shape, dtype: output.dtype });
 
 const opNames = Object.keys(builtinOps).sort();
 

@@ -5,7 +5,7 @@ export { Tensor, type TensorLike } from "./ir/tensor";
 export * from "./api/functional";
 export * from "./api/creation";
 export { type NestedArray, flattenNested, nest } from "./basics/nested";
-export { type DType, type FloatDType, type TypedArray, dtypes } from "./basics/dtype";
+export { type DType, type FloatDType, type TypedArray, dtypes, isFloat } from "./basics/dtype";
 export { OpError } from "./basics/errors";
 export { trackLiveObjects, liveObjects, type LiveKind } from "./basics/liveness";
 export { type Shape, formatShape, broadcastShapes, sameShape, sizeOf, MAX_ELEMENTS } from "./basics/shape";

@@ -8,7 +8,7 @@
  * checksums that let `load` notice damage (training/checksums.ts). Only float32 and float64
  * tensors are written, so a module with an int32 persistent buffer cannot be saved.
  */
-import { Tensor, formatShape, tensor } from "@gradgraph/core";
+import { Tensor, formatShape, isFloat, tensor } from "@gradgraph/core";
 import { type AnyModule, Module } from "./module";
 import { type Hyperparameters, Optimizer, type OptimizerStateDict, type ParamState } from "./optim";
 import { CheckpointError, type TensorRecord, loadCheckpoint, saveCheckpoint } from "./training";
@@ -56,7 +56,7 @@ function checkPath(owner: string, path: unknown): asserts path is string {
 
 function record(name: string, t: Tensor): TensorRecord {
   if (!(t instanceof Tensor)) throw new CheckpointError(`save: "${name}" is not a Tensor (got ${describeValue(t)})`);
-  if (t.dtype === "int32") throw new CheckpointError(`save: "${name}" is int32; checkpoints hold float32 and float64 tensors`);
+  if (!isFloat(t.dtype)) throw new CheckpointError(`save: "${name}" is ${t.dtype}; checkpoints hold float32 and float64 tensors`);
   return { dtype: t.dtype, shape: [...t.shape], data: t.data() as Float32Array | Float64Array };
 }
 

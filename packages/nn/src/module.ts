@@ -1,4 +1,4 @@
-import {
+import { isFloat,
   type FloatDType,
   type NestedArray,
   Tensor,
@@ -207,7 +207,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
   registerParameter(key: string, parameter: Tensor): Tensor {
     checkKey(this.constructor.name, "parameter", key);
     this.checkFree(key);
-    if (!(parameter instanceof Tensor) || !parameter.isLeaf || parameter.dtype === "int32") {
+    if (!(parameter instanceof Tensor) || !parameter.isLeaf || !isFloat(parameter.dtype)) {
       throw new TypeError(`${this.constructor.name}: parameter '${key}' must be a float leaf tensor, got ${String(parameter)}`);
     }
     parameter.requiresGrad = true;
@@ -429,7 +429,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     }
     const replacements = new Map<Tensor, Tensor>();
     const convert = (t: Tensor): Tensor => {
-      if (t.dtype === "int32" || t.dtype === dtype) return t;
+      if (!isFloat(t.dtype) || t.dtype === dtype) return t;
       let converted = replacements.get(t);
       if (converted === undefined) {
         converted = tensor(t.data(), { shape: t.shape, dtype, requiresGrad: t.requiresGrad, name: t.name });

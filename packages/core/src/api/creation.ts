@@ -1,4 +1,4 @@
-import { allocate, assertDType, type DType, dtypeOf, type TypedArray } from "../basics/dtype";
+import { allocate, assertDType, type DType, dtypeOf, isFloat, type TypedArray } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { fmaDouble, fmaFloat } from "../basics/fma";
 import { flattenNested, type NestedArray } from "../basics/nested";
@@ -30,7 +30,7 @@ function readOptions<T extends TensorOptions>(where: string, options: T | undefi
 }
 
 function leaf(data: TypedArray, shape: Shape, dtype: DType, options: TensorOptions): Tensor {
-  if (options.requiresGrad && dtype === "int32") throw new OpError("tensor", "only float tensors can require gradients, got int32");
+  if (options.requiresGrad && !isFloat(dtype)) throw new OpError("tensor", `only float tensors can require gradients, got ${dtype}`);
   const node = constantNode(data, shape, dtype, options.requiresGrad ?? false);
   node.name = options.name;
   return node;
@@ -40,8 +40,8 @@ function leaf(data: TypedArray, shape: Shape, dtype: DType, options: TensorOptio
 export function tensor(values: NestedArray | ArrayLike<number>, tensorOptions?: TensorOptions): Tensor {
   const options = readOptions("tensor", tensorOptions, ["shape"]);
   const typed = ArrayBuffer.isView(values) ? (values as unknown as TypedArray) : undefined;
-  const dtype = assertDType(options.dtype ?? (typed !== undefined ? dtypeOf(typed) : "float32"), "tensor");
   const nested = typed === undefined ? flattenNested(values as NestedArray, "tensor") : undefined;
+  const dtype = assertDType(options.dtype ?? (typed !== undefined ? dtypeOf(typed) : nested!.booleans ? "bool" : "float32"), "tensor");
   const source: ArrayLike<number> = typed ?? nested!.values;
   const shape = checkShape("tensor", options.shape ?? nested?.shape ?? [source.length]);
   if (sizeOf(shape) !== source.length) {
@@ -50,6 +50,11 @@ export function tensor(values: NestedArray | ArrayLike<number>, tensorOptions?: 
   if (dtype === "int32") {
     for (let i = 0; i < source.length; i++) {
       if (source[i] !== (source[i] | 0)) throw new OpError("tensor", `int32 tensors need 32-bit integers, got ${source[i]}`);
+    }
+  }
+  if (dtype === "bool") {
+    for (let i = 0; i < source.length; i++) {
+      if (source[i] !== 0 && source[i] !== 1) throw new OpError("tensor", `bool tensors need true/false or 1/0, got ${source[i]}`);
     }
   }
   const data = allocate(dtype, source.length);
@@ -254,7 +259,7 @@ function drawOptions(op: string, given: RandomOptions | undefined, fallback: DTy
 /** The options of a draw of floats. */
 function randomOptions(op: string, given: RandomOptions | undefined): RandomOptions & { dtype: "float32" | "float64"; generator: Generator } {
   const options = drawOptions(op, given, "float32");
-  if (options.dtype === "int32") throw new OpError(op, "expected a float dtype, got int32");
+  if (!isFloat(options.dtype)) throw new OpError(op, `expected a float dtype, got ${options.dtype}`);
   return { ...options, dtype: options.dtype };
 }
 

@@ -114,6 +114,8 @@ export { tanh } from "../ops/tanh";
 export { transpose } from "../ops/transpose";
 export { trunc } from "../ops/trunc";
 export { unbroadcast } from "../ops/unbroadcast";
+export { logicalAnd, logicalNot, logicalOr, logicalXor } from "../ops/logical";
+export { all, any } from "../ops/truth";
 export * from "./reductions";
 export * from "./nn";
 export * from "./layout";

@@ -6,6 +6,7 @@
  * expands; einsum diagonals, sums, permutes, reshapes and matrix products.
  */
 import { isFloat } from "../basics/dtype";
+import { cast } from "../ops/cast";
 import { OpError } from "../basics/errors";
 import { formatShape, normalizeDim, sizeOf } from "../basics/shape";
 import { checkTensor, checkTensorList, describeValue } from "../ir/args";
@@ -268,7 +269,7 @@ export function oneHot(x: Tensor, numClasses = -1): Tensor {
   }
   const classes = numClasses === -1 ? largest + 1 : numClasses;
   if (values.length > 0 && largest >= classes) throw new OpError("oneHot", "Class values must be smaller than num_classes");
-  return eq(reshape(x, [...x.shape, 1]), arange(classes, undefined, 1, { dtype: "int32" }));
+  return cast(eq(reshape(x, [...x.shape, 1]), arange(classes, { dtype: "int32" })), "int32");
 }
 
 // ---------------------------------------------------------------------------------------------

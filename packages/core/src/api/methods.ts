@@ -61,6 +61,14 @@ export interface TensorMethods {
   tanh(): Tensor;
   sigmoid(): Tensor;
   relu(): Tensor;
+  logicalAnd(other: TensorLike): Tensor;
+  logicalOr(other: TensorLike): Tensor;
+  logicalXor(other: TensorLike): Tensor;
+  logicalNot(): Tensor;
+  /** Whether some element (along dims) is nonzero, as bool. */
+  any(dim?: number | number[], keepdim?: boolean): Tensor;
+  /** Whether every element (along dims) is nonzero, as bool. */
+  all(dim?: number | number[], keepdim?: boolean): Tensor;
   sin(): Tensor;
   cos(): Tensor;
   tan(): Tensor;
@@ -246,6 +254,12 @@ const methods: Omit<TensorMethods, "T"> & ThisType<Tensor> = {
   tanh() { return F.tanh(this); },
   sigmoid() { return F.sigmoid(this); },
   relu() { return F.relu(this); },
+  logicalAnd(other) { return F.logicalAnd(this, other); },
+  logicalOr(other) { return F.logicalOr(this, other); },
+  logicalXor(other) { return F.logicalXor(this, other); },
+  logicalNot() { return F.logicalNot(this); },
+  any(dim, keepdim = false) { return F.any(this, dim, keepdim); },
+  all(dim, keepdim = false) { return F.all(this, dim, keepdim); },
   sin() { return F.sin(this); },
   cos() { return F.cos(this); },
   tan() { return F.tan(this); },

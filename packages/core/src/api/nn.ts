@@ -213,7 +213,7 @@ export function dropout(x: Tensor, p = 0.5, generator: Generator = defaultGenera
 
 export interface ScaledDotProductAttentionOptions {
   /**
-   * Broadcast to the weights' shape (..., L, S). An int32 mask is PyTorch's bool mask: nonzero
+   * Broadcast to the weights' shape (..., L, S). A bool (or int32) mask is PyTorch's bool mask: nonzero
    * where the query may attend (the others get weight 0). A float mask is added to the scores
    * (-Infinity forbids).
    */
@@ -274,7 +274,7 @@ export function scaledDotProductAttention(
     if (!sameShape(broadcast, scores.shape)) {
       throw new OpError(op, `attnMask of shape ${formatShape(attnMask.shape)} does not broadcast to the attention weights' shape ${formatShape(scores.shape)}`);
     }
-    masked = attnMask.dtype === "int32" ? where(attnMask, scores, -Infinity) : scores.add(attnMask);
+    masked = !isFloat(attnMask.dtype) ? where(attnMask, scores, -Infinity) : scores.add(attnMask);
   } else if (isCausal) {
     masked = where(tril(full([scores.shape[scores.ndim - 2], sourceLength], 1, { dtype: "int32" })), scores, -Infinity);
   }

@@ -1,3 +1,4 @@
+import { isFloat } from "../basics/dtype";
 import { describeValue, errorInOp, OpError } from "../basics/errors";
 import { checkFunction, checkTensor, checkTensorList } from "../ir/args";
 import { formatShape, sameShape } from "../basics/shape";
@@ -108,6 +109,10 @@ function runVjp(node: Tensor, vjp: Vjp<Attrs>, g: Tensor, needs: readonly boolea
 export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Tensor): Tensor[] {
   checkTensor("grad", "output", output);
   checkTensorList("grad", "inputs", inputs);
+  inputs.forEach((input, i) => {
+    // PyTorch: only tensors of floating point dtype can require gradients.
+    if (!isFloat(input.dtype)) throw new OpError("grad", `only float tensors can be differentiated, input ${i} is ${input.dtype} ${formatShape(input.shape)}`);
+  });
   if (gradOutput !== undefined) checkTensor("grad", "gradOutput", gradOutput);
   let seed: Tensor;
   if (gradOutput === undefined) {

@@ -4,7 +4,7 @@ import { formatShape, sizeOf } from "../basics/shape";
 import type { Attrs } from "../ir/attrs";
 import type { AnyOpDef, TensorMeta, Value } from "../ir/registry";
 
-const arrayTypes = { float32: Float32Array, float64: Float64Array, int32: Int32Array } satisfies Record<DType, unknown>;
+const arrayTypes = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } satisfies Record<DType, unknown>;
 
 /** "a Float64Array of 6 values", "an Array of 6 values", "undefined". */
 function describeArray(value: unknown): string {

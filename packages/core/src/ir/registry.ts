@@ -52,9 +52,20 @@ export interface ElementwiseRule extends Formula, Partial<Readonly<Record<DType,
   readonly addition?: true;
 }
 
-/** The formula that computes results of `dtype`; kernels and fused loops both ask this. */
+/** Each rule's bool formula, made once: its value stored as 0 or 1 (nonzero and NaN are true, as a cast to bool gives). */
+const boolFormulas = new WeakMap<ElementwiseRule, Formula>();
+
+/**
+ * The formula that computes results of `dtype`; kernels and fused loops both ask this. A bool
+ * result without a formula of its own is the rule's value made 0 or 1, so that add of two
+ * bools is their or and mul their and, as PyTorch's are.
+ */
 export function formulaFor(rule: ElementwiseRule, dtype: DType): Formula {
-  return rule[dtype] ?? rule;
+  const own = rule[dtype];
+  if (own !== undefined || dtype !== "bool") return own ?? rule;
+  let formula = boolFormulas.get(rule);
+  if (formula === undefined) boolFormulas.set(rule, (formula = { ...rule, expr: `((${rule.expr}) !== 0 ? 1 : 0)` }));
+  return formula;
 }
 
 /** A reduction's meaning: over `dims(attrs)`, fold the values from `identity` with `combine`. */

@@ -105,7 +105,7 @@ export class Tensor {
   /** Only leaves can start requiring gradients; derived nodes inherit it from their inputs when built. */
   set requiresGrad(value: boolean) {
     if (!this.isLeaf) throw new Error("requiresGrad can only be set on leaf tensors (constants and parameters)");
-    if (value && this.dtype === "int32") throw new Error("only float tensors can require gradients, got int32");
+    if (value && this.dtype !== "float32" && this.dtype !== "float64") throw new Error(`only float tensors can require gradients, got ${this.dtype}`);
     this.requiresGradFlag = value;
   }
 

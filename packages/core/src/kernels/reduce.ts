@@ -17,6 +17,7 @@ const storedAs: Record<DType, (expr: string) => string> = {
   float32: (expr) => `Math.fround(${expr})`,
   float64: (expr) => expr,
   int32: (expr) => `((${expr}) | 0)`,
+  bool: (expr) => `((${expr}) !== 0 ? 1 : 0)`,
 };
 
 /**
@@ -27,7 +28,7 @@ const storedAs: Record<DType, (expr: string) => string> = {
  * The compiled loops follow the same rule.
  */
 export function roundsEachStep(dtype: DType, adjacentDims: boolean): boolean {
-  return dtype === "int32" || !adjacentDims;
+  return dtype === "int32" || dtype === "bool" || !adjacentDims;
 }
 
 function generateLoop({ identity, combine }: Fold, dtype: DType): ReduceLoop {

@@ -5,11 +5,12 @@ import { sameDTypeOperands } from "./operands";
 import { type OpDef, registerOp } from "../ir/registry";
 
 /**
- * Comparisons give 1 or 0 in the operands' dtype (there is no bool dtype); they are piecewise
- * constant, so no gradient flows through them.
+ * Comparisons give bool tensors, as PyTorch's do (a NaN compares false, but ne); they are
+ * piecewise constant, so no gradient flows through them.
  */
 function comparison(name: string, operator: string): OpDef {
-  return registerOp(binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable"));
+  const def = binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable");
+  return registerOp({ ...def, infer: (inputs, attrs) => ({ ...def.infer(inputs, attrs), dtype: "bool" }) });
 }
 
 export const eqOp = comparison("eq", "===");

@@ -13,7 +13,8 @@ export const cumsumOp = registerOp<ScanAttrs>({
   name: "cumsum",
   arity: 1,
   canonicalize: canonicalizeScan("cumsum"),
-  infer: ([x]) => x,
+  // Running counts of bools, in int32 (PyTorch: int64).
+  infer: ([x]) => (x.dtype === "bool" ? { shape: x.shape, dtype: "int32" } : x),
   kernel([x], attrs, out) {
     const result = allocate(out.dtype, x.data.length);
     const wraps = out.dtype === "int32";

@@ -1,4 +1,5 @@
 import { unbroadcast } from "./unbroadcast";
+import { isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { formatShape } from "../basics/shape";
 import { apply } from "../ir/graph";
@@ -21,10 +22,10 @@ export const divOp = registerOp({
   ...division,
   infer(inputs, attrs) {
     const [a, b] = inputs;
-    if (a.dtype === "int32") {
+    if (!isFloat(a.dtype)) {
       throw new OpError(
         "div",
-        `expected float tensors (true division of int32 gives float32: div() casts them; floorDivide() keeps int32), got int32 ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}`,
+        `expected float tensors (true division of int32 or bool gives float32: div() casts them; floorDivide() keeps int32), got ${a.dtype} ${formatShape(a.shape)} and ${b.dtype} ${formatShape(b.shape)}`,
       );
     }
     return division.infer(inputs, attrs);
@@ -34,5 +35,5 @@ export const divOp = registerOp({
 /** a / b; int32 operands are divided as float32, so 7 / 2 is 3.5 and 1 / 0 is Infinity (PyTorch's true division). */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const operands = sameDTypeOperands("div", a, b);
-  return apply(divOp, operands[0].dtype === "int32" ? operands.map((x) => cast(x, "float32")) : operands);
+  return apply(divOp, isFloat(operands[0].dtype) ? operands : operands.map((x) => cast(x, "float32")));
 }

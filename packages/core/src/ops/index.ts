@@ -55,6 +55,8 @@ import { logAddExpOp } from "./logAddExp";
 import { logSigmoidOp } from "./logSigmoid";
 import { matmulOp } from "./matmul";
 import { maxOp } from "./max";
+import { logicalAndOp, logicalNotOp, logicalOrOp, logicalXorOp } from "./logical";
+import { allOp, anyOp } from "./truth";
 import { cumminIndicesOp } from "./cumminIndices";
 import { cummaxIndicesOp } from "./cummaxIndices";
 import { argsortOp } from "./argsort";
@@ -133,7 +135,7 @@ export const builtinOps = {
   hardswish: hardswishOp, hardtanh: hardtanhOp, hypot: hypotOp, indexAdd: indexAddOp, indexSelect: indexSelectOp,
   isfinite: isfiniteOp, isinf: isinfOp, isnan: isnanOp, le: leOp, leakyRelu: leakyReluOp, lerp: lerpOp, log: logOp,
   log10: log10Op, log1p: log1pOp, log2: log2Op, logAddExp: logAddExpOp, logSigmoid: logSigmoidOp, lt: ltOp,
-  matmul: matmulOp, max: maxOp, cumminIndices: cumminIndicesOp, cummaxIndices: cummaxIndicesOp, argsort: argsortOp, linearScan: linearScanOp, cumsum: cumsumOp, argmin: argminOp, argmax: argmaxOp, prod: prodOp, min: minOp, maximum: maximumOp, minimum: minimumOp, mish: mishOp, mul: mulOp, nanToNum: nanToNumOp,
+  matmul: matmulOp, max: maxOp, logicalAnd: logicalAndOp, logicalOr: logicalOrOp, logicalXor: logicalXorOp, logicalNot: logicalNotOp, any: anyOp, all: allOp, cumminIndices: cumminIndicesOp, cummaxIndices: cummaxIndicesOp, argsort: argsortOp, linearScan: linearScanOp, cumsum: cumsumOp, argmin: argminOp, argmax: argmaxOp, prod: prodOp, min: minOp, maximum: maximumOp, minimum: minimumOp, mish: mishOp, mul: mulOp, nanToNum: nanToNumOp,
   ne: neOp, neg: negOp, permute: permuteOp, pow: powOp, reciprocal: reciprocalOp, relu: reluOp, remainder: remainderOp,
   reshape: reshapeOp, round: roundOp, rsqrt: rsqrtOp, scatterAdd: scatterAddOp, selu: seluOp, sigmoid: sigmoidOp,
   sign: signOp, silu: siluOp, sin: sinOp, sinh: sinhOp, slice: sliceOp, sliceBackward: sliceBackwardOp,

@@ -8,6 +8,8 @@ import { cast } from "./cast";
 export function asTensor(op: string, x: TensorLike, dtype: DType): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x !== "number") throw new OpError(op, `expected a Tensor or a number, got ${x === null ? "null" : typeof x}`);
+  // With a bool tensor an integer is int32 and any other number float32 (PyTorch: int64, float32).
+  if (dtype === "bool") return scalarNode(x, Number.isInteger(x) ? "int32" : "float32");
   return scalarNode(x, Number.isInteger(x) || isFloat(dtype) ? dtype : "float32");
 }
 
@@ -28,5 +30,5 @@ export function sameDTypeOperands(op: string, a: TensorLike, b: TensorLike): [Te
 /** Both operands in one float dtype: int32 ones become float32, as PyTorch's float-valued ops (atan2, hypot) promote them. */
 export function floatOperands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   const operands = sameDTypeOperands(op, a, b);
-  return operands[0].dtype === "int32" ? [cast(operands[0], "float32"), cast(operands[1], "float32")] : operands;
+  return isFloat(operands[0].dtype) ? operands : [cast(operands[0], "float32"), cast(operands[1], "float32")];
 }

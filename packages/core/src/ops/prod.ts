@@ -30,7 +30,7 @@ export const prodOp = registerOp<ReduceAttrs>({
   name: "prod",
   arity: 1,
   canonicalize: canonicalizeReduction("prod"),
-  infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype }),
+  infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
   kernel: reductionKernel(rule),
   vjp(g, { inputs: [x], attrs }) {
     // The reduced dims go last, merged into one line per output element.

@@ -4,6 +4,7 @@ import { formatShape, sameShape } from "../basics/shape";
 import { booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
 import { checkOptions, checkTensor } from "../ir/args";
 import { apply, scalarNode } from "../ir/graph";
+import { cast } from "./cast";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { eq } from "./compare";
@@ -123,7 +124,7 @@ const reductionGradients: Record<ScatterReduction, ReductionGradient> = {
  */
 function prodSrcGradient(g: Tensor, x: Tensor, index: Tensor, src: Tensor, result: Tensor, dim: number, includeSelf: boolean): Tensor {
   const srcZero = eq(src, 0);
-  const zerosThere = gather(scatterAdd(zerosLike(x), dim, index, srcZero), dim, index);
+  const zerosThere = gather(scatterAdd(zerosLike(x), dim, index, cast(srcZero, x.dtype)), dim, index);
   const loneZero = mul(srcZero, eq(zerosThere, 1));
   const othersProduct = scatterReduce(x, dim, index, where(loneZero, 1, src), "prod", { includeSelf });
   return where(loneZero, gather(mul(g, othersProduct), dim, index), div(gather(mul(g, result), dim, index), where(srcZero, 1, src)));
@@ -133,7 +134,7 @@ function prodSrcGradient(g: Tensor, x: Tensor, index: Tensor, src: Tensor, resul
 function extremumGradient({ g, x, index, src, result, dim, needs }: GradientContext): [Tensor | null, Tensor | null] {
   const selfWins = eq(x, result);
   const srcWins = eq(src, gather(result, dim, index));
-  const share = div(g, scatterAdd(selfWins, dim, index, srcWins));
+  const share = div(g, scatterAdd(cast(selfWins, g.dtype), dim, index, cast(srcWins, g.dtype)));
   return [needs[0] ? mul(selfWins, share) : null, needs[1] ? mul(srcWins, gather(share, dim, index)) : null];
 }
 

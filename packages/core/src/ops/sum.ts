@@ -12,7 +12,8 @@ export const sumOp = registerOp<ReduceAttrs>({
   name: "sum",
   arity: 1,
   canonicalize: canonicalizeReduction("sum"),
-  infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype }),
+  // A sum of bools counts them, in int32 (PyTorch: int64).
+  infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
   kernel: reductionKernel(rule),
   vjp: (g, { inputs: [x], attrs }) => [expand(reshape(g, reducedShape(x, { ...attrs, keepdim: true })), x.shape)],
   reduction: rule,

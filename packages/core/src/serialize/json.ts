@@ -1,4 +1,4 @@
-import { allocate, type DType, dtypes, type TypedArray } from "../basics/dtype";
+import { allocate, type DType, dtypes, isFloat, type TypedArray } from "../basics/dtype";
 import { checkTensorList } from "../ir/args";
 import { describeValue } from "../basics/errors";
 import { decodeNumber, encodeNumber, type JsonNumber, specialNumberNames } from "../basics/jsonNumber";
@@ -83,6 +83,7 @@ const isBoolean = (value: unknown): value is boolean => typeof value === "boolea
 /** The number `v` stands for in a tensor of `dtype`, or undefined when it stands for none. */
 function decodeValue(v: unknown, dtype: DType): number | undefined {
   if (dtype === "int32") return typeof v === "number" && v === (v | 0) ? v : undefined;
+  if (dtype === "bool") return v === 0 || v === 1 ? v : undefined;
   const value = decodeNumber(v);
   // A finite value that float32 would round to infinity is not what the file says either.
   return dtype === "float32" && value !== undefined && Number.isFinite(value) && !Number.isFinite(Math.fround(value)) ? undefined : value;
@@ -90,6 +91,7 @@ function decodeValue(v: unknown, dtype: DType): number | undefined {
 
 const expectedValue: Record<DType, string> = {
   int32: "an integer in int32 range",
+  bool: "0 or 1",
   float32: `a finite number in float32 range, or ${specialNumberNames}`,
   float64: `a finite number, or ${specialNumberNames}`,
 };
@@ -112,7 +114,7 @@ function decodeData(values: unknown, shape: Shape, dtype: DType, at: number): Ty
 
 function loadLeaf(kind: "constant" | "placeholder", spec: PlainRecord, at: number, shape: Shape, dtype: DType, scope: string | undefined): Tensor {
   const requiresGrad = optional(spec, "requiresGrad", at, "true or false", isBoolean) ?? false;
-  if (requiresGrad && dtype === "int32") throw invalid(at, "only float leaves can require gradients, this one is int32");
+  if (requiresGrad && !isFloat(dtype)) throw invalid(at, `only float leaves can require gradients, this one is ${dtype}`);
   if (kind === "placeholder") {
     if (own(spec, "data") !== undefined) throw invalid(at, "a placeholder holds no data");
     const node = withExactScope(scope, () => placeholderNode(shape, dtype));

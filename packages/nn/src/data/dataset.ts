@@ -85,7 +85,7 @@ export function collate<S extends Sample>(owner: string, samples: readonly S[], 
   ) as unknown as S;
 }
 
-const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array } as const;
+const arrays = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } as const;
 
 /**
  * The samples' values stacked into a new leaf (B, ...shape): data, not part of any graph, so a

@@ -3,7 +3,7 @@
  * generator in the tensor's dtype (float32 and float64 draws differ, as in PyTorch), and name
  * itself in every error, the generator's included.
  */
-import { type FloatDType, type Generator, type Tensor, defaultGenerator } from "@gradgraph/core";
+import { type FloatDType, type Generator, type Tensor, defaultGenerator, isFloat } from "@gradgraph/core";
 import { checkGenerator, checkTensor } from "../validation";
 
 /** Something an init function may overwrite in place: a leaf tensor (a parameter, a buffer, a constant) that is not shared. */
@@ -18,7 +18,7 @@ export function checkTarget(owner: string, tensor: unknown): asserts tensor is T
 /** `checkTarget` for the random initializations, which PyTorch defines for float tensors only; returns the dtype to draw in. */
 export function floatTarget(owner: string, tensor: unknown): FloatDType {
   checkTarget(owner, tensor);
-  if (tensor.dtype === "int32") throw new TypeError(`${owner}: expected a float tensor, got int32 ${tensor}`);
+  if (!isFloat(tensor.dtype)) throw new TypeError(`${owner}: expected a float tensor, got ${tensor.dtype} ${tensor}`);
   return tensor.dtype;
 }
 

@@ -1,4 +1,4 @@
-import { type FloatDType, type Generator, type Tensor, formatShape, sameShape, scalar, scaledDotProductAttention, where, zeros } from "@gradgraph/core";
+import { isFloat, type FloatDType, type Generator, type Tensor, formatShape, sameShape, scalar, scaledDotProductAttention, where, zeros } from "@gradgraph/core";
 import { init } from "../init";
 import { Module, type ModuleOptions } from "../module";
 import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkProbability, checkTensor, readOptions } from "../validation";
@@ -22,7 +22,7 @@ export interface MultiheadAttentionOptions extends ModuleOptions {
 
 export interface MultiheadAttentionForwardOptions {
   /**
-   * (N, S), or (S) for an unbatched query: which keys each batch element ignores. An int32 mask
+   * (N, S), or (S) for an unbatched query: which keys each batch element ignores. A bool (or int32) mask
    * is PyTorch's bool mask (nonzero = padding, ignored); a float mask is added to the scores.
    */
   keyPaddingMask?: Tensor;
@@ -30,16 +30,16 @@ export interface MultiheadAttentionForwardOptions {
   needWeights?: boolean;
   /**
    * (L, S), or (N·numHeads, L, S) per batch element and head: which keys each query may not
-   * attend to. An int32 mask is PyTorch's bool mask (nonzero = not allowed); a float mask is added.
+   * attend to. A bool (or int32) mask is PyTorch's bool mask (nonzero = not allowed); a float mask is added.
    */
   attnMask?: Tensor;
   /** Average the returned weights over the heads (true by default), else (N, numHeads, L, S). */
   averageAttnWeights?: boolean;
 }
 
-/** A mask as PyTorch's multi_head_attention_forward converts it: an int32 (bool) mask becomes -Infinity where nonzero, 0 elsewhere. */
+/** A mask as PyTorch's multi_head_attention_forward converts it: a bool (or int32) mask becomes -Infinity where nonzero, 0 elsewhere. */
 function additive(mask: Tensor, dtype: FloatDType): Tensor {
-  return mask.dtype === "int32" ? where(mask, scalar(-Infinity, dtype), 0) : mask;
+  return !isFloat(mask.dtype) ? where(mask, scalar(-Infinity, dtype), 0) : mask;
 }
 
 /**

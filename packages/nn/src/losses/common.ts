@@ -1,5 +1,5 @@
 /** What every loss shares: its options and reduction, and the checks of its arguments. */
-import { OpError, type Tensor, type TensorMeta, type TypedArray, formatShape, mean, sameShape, sum } from "@gradgraph/core";
+import { isFloat, OpError, type Tensor, type TensorMeta, type TypedArray, formatShape, mean, sameShape, sum } from "@gradgraph/core";
 import { checkTensor, describeValue, readOptions } from "../validation";
 
 export type Reduction = "mean" | "sum" | "none";
@@ -57,7 +57,7 @@ export function reduce(loss: Tensor, reduction: Reduction): Tensor {
 
 export function checkFloat(loss: string, what: string, x: unknown): asserts x is Tensor {
   checkTensor(loss, what, x);
-  if (x.dtype === "int32") throw new OpError(loss, `${what} must be a float tensor, got ${x.dtype}`);
+  if (!isFloat(x.dtype)) throw new OpError(loss, `${what} must be a float tensor, got ${x.dtype}`);
 }
 
 /** Elementwise losses compare two tensors of one shape and one float dtype; PyTorch would broadcast with a warning. */

@@ -1,4 +1,4 @@
-import { Tensor, evaluate, formatShape, noGrad, sameShape, tensor, zeroGrad } from "@gradgraph/core";
+import { isFloat, Tensor, evaluate, formatShape, noGrad, sameShape, tensor, zeroGrad } from "@gradgraph/core";
 import { describeValue, readOptions } from "../validation";
 
 /** Hyperparameter values an optimizer understands (numbers, flags, pairs such as Adam's betas). */
@@ -249,7 +249,7 @@ export abstract class Optimizer<H extends Hyperparameters> {
       const b = buffers[name];
       const scalar = scalars.includes(name);
       const shape = scalar ? [] : param.shape;
-      if (!(b instanceof Tensor) || !sameShape(b.shape, shape) || b.dtype === "int32") {
+      if (!(b instanceof Tensor) || !sameShape(b.shape, shape) || !isFloat(b.dtype)) {
         const got = b instanceof Tensor ? `${b.dtype} ${formatShape(b.shape)}` : describeValue(b);
         const like = scalar ? "of shape []" : `shaped like ${describe(param)}`;
         throw new Error(`${this.name}: ${where}: buffer ${name} is ${got}, expected a float tensor ${like}`);
@@ -306,7 +306,7 @@ function checkParameter(optimizer: string, t: unknown, where: string): asserts t
   const fail = (why: string) => new Error(`${optimizer}: ${where} ${why}`);
   if (!(t instanceof Tensor)) throw fail(`is not a Tensor (got ${describeValue(t)})`);
   if (!t.isLeaf) throw fail(`(${describe(t)}) is not a leaf tensor and cannot be optimized`);
-  if (t.dtype === "int32") throw fail(`(${describe(t)}) is not a float tensor`);
+  if (!isFloat(t.dtype)) throw fail(`(${describe(t)}) is not a float tensor`);
   if (t.frozen) throw fail(`(${describe(t)}) is a shared constant and cannot be updated`);
 }
 

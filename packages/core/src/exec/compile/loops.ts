@@ -70,6 +70,7 @@ function literal(value: number): string {
 
 /** What storing into an array of `dtype` does to a number, so fused intermediates stay bit-identical. */
 function roundTo(dtype: DType, expr: string): string {
+  if (dtype === "bool") return `((${expr}) !== 0 ? 1 : 0)`;
   return dtype === "float32" ? `f(${expr})` : dtype === "int32" ? `((${expr}) | 0)` : `(${expr})`;
 }
 

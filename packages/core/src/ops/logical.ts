@@ -1,0 +1,37 @@
+import { noAttributes } from "../ir/attrs";
+import { apply } from "../ir/graph";
+import { type OpDef, registerOp } from "../ir/registry";
+import type { Tensor, TensorLike } from "../ir/tensor";
+import { binaryOp } from "./elementwise";
+import { sameDTypeOperands } from "./operands";
+import { elementwiseKernel } from "./ruleKernels";
+
+/**
+ * Logical and, or, xor and not of tensors of any dtype: nonzero (NaN included) is true, as in
+ * PyTorch; the result is bool, and no gradient flows.
+ */
+function logical(name: string, test: string): OpDef {
+  const def = binaryOp(name, `${test} ? 1 : 0`, "nondifferentiable");
+  return registerOp({ ...def, infer: (inputs, attrs) => ({ ...def.infer(inputs, attrs), dtype: "bool" }) });
+}
+
+export const logicalAndOp = logical("logicalAnd", "a !== 0 && b !== 0");
+export const logicalOrOp = logical("logicalOr", "a !== 0 || b !== 0");
+export const logicalXorOp = logical("logicalXor", "(a !== 0) !== (b !== 0)");
+
+const notRule = { expr: "a === 0 ? 1 : 0" };
+export const logicalNotOp = registerOp({
+  name: "logicalNot",
+  arity: 1,
+  canonicalize: noAttributes("logicalNot"),
+  infer: ([x]) => ({ shape: x.shape, dtype: "bool" }),
+  kernel: elementwiseKernel(notRule),
+  vjp: "nondifferentiable",
+  elementwise: notRule,
+});
+
+export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => apply(logicalAndOp, sameDTypeOperands("logicalAnd", a, b));
+export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => apply(logicalOrOp, sameDTypeOperands("logicalOr", a, b));
+export const logicalXor = (a: TensorLike, b: TensorLike): Tensor => apply(logicalXorOp, sameDTypeOperands("logicalXor", a, b));
+export const logicalNot = (x: Tensor): Tensor => apply(logicalNotOp, [x]);
+

@@ -1,0 +1,34 @@
+import { apply } from "../ir/graph";
+import { type OpDef, registerOp } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
+import { reductionKernel } from "./ruleKernels";
+
+/**
+ * any / all over dims (all when omitted), of a tensor of any dtype: whether some (every) element
+ * is nonzero, NaN counting as nonzero; the result is bool, as PyTorch's. The empty any is false,
+ * the empty all true.
+ */
+function truthReduction(name: string, identity: 0 | 1, combine: string): OpDef<ReduceAttrs> {
+  const rule = reductionRule(identity, combine);
+  return registerOp<ReduceAttrs>({
+    name,
+    arity: 1,
+    canonicalize: canonicalizeReduction(name),
+    infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: "bool" }),
+    kernel: reductionKernel(rule),
+    vjp: "nondifferentiable",
+    reduction: rule,
+  });
+}
+
+export const anyOp = truthReduction("any", 0, "acc !== 0 || v !== 0 ? 1 : 0");
+export const allOp = truthReduction("all", 1, "acc !== 0 && v !== 0 ? 1 : 0");
+
+export function any(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  return apply(anyOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
+}
+
+export function all(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  return apply(allOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
+}
