@@ -1,11 +1,12 @@
 /**
  * The README's first command runs this: the notebook's RNN checked by hand, a short training run
- * of the character model, the sine regression and the transformer encoder, and pictures of the
- * notebook's graphs.
+ * of the character model, the sine regression, the transformer encoder and the convolutional
+ * digit reader, and pictures of the notebook's graphs.
  *
  *   pnpm demo
  */
 import { trainCharRnn } from "./char-rnn";
+import { trainDigits } from "./digits";
 import { trainFirstRepeat } from "./first-repeat";
 import { reportNotebook } from "./notebook";
 import { trainSine } from "./sine";
@@ -28,11 +29,20 @@ const { testAccuracy } = await trainFirstRepeat({ steps: 300 });
 const reachesStatedAccuracy = testAccuracy >= 0.95;
 console.log(`${reachesStatedAccuracy ? "ok  " : "FAIL"}  at least 95% test accuracy`);
 
+console.log("\n== 6. Training: a convolutional network reads noisy digits wherever they sit (Conv2d + MaxPool2d, Adam) ==");
+const digits = await trainDigits({ steps: 500 });
+const digitsReachStatedAccuracy = digits.testAccuracy >= 0.95;
+console.log(`${digitsReachStatedAccuracy ? "ok  " : "FAIL"}  at least 95% test accuracy`);
+
 if (!notebookAgrees) {
   console.error("\nthe notebook check failed");
   process.exit(1);
 }
 if (!reachesStatedAccuracy) {
   console.error("\nthe transformer encoder missed its stated test accuracy");
+  process.exit(1);
+}
+if (!digitsReachStatedAccuracy) {
+  console.error("\nthe convolutional network missed its stated test accuracy");
   process.exit(1);
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
 import { trainCharRnn } from "../../examples/char-rnn";
+import { trainDigits } from "../../examples/digits";
 import { trainFirstRepeat } from "../../examples/first-repeat";
 import { trainSine } from "../../examples/sine";
 
@@ -47,5 +48,15 @@ test("first-repeat: a tiny run of the transformer lowers the cross-entropy clear
   // ln 2 ~ 0.69 for guessing; the test split is balanced, so chance is 50% (60% is 4.5 standard deviations above it on 500 sequences).
   expect(mean(losses.slice(-5))).toBeLessThan(0.6 * mean(losses.slice(0, 5)));
   expect(testAccuracy).toBeGreaterThan(0.6);
+  expect(readFileSync(path, "utf8")).toMatch(/^<svg/);
+});
+
+test("digits: a tiny run of the convolutional network lowers the cross-entropy clearly and beats chance on the test split", async () => {
+  const path = join(dir, "digits.svg");
+  const { losses, testAccuracy } = await trainDigits({ steps: 120, channels: 8, quiet: true, lossCurvePath: path });
+  expect(losses).toHaveLength(120);
+  // ln 10 ~ 2.3 for guessing; the test split is balanced, so chance is 10% (50% of 500 images is far above it).
+  expect(mean(losses.slice(-5))).toBeLessThan(0.5 * mean(losses.slice(0, 5)));
+  expect(testAccuracy).toBeGreaterThan(0.5);
   expect(readFileSync(path, "utf8")).toMatch(/^<svg/);
 });
