@@ -17,7 +17,7 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Generator, type Tensor, noGrad, tensor } from "@gradgraph/core";
+import { Generator, type Tensor, tensor } from "@gradgraph/core";
 import {
   Adam,
   Conv2d,
@@ -29,11 +29,8 @@ import {
   ReLU,
   Sequential,
   TensorDataset,
-  createProgress,
-  crossEntropyLoss,
-  formatLoss,
 } from "@gradgraph/nn";
-import { runAsScript, saveLossCurve } from "./cli";
+import { type ClassifierRun, runAsScript, trainClassifier } from "./cli";
 
 export interface DigitsOptions {
   steps?: number;
@@ -52,12 +49,7 @@ export interface DigitsOptions {
   dataPath?: string;
 }
 
-export interface DigitsResult {
-  losses: number[];
-  /** Fraction of the test split classified correctly, in eval mode. */
-  testAccuracy: number;
-  seconds: number;
-}
+export type DigitsResult = ClassifierRun;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -132,41 +124,18 @@ export async function trainDigits(options: DigitsOptions = {}): Promise<DigitsRe
   const optimizer = new Adam(model.parameters(), { lr });
   const loader = new DataLoader(new TensorDataset(train.images, train.labels), { batchSize: batch, shuffle: true, dropLast: true, generator });
 
-  const progress = createProgress({ total: steps, quiet, label: "digits" });
-  const losses: number[] = [];
-  const started = performance.now();
-  try {
-    // Epochs of shuffled batches until `steps` steps are done. dropLast keeps every batch the same
-    // shape, so from its second step the loop runs as one compiled program.
-    while (losses.length < steps) {
-      for (const [images, labels] of loader) {
-        optimizer.zeroGrad();
-        const loss = crossEntropyLoss(model.call(images), labels);
-        loss.backward();
-        optimizer.step();
-        losses.push(loss.item());
-        progress.update(losses.length, loss.item());
-        if (losses.length === steps) break;
-      }
-    }
-  } finally {
-    progress.stop();
-  }
-  const seconds = (performance.now() - started) / 1000;
-
-  model.eval();
-  const predictions = noGrad(() => model.call(test.images).argmax(1).data());
-  const truth = test.labels.data();
-  const testAccuracy = predictions.filter((p, i) => p === truth[i]).length / truth.length;
-  if (!quiet) {
-    console.log(`first loss ${formatLoss(losses[0])}, last loss ${formatLoss(losses[losses.length - 1])}, ${steps} steps in ${seconds.toFixed(1)} s`);
-    console.log(`test accuracy ${(100 * testAccuracy).toFixed(1)}% on ${truth.length} images (chance ${(100 / classes).toFixed(0)}%)`);
-  }
-  if (lossCurvePath !== null) {
-    await saveLossCurve(lossCurvePath, losses, { title: "digits: training loss (cross-entropy)" });
-    if (!quiet) console.log(`loss curve: ${lossCurvePath}`);
-  }
-  return { losses, testAccuracy, seconds };
+  return trainClassifier({
+    label: "digits",
+    model,
+    optimizer,
+    loader,
+    steps,
+    test: { inputs: test.images, labels: test.labels },
+    itemName: "images",
+    chance: 1 / classes,
+    quiet,
+    lossCurvePath,
+  });
 }
 
 await runAsScript(import.meta.url, trainDigits);

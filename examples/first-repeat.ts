@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Generator, type Tensor, arange, noGrad, tensor } from "@gradgraph/core";
+import { Generator, type Tensor, arange, tensor } from "@gradgraph/core";
 import {
   AdamW,
   DataLoader,
@@ -25,11 +25,8 @@ import {
   TensorDataset,
   TransformerEncoder,
   TransformerEncoderLayer,
-  createProgress,
-  crossEntropyLoss,
-  formatLoss,
 } from "@gradgraph/nn";
-import { runAsScript, saveLossCurve } from "./cli";
+import { type ClassifierRun, runAsScript, trainClassifier } from "./cli";
 
 /** The classifier's size. */
 interface ModelShape {
@@ -56,12 +53,7 @@ export interface FirstRepeatOptions extends Partial<ModelShape> {
   dataPath?: string;
 }
 
-export interface FirstRepeatResult {
-  losses: number[];
-  /** Fraction of the test split classified correctly, in eval mode. */
-  testAccuracy: number;
-  seconds: number;
-}
+export type FirstRepeatResult = ClassifierRun;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -142,41 +134,18 @@ export async function trainFirstRepeat(options: FirstRepeatOptions = {}): Promis
   const optimizer = new AdamW(model.parameters(), { lr });
   const loader = new DataLoader(new TensorDataset(train.ids, train.labels), { batchSize: batch, shuffle: true, dropLast: true, generator });
 
-  const progress = createProgress({ total: steps, quiet, label: "first-repeat" });
-  const losses: number[] = [];
-  const started = performance.now();
-  try {
-    // Epochs of shuffled batches until `steps` steps are done. dropLast keeps every batch the same
-    // shape, so from its second step the loop runs as one compiled program.
-    while (losses.length < steps) {
-      for (const [ids, labels] of loader) {
-        optimizer.zeroGrad();
-        const loss = crossEntropyLoss(model.call(ids), labels);
-        loss.backward();
-        optimizer.step();
-        losses.push(loss.item());
-        progress.update(losses.length, loss.item());
-        if (losses.length === steps) break;
-      }
-    }
-  } finally {
-    progress.stop();
-  }
-  const seconds = (performance.now() - started) / 1000;
-
-  model.eval();
-  const predictions = noGrad(() => model.call(test.ids).argmax(1).data());
-  const truth = test.labels.data();
-  const testAccuracy = predictions.filter((p, i) => p === truth[i]).length / truth.length;
-  if (!quiet) {
-    console.log(`first loss ${formatLoss(losses[0])}, last loss ${formatLoss(losses[losses.length - 1])}, ${steps} steps in ${seconds.toFixed(1)} s`);
-    console.log(`test accuracy ${(100 * testAccuracy).toFixed(1)}% on ${truth.length} sequences (chance 50%)`);
-  }
-  if (lossCurvePath !== null) {
-    await saveLossCurve(lossCurvePath, losses, { title: "first-repeat: training loss (cross-entropy)" });
-    if (!quiet) console.log(`loss curve: ${lossCurvePath}`);
-  }
-  return { losses, testAccuracy, seconds };
+  return trainClassifier({
+    label: "first-repeat",
+    model,
+    optimizer,
+    loader,
+    steps,
+    test: { inputs: test.ids, labels: test.labels },
+    itemName: "sequences",
+    chance: 0.5,
+    quiet,
+    lossCurvePath,
+  });
 }
 
 await runAsScript(import.meta.url, trainFirstRepeat);
