@@ -4,7 +4,7 @@
  * `running_var`, `num_batches_tracked`) and initialization (weight ones, bias zeros, running
  * mean zeros, running variance ones: nothing is drawn).
  */
-import { type FloatDType, type Tensor, batchNorm, groupNorm, layerNorm, ones, zeros } from "@gradgraph/core";
+import { evaluate, type FloatDType, type Tensor, batchNorm, groupNorm, layerNorm, ones, zeros } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
 import { checkBoolean, checkFiniteNumber, checkFloatDType, checkPositiveInteger, checkTensor, describeValue, readOptions } from "../validation";
 import { restated } from "./restate";
@@ -166,8 +166,12 @@ abstract class BatchNormBase extends Module {
     const result = restated(owner, "batchNorm", () =>
       batchNorm(input, this.runningMean, this.runningVar, this.weight, this.bias, useBatchStatistics, averagingFactor, this.eps),
     );
-    if (result.runningMean !== undefined) this.runningMean!.assign(result.runningMean);
-    if (result.runningVar !== undefined) this.runningVar!.assign(result.runningVar);
+    if (result.runningMean !== undefined && result.runningVar !== undefined) {
+      // Both statistics in one evaluation: each assign of a tensor would run the layer's forward again.
+      const [mean, variance] = evaluate([result.runningMean, result.runningVar]);
+      this.runningMean!.assign(mean);
+      this.runningVar!.assign(variance);
+    }
     return result.output;
   }
 }
