@@ -1,6 +1,6 @@
 import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
-import { binaryOp } from "./elementwise";
+import { binaryOp, withBoolResult } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
 import { type OpDef, registerOp } from "../ir/registry";
 
@@ -9,8 +9,7 @@ import { type OpDef, registerOp } from "../ir/registry";
  * piecewise constant, so no gradient flows through them.
  */
 function comparison(name: string, operator: string): OpDef {
-  const def = binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable");
-  return registerOp({ ...def, infer: (inputs, attrs) => ({ ...def.infer(inputs, attrs), dtype: "bool" }) });
+  return registerOp(withBoolResult(binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable")));
 }
 
 export const eqOp = comparison("eq", "===");

@@ -92,3 +92,8 @@ export function floatBinaryOp(name: string, formula: string | ElementwiseRule, v
     },
   };
 }
+
+/** The op with a bool result (comparisons, isnan, logical ops): its shape rule's shape, its dtype bool. */
+export function withBoolResult<A extends Attrs>(def: OpDef<A>): OpDef<A> {
+  return { ...def, infer: (inputs, attrs) => ({ ...def.infer(inputs, attrs), dtype: "bool" }) };
+}

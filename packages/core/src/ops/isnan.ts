@@ -1,12 +1,10 @@
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
-import { unaryOp } from "./elementwise";
+import { unaryOp, withBoolResult } from "./elementwise";
 
 /** True where x is NaN, as a bool tensor. */
-const isnanDef = unaryOp("isnan", "a !== a ? 1 : 0", "nondifferentiable");
-
-export const isnanOp = registerOp({ ...isnanDef, infer: (inputs, attrs) => ({ ...isnanDef.infer(inputs, attrs), dtype: "bool" }) });
+export const isnanOp = registerOp(withBoolResult(unaryOp("isnan", "a !== a ? 1 : 0", "nondifferentiable")));
 
 export function isnan(x: Tensor): Tensor {
   return apply(isnanOp, [x]);

@@ -2,7 +2,7 @@ import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { type OpDef, registerOp } from "../ir/registry";
 import type { Tensor, TensorLike } from "../ir/tensor";
-import { binaryOp } from "./elementwise";
+import { binaryOp, withBoolResult } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
 import { elementwiseKernel } from "./ruleKernels";
 
@@ -11,8 +11,7 @@ import { elementwiseKernel } from "./ruleKernels";
  * PyTorch; the result is bool, and no gradient flows.
  */
 function logical(name: string, test: string): OpDef {
-  const def = binaryOp(name, `${test} ? 1 : 0`, "nondifferentiable");
-  return registerOp({ ...def, infer: (inputs, attrs) => ({ ...def.infer(inputs, attrs), dtype: "bool" }) });
+  return registerOp(withBoolResult(binaryOp(name, `${test} ? 1 : 0`, "nondifferentiable")));
 }
 
 export const logicalAndOp = logical("logicalAnd", "a !== 0 && b !== 0");
