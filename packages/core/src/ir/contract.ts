@@ -61,9 +61,14 @@ export function checkOpDef(def: unknown): asserts def is AnyOpDef {
   if (meanings.length > 1) throw new Error(`registerOp: '${d.name}' may have at most one compiled meaning, got ${meanings.join(" and ")}`);
 }
 
+/** Each rule's param names over all its formulas, gathered once: this runs for every elementwise node built. */
+const paramNames = new WeakMap<ElementwiseRule, readonly string[]>();
+
 /** A formula's params are read as numbers from the canonical attributes: anything else would compute NaN. */
 function checkFormulaParams(rule: ElementwiseRule, attrs: Attrs): void {
-  for (const name of [rule, ...dtypes.map((dtype) => rule[dtype])].flatMap((formula) => formula?.params ?? [])) {
+  let names = paramNames.get(rule);
+  if (names === undefined) paramNames.set(rule, (names = [rule, ...dtypes.map((dtype) => rule[dtype])].flatMap((formula) => formula?.params ?? [])));
+  for (const name of names) {
     if (typeof attrs[name] !== "number") throw new Error(`the formula reads attribute '${name}' as a number, got ${describeValue(attrs[name])}`);
   }
 }
