@@ -43,10 +43,18 @@ describe("writeFileAtomic / checkpoints", () => {
     await expect(writeFileAtomic(join(sub, "missing-folder", "x"), Uint8Array.of(1))).rejects.toThrow(/ENOENT/);
   });
 
+  test("saveCheckpoint takes what it saves first and the path second, as save(module, path) does", async () => {
+    const path = join(dir, "order.safetensors");
+    const tensors = { x: { dtype: "float32" as const, shape: [1], data: Float32Array.of(7) } };
+    await expect(saveCheckpoint(path as never, tensors as never)).rejects.toThrow("saveCheckpoint: the tensors come first and the path second");
+    await saveCheckpoint(tensors, path);
+    expect(Array.from((await loadCheckpoint(path)).tensors.x.data)).toEqual([7]);
+  });
+
   test("saveCheckpoint / loadCheckpoint round trip", async () => {
     const path = join(dir, "small.safetensors");
     const tensors = { w: { dtype: "float64" as const, shape: [2, 2], data: Float64Array.of(1, NaN, -0, Infinity) } };
-    await saveCheckpoint(path, tensors, { epoch: "3" });
+    await saveCheckpoint(tensors, path, { epoch: "3" });
     const back = await loadCheckpoint(path);
     expect(back.metadata).toEqual({ epoch: "3" });
     expect(back.tensors.w.shape).toEqual([2, 2]);
@@ -59,7 +67,7 @@ describe("writeFileAtomic / checkpoints", () => {
   const MB = 32;
 
   async function crashTrial(path: string, killWhen: "temp-exists" | "temp-has-data" | "random-delay") {
-    const child = spawn(process.execPath, ["--import", "tsx", writer, path, String(MB)], {
+    const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", writer, path, String(MB)], {
       cwd: fileURLToPath(new URL("../..", import.meta.url)),
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -129,7 +137,7 @@ describe("writeFileAtomic / checkpoints", () => {
     expect(caughtMidWrite.slice(0, 2)).toContain(true);
 
     // A later save works and removes the orphans the killed writers left.
-    await saveCheckpoint(path, { x: { dtype: "float32", shape: [1], data: Float32Array.of(42) } }, { version: "final" });
+    await saveCheckpoint({ x: { dtype: "float32", shape: [1], data: Float32Array.of(42) } }, path, { version: "final" });
     const last = await loadCheckpoint(path);
     expect(last.metadata.version).toBe("final");
     expect(Array.from(last.tensors.x.data)).toEqual([42]);
@@ -151,7 +159,7 @@ describe("writeFileAtomic / checkpoints", () => {
       "ckpt.safetensors.tmp",
     ];
     for (const name of [...stale, ...kept]) writeFileSync(join(sub, name), "partial");
-    await saveCheckpoint(path, { x: { dtype: "float32", shape: [1], data: Float32Array.of(1) } });
+    await saveCheckpoint({ x: { dtype: "float32", shape: [1], data: Float32Array.of(1) } }, path);
     expect(readdirSync(sub).sort()).toEqual([...kept, "ckpt.safetensors"].sort());
   });
 

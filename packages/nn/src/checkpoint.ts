@@ -40,7 +40,7 @@ const STEPS_KEY = `${OPTIMIZER}steps`;
 export async function save(source: AnyModule | Record<string, Tensor>, path: string, options?: SaveOptions): Promise<void> {
   checkPath("save", path);
   const { tensors, metadata } = pack(source, readOptions("save", options, ["optimizer", "metadata"]));
-  await saveCheckpoint(path, tensors, metadata);
+  await saveCheckpoint(tensors, path, metadata);
 }
 
 /** Reads a checkpoint written by `save`, verifying its checksums (or any safetensors file of F32/F64 tensors, unverified). */

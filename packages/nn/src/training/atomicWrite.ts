@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { open, readFile, readdir, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { describeValue } from "../validation";
 import { decodeCheckpoint, encodeCheckpoint } from "./checksums";
 import type { TensorRecord } from "./safetensors";
 
@@ -97,12 +98,19 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Save tensors as a safetensors file with checksums (see {@link encodeCheckpoint}), atomically (see {@link writeFileAtomic}). */
+/**
+ * Save tensors as a safetensors file with checksums (see {@link encodeCheckpoint}), atomically (see {@link writeFileAtomic}).
+ * What is saved comes first and where second, as in `save(module, path)` and `torch.save(obj, f)`.
+ */
 export async function saveCheckpoint(
-  path: string,
   tensors: Record<string, TensorRecord>,
+  path: string,
   metadata?: Record<string, string>,
 ): Promise<void> {
+  if (typeof tensors === "string") {
+    throw new TypeError("saveCheckpoint: the tensors come first and the path second, saveCheckpoint(tensors, path), as in save(module, path)");
+  }
+  if (typeof path !== "string" || path === "") throw new TypeError(`saveCheckpoint: path must be a non-empty string, got ${describeValue(path)}`);
   await writeFileAtomic(path, await encodeCheckpoint(tensors, metadata));
 }
 
