@@ -2,9 +2,10 @@ import { defineConfig } from "tsup";
 
 export default defineConfig({
   entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
+  // ES modules only: `build` writes the CommonJS entry that re-exports it (scripts/write-cjs-entries.mjs).
+  format: ["esm"],
   dts: true,
   clean: true,
   sourcemap: true,
-  tsconfig: "../../tsconfig.base.json",
+  tsconfig: "tsconfig.build.json",
 });
