@@ -8,10 +8,11 @@
  *
  *   node --conditions=source --import tsx examples/notebook.ts
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { type Tensor, manualSeed, stack, tensor, withScope, zeros } from "@gradgraph/core";
 import { RNN, type RNNOptions } from "@gradgraph/nn";
+// Imported rather than read from disk, so that the notebook also runs bundled into a web page (examples/browser).
+import initFixture from "../test/fixtures/init.json" with { type: "json" };
+import seedFixture from "../test/fixtures/seed.json" with { type: "json" };
 
 type FixtureTensor = { shape: number[]; data: number[] };
 
@@ -21,8 +22,7 @@ interface SeedCase {
   notebook_expected: { output_rounded_4: number[][] };
 }
 
-const readFixture = <T>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url), "utf8")).cases[0] as T;
+const firstCase = <T>(fixture: { cases: readonly unknown[] }): T => fixture.cases[0] as T;
 
 const NOTEBOOK_RNN: RNNOptions = { inputSize: 5, hiddenSize: 2, numLayers: 1, batchFirst: true };
 
@@ -40,7 +40,7 @@ export interface NotebookResult {
 /** Builds the notebook's graphs (nothing is computed until a value is asked for). */
 export function runNotebook(): NotebookResult {
   const rnn = new RNN(NOTEBOOK_RNN);
-  rnn.loadStateDict(readFixture<SeedCase>("seed.json").params);
+  rnn.loadStateDict(firstCase<SeedCase>(seedFixture).params);
   const input = tensor([[[1, 1, 1, 1, 1], [2, 2, 2, 2, 2], [3, 3, 3, 3, 3]]]);
   const [output, hN] = rnn.forward(input);
 
@@ -63,7 +63,7 @@ const sameBits = (t: Tensor, data: number[]) => Array.from(t.data()).every((v, i
 /** Prints the comparison and the checks; returns whether every check passed. */
 export function reportNotebook(): boolean {
   const { output, hN, byHand } = runNotebook();
-  const seedCase = readFixture<SeedCase>("seed.json");
+  const seedCase = firstCase<SeedCase>(seedFixture);
   const expected = seedCase.notebook_expected.output_rounded_4;
   console.log(`nn.RNN forward  ${format(rows(output))}`);
   console.log(`by hand         ${format(rows(byHand))}`);
@@ -74,7 +74,7 @@ export function reportNotebook(): boolean {
   // plain `manual_seed(1); nn.RNN(5, 2)`, recorded in init.json.
   manualSeed(1);
   const constructions = Array.from({ length: 9 }, () => new RNN(NOTEBOOK_RNN));
-  const firstDraw = readFixture<{ constructions: { params: Record<string, FixtureTensor> }[] }>("init.json").constructions[0].params;
+  const firstDraw = firstCase<{ constructions: { params: Record<string, FixtureTensor> }[] }>(initFixture).constructions[0].params;
   const drawnLike = (built: RNN, params: Record<string, FixtureTensor>) =>
     Object.entries(built.stateDict()).every(([key, p]) => sameBits(p, params[key].data));
 
@@ -90,6 +90,8 @@ export function reportNotebook(): boolean {
   return checks.every(([, ok]) => ok);
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+// Run as a script under Node (not imported by the demo, nor bundled into a page, where there is no process).
+const node = globalThis.process as Partial<NodeJS.Process> | undefined;
+if (node?.argv?.[1] !== undefined && node.getBuiltinModule?.("node:url").fileURLToPath(import.meta.url) === node.argv[1]) {
   if (!reportNotebook()) process.exitCode = 1;
 }

@@ -51,7 +51,7 @@ function expectMatchesEvaluator(inputs: readonly Tensor[], outputs: readonly Ten
     const feeds = inputs.map((x) => feedFor(x.shape, x.dtype, generator));
     const compiled = program.run(feeds).map((a) => Array.from(a));
     inputs.forEach((x, i) => x.assign(feeds[i]));
-    evaluate(outputs).forEach((expected, k) => expectSameBits(compiled[k], expected, `run ${run}, output ${k} (${outputs[k]})`));
+    evaluate(outputs).forEach((expected, k) => expectSameBits(compiled[k], expected, `run ${run}, output ${k} (${outputs[k].describe()})`));
   }
 }
 

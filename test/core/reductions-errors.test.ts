@@ -7,7 +7,7 @@ describe("reduction and scan errors", () => {
   it.each<[string, () => unknown, string | RegExp]>([
     ["max over an empty dim", () => max(zeros([2, 0]), 1), "max: Expected reduction dim 1 to have non-zero size (input shape [2, 0])"],
     ["max over a list of dims", () => max(x, [0, 1] as unknown as number), /^max: dim must be a number \(amax takes a list of dims\), got \[0, 1\]/],
-    ["amax of an empty tensor without dims", () => amax(zeros([0])), /^max: Expected reduction dim to be specified for input.numel\(\) == 0/],
+    ["amax of an empty tensor without dims", () => amax(zeros([0])), /^amax: Expected reduction dim to be specified for input.numel\(\) == 0/],
     ["argmax of an empty tensor", () => argmax(zeros([0])), "argmax: Expected reduction dim to be specified for input.numel() == 0"],
     ["argmax along a dim out of range", () => argmax(x, 2), /^argmax: dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)/],
     ["a scan along a dim out of range", () => cumsum(x, -3), /^cumsum: dimension out of range/],

@@ -116,8 +116,8 @@ const cases: Case[] = [
   ["save optimizer 5", () => save(new Linear(2, 3), join(dir, "a.safetensors"), any({ optimizer: 5 })), "save: optimizer must be an Optimizer or its stateDict(), got 5"],
   ["save metadata string", () => save(new Linear(2, 3), join(dir, "a.safetensors"), any({ metadata: "epoch 3" })), 'save: metadata must be an object of strings, got "epoch 3"'],
   ["save tensor entry", () => save(any({ w: [1, 2] }), join(dir, "a.safetensors")), 'save: "w" is not a Tensor (got an array)'],
-  ["load()", () => load(any(undefined)), "load: path must be a non-empty string, got undefined"],
-  ["restore()", () => restore(any(undefined), new Linear(2, 3)), "restore: path must be a non-empty string, got undefined"],
+  ["load()", () => load(any(undefined)), "load: expected a path (a non-empty string) or a checkpoint's bytes (a Uint8Array), got undefined"],
+  ["restore()", () => restore(any(undefined), new Linear(2, 3)), "restore: expected a path (a non-empty string) or a checkpoint's bytes (a Uint8Array), got undefined"],
   ["restore(path, {})", () => restore(join(dir, "a.safetensors"), any({})), "restore: module must be a Module, got an object"],
   ["restore optimizer", () => restore(join(dir, "a.safetensors"), new Linear(2, 3), any({})), "restore: optimizer must be an Optimizer, got an object"],
 ];

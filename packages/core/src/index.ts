@@ -1,9 +1,17 @@
+/**
+ * Lazy tensors and their graph: creation, the ops (as functions and Tensor methods), reverse-mode
+ * autodiff (`grad`, `backward`), the evaluator and `compile()`, the op registry for ops of your own,
+ * JSON round trips, and the torch-compatible generator.
+ *
+ * @module @gradgraph/core
+ */
 // The methods of Tensor are installed by the API layer; importing it here makes every entry see them.
 import "./api/methods";
 
 export { Tensor, type TensorLike } from "./ir/tensor";
 export * from "./api/functional";
 export * from "./api/creation";
+export { setPrintOptions, getPrintOptions, type PrintOptions, type PrintProfile } from "./api/print";
 export { type NestedArray, flattenNested, nest } from "./basics/nested";
 export { type DType, type FloatDType, type TypedArray, dtypes, isFloat } from "./basics/dtype";
 export { OpError } from "./basics/errors";
@@ -33,7 +41,7 @@ export { toJSON, fromJSON, type GraphJSON, type NodeJSON } from "./serialize/jso
 export { builtinOps, type BuiltinOpName } from "./ops";
 export { unaryOp, binaryOp } from "./ops/elementwise";
 export { viewKernel, placementKernel, reductionKernel } from "./ops/ruleKernels";
-export { grad, valueAndGrad } from "./autodiff/grad";
+export { grad, valueAndGrad, gradientTargets, type GradientTarget } from "./autodiff/grad";
 export { zeroGrad } from "./autodiff/backward";
 export { evaluate, evaluationStats, setAnomalyDetection, AnomalyError } from "./exec/evaluate";
 export {

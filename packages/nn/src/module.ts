@@ -18,16 +18,19 @@ import { checkBoolean, describeValue, readOptions } from "./validation";
 /** A checkpoint entry: a tensor, a fixture-style `{shape, data}` record, or nested arrays. */
 export type StateDictValue = Tensor | { readonly shape: readonly number[]; readonly data: ArrayLike<number> } | NestedArray;
 
+/** Options of `loadStateDict`. */
 export interface LoadStateDictOptions {
   /** As PyTorch: when true (the default), missing and unexpected keys are errors. Size mismatches always are. */
   strict?: boolean;
 }
 
+/** What `loadStateDict` did not match (PyTorch's named tuple of the same keys); empty when strict. */
 export interface LoadStateDictResult {
   missingKeys: string[];
   unexpectedKeys: string[];
 }
 
+/** What every module takes in its options: the name that roots its path. */
 export interface ModuleOptions {
   /**
    * The module's path when it is the root: the scope of the nodes its forward pass builds and the
@@ -37,11 +40,13 @@ export interface ModuleOptions {
   name?: string;
 }
 
+/** Options of `registerBuffer`. */
 export interface RegisterBufferOptions {
   /** As PyTorch: a persistent buffer (the default) is part of `stateDict()`; a non-persistent one is neither saved nor loaded. */
   persistent?: boolean;
 }
 
+/** Options of `zeroGrad`. */
 export interface ZeroGradOptions {
   /**
    * False by default, as PyTorch 1.13's `Module.zero_grad`: gradients become zeros. True forgets
@@ -94,6 +99,15 @@ function readEntry(key: string, value: StateDictValue): { shape: readonly number
   throw new TypeError(`loadStateDict: entry "${key}" must be a Tensor, {shape, data} or nested arrays, got ${describeValue(value)}`);
 }
 
+/** PyTorch's `_addindent`: every line but the first indented by `spaces`. */
+function indentFollowingLines(text: string, spaces: number): string {
+  const [first, ...rest] = text.split("\n");
+  return [first, ...rest.map((line) => " ".repeat(spaces) + line)].join("\n");
+}
+
+/** Node's `util.inspect` hook, named without importing Node, so the package stays browser-safe. */
+const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
+
 /** Each tensor once, under the first path it appears at (PyTorch's `remove_duplicate`). */
 function firstOfEach(named: [string, Tensor][]): [string, Tensor][] {
   const seen = new Set<Tensor>();
@@ -121,7 +135,7 @@ function repoint(owner: string, holder: object, replacements: ReadonlyMap<Tensor
     const replacement = value instanceof Tensor ? replacements.get(value) : undefined;
     if (replacement !== undefined) {
       if (!Reflect.defineProperty(holder, key, { ...descriptor, value: replacement })) {
-        throw new Error(`${owner}: cannot point property ${String(key)} at the converted ${replacement}: it is read-only`);
+        throw new Error(`${owner}: cannot point property ${String(key)} at the converted ${replacement.describe()}: it is read-only`);
       }
     } else if (Array.isArray(value) || isPlainObject(value)) {
       repoint(owner, value, replacements, visited);
@@ -133,34 +147,96 @@ function repoint(owner: string, holder: object, replacements: ReadonlyMap<Tensor
 const unwrappedForwards = new WeakMap<Function, Function>();
 
 /**
- * `forward` run inside the scope of `module`. It is called with the `this` it was called on (the
- * proxy, where a subclass's private fields live); the path is read from the bare object, which
- * keeps the proxy off the hot path.
+ * Called after each forward of the module it is registered on, with the arguments and the
+ * output (PyTorch's `register_forward_hook`); a value it returns replaces the output.
  */
-function scopedForward(module: AnyModule, forward: Function): Function {
+export type ForwardHook = (module: AnyModule, args: unknown[], output: unknown) => unknown;
+
+/** What `registerForwardHook` returns, as PyTorch's handle. */
+export interface HookHandle {
+  /** Detaches the hook: later forwards no longer call it (PyTorch's `handle.remove()`). */
+  remove(): void;
+}
+
+/**
+ * `forward` run inside the scope of `module`, then `hooks`. It is called with the `this` it was
+ * called on (the proxy, where a subclass's private fields live); the path is read from the bare
+ * object, which keeps the proxy off the hot path.
+ */
+function scopedForward(module: AnyModule, forward: Function, hooks: ReadonlySet<ForwardHook>): Function {
   const original = unwrappedForwards.get(forward) ?? forward;
   const scoped = function (this: unknown, ...args: unknown[]): unknown {
     const scope = scopeFrom(currentScope(), module.path);
-    return scope === "" ? original.apply(this, args) : withScope(scope, () => original.apply(this, args));
+    let output = scope === "" ? original.apply(this, args) : withScope(scope, () => original.apply(this, args));
+    for (const hook of hooks) output = hook(this instanceof Module ? this : module, args, output) ?? output;
+    return output;
   };
   unwrappedForwards.set(scoped, original);
   return scoped;
 }
 
-/** The proxy's one trap: a class-field `forward = ...` or `module.forward = ...` is wrapped, anything else defined as is. */
-function defineWrappingForward(target: AnyModule, key: string | symbol, descriptor: PropertyDescriptor): boolean {
-  if (key !== "forward") return Reflect.defineProperty(target, key, descriptor);
+/** A class-field `forward = ...` or `module.forward = ...`, wrapped so that it runs in the module's scope. */
+function defineWrappingForward(target: AnyModule, descriptor: PropertyDescriptor, hooks: ReadonlySet<ForwardHook>): boolean {
   if (typeof descriptor.value !== "function") {
     const got = descriptor.get !== undefined || descriptor.set !== undefined ? "an accessor" : describeValue(descriptor.value);
     throw new TypeError(`${target.constructor.name}: forward must be a function, got ${got}`);
   }
-  return Reflect.defineProperty(target, key, { ...descriptor, value: scopedForward(target, descriptor.value) });
+  return Reflect.defineProperty(target, "forward", { ...descriptor, value: scopedForward(target, descriptor.value, hooks) });
+}
+
+/**
+ * What assigning to a module's attribute registers as a parameter: a float leaf that requires
+ * gradients, the counterpart of PyTorch's `nn.Parameter` (`randn([3, 4], { requiresGrad: true })`).
+ */
+function isParameterLike(value: unknown): value is Tensor {
+  return value instanceof Tensor && value.isLeaf && value.requiresGrad && isFloat(value.dtype);
+}
+
+/** The registered entries of a registry; null marks a slot cleared by assigning null, as PyTorch's None. */
+function present<T>(registry: ReadonlyMap<string, T | null>): [string, T][] {
+  return [...registry].filter((entry): entry is [string, T] => entry[1] !== null);
+}
+
+const isContainer = (value: unknown): value is object => Array.isArray(value) || isPlainObject(value);
+
+/**
+ * The first Module or parameter inside `value` (an array or plain object, looked into as deep
+ * as they nest) that is not `registered`, with where it is (`layers[0]`, `heads.query`).
+ */
+function findUnregistered(
+  value: object,
+  where: string,
+  registered: (item: AnyModule | Tensor) => boolean,
+  visited = new Set<object>(),
+): { where: string; item: AnyModule | Tensor } | undefined {
+  if (visited.has(value)) return undefined;
+  visited.add(value);
+  for (const [key, item] of Object.entries(value)) {
+    const at = Array.isArray(value) ? `${where}[${key}]` : `${where}.${key}`;
+    if ((item instanceof Module || isParameterLike(item)) && !registered(item)) return { where: at, item };
+    if (isContainer(item)) {
+      const found = findUnregistered(item, at, registered, visited);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 /**
  * The base of every layer, following torch.nn.Module: parameters, buffers and children are
  * registered in construction order, which fixes the order of `namedParameters()`,
  * `namedBuffers()` and the keys of `stateDict()`.
+ *
+ * As in PyTorch, assigning an attribute registers it: `this.fc1 = new Linear(3, 4)` a child,
+ * `this.scale = ones([4], { requiresGrad: true })` a parameter (a float leaf that requires
+ * gradients is what PyTorch's nn.Parameter is here), in assignment order, in one namespace with
+ * `registerModule` / `registerParameter` / `registerBuffer` (for names made at run time; they
+ * define the attribute too). Assigning again replaces in place; null (or undefined) clears the
+ * slot as PyTorch's None (printed as `None`, skipped everywhere else); `delete` removes it. A
+ * registered buffer assigned a tensor is updated. A value already registered here under another
+ * name stays a plain attribute (an alias, as `runningMean` for `running_mean`), where PyTorch
+ * would register it twice. Modules and parameters inside plain arrays or objects are refused:
+ * nothing would register them. `#private` fields are never registered.
  *
  * Parameters are leaf tensors that require gradients, named by their full path
  * (`rnn.weight_ih_l0`) so graph exports show them; buffers are named the same way. `forward()`
@@ -169,11 +245,17 @@ function defineWrappingForward(target: AnyModule, key: string | symbol, descript
 export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor> {
   /** Dropout and similar layers behave differently while training; see `train()` / `eval()`. */
   training = true;
-  private readonly ownParameters = new Map<string, Tensor>();
-  private readonly ownBuffers = new Map<string, Tensor>();
+  private readonly ownParameters = new Map<string, Tensor | null>();
+  private readonly ownBuffers = new Map<string, Tensor | null>();
   /** The keys of own buffers registered with `persistent: false`, which the state dict leaves out. */
   private readonly nonPersistentBuffers = new Set<string>();
-  private readonly ownChildren = new Map<string, AnyModule>();
+  private readonly ownChildren = new Map<string, AnyModule | null>();
+  private readonly forwardHooks = new Set<ForwardHook>();
+  /**
+   * The attributes holding arrays or plain objects, which namedModules() looks into again: what
+   * is put in them after the assignment is not seen being assigned.
+   */
+  private readonly containerKeys = new Set<string>();
   private modulePath: string;
 
   constructor(options?: ModuleOptions) {
@@ -186,9 +268,132 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     // path however it is reached (forward, call, or a parent's forward). A subclass may also
     // define forward as a class field or assign it later; both define an own property on the
     // object the constructor returns, so a proxy that wraps every function defined as `forward`
-    // keeps the tagging. Only definitions are trapped: reads and calls go straight through.
-    Object.defineProperty(this, "forward", { value: scopedForward(this, this.forward), writable: true, configurable: true });
-    return new Proxy(this, { defineProperty: (target, key, descriptor) => defineWrappingForward(target, key, descriptor) });
+    // keeps the tagging. The same trap sees every attribute assignment (class fields and
+    // `this.x = ...` both define a property), which registers modules and parameters. Only
+    // definitions and deletions are trapped: reads, the hot path of every forward, go straight through.
+    Object.defineProperty(this, "forward", { value: scopedForward(this, this.forward, this.forwardHooks), writable: true, configurable: true });
+    return new Proxy(this, {
+      defineProperty: (target, key, descriptor) => target.defineAttribute(key, descriptor),
+      deleteProperty: (target, key) => target.deleteAttribute(key),
+    });
+  }
+
+  /** The proxy's trap for every property defined on the module (called on the bare object). */
+  private defineAttribute(key: string | symbol, descriptor: PropertyDescriptor): boolean {
+    if (key === "forward") return defineWrappingForward(this, descriptor, this.forwardHooks);
+    if (typeof key !== "string") return Reflect.defineProperty(this, key, descriptor);
+    if ("value" in descriptor) this.assignAttribute(key, descriptor.value);
+    if (isContainer(descriptor.value)) this.containerKeys.add(key);
+    else this.containerKeys.delete(key);
+    return Reflect.defineProperty(this, key, descriptor);
+  }
+
+  /** PyTorch's `__delattr__`: a registered name leaves its registry with the attribute. */
+  private deleteAttribute(key: string | symbol): boolean {
+    if (typeof key === "string") {
+      this.unregister(key);
+      this.containerKeys.delete(key);
+    }
+    return Reflect.deleteProperty(this, key);
+  }
+
+  private unregister(key: string): void {
+    this.ownParameters.delete(key);
+    this.ownBuffers.delete(key);
+    this.nonPersistentBuffers.delete(key);
+    this.ownChildren.delete(key);
+  }
+
+  /** The registry holding `key`, if any. */
+  private registryOf(key: string): Map<string, Tensor | AnyModule | null> | undefined {
+    return [this.ownParameters, this.ownBuffers, this.ownChildren].find((registry) => registry.has(key));
+  }
+
+  /** Whether `value` is registered here under some name. */
+  private holds(value: unknown): boolean {
+    if (value instanceof Module) return [...this.ownChildren.values()].includes(value);
+    return value instanceof Tensor && [...this.ownParameters.values(), ...this.ownBuffers.values()].includes(value);
+  }
+
+  /**
+   * PyTorch's `__setattr__`, in its order of checks: a parameter registers (leaving the buffers
+   * and children); a parameter's name takes only a parameter or null; a module registers
+   * (leaving the parameters and buffers); a child's name takes only a module or null; a buffer's
+   * name takes a tensor (the buffer updated) or null. Anything else is a plain attribute, unless
+   * it hides modules or parameters in an array or plain object.
+   */
+  private assignAttribute(key: string, value: unknown): void {
+    const owner = this.constructor.name;
+    const registry = this.registryOf(key);
+    // The same value again (a field initialized from registerModule, to() pointing a field at the
+    // tensor it registered), or a second name for a registered value: nothing to register.
+    if (registry === undefined ? this.holds(value) : registry.get(key) === value) return;
+    const cleared = value === null || value === undefined;
+    if (isParameterLike(value)) {
+      if (registry !== this.ownParameters) this.unregister(key);
+      this.setParameter(key, value);
+    } else if (registry === this.ownParameters) {
+      if (!cleared) throw new TypeError(`${owner}: cannot assign ${describeValue(value)} as parameter '${key}' (a float leaf tensor with requiresGrad: true, or null, expected)`);
+      this.ownParameters.set(key, null);
+    } else if (value instanceof Module) {
+      if (registry !== this.ownChildren) this.unregister(key);
+      this.setChild(key, value);
+    } else if (registry === this.ownChildren) {
+      if (!cleared) throw new TypeError(`${owner}: cannot assign ${describeValue(value)} as child module '${key}' (a Module or null expected)`);
+      this.ownChildren.set(key, null);
+    } else if (registry === this.ownBuffers) {
+      if (cleared) this.ownBuffers.set(key, null);
+      else this.setBuffer(key, value);
+    } else if (isContainer(value)) {
+      this.refuseHidden(key, value, () => Module.registeredIn(this.walk()));
+    }
+  }
+
+  /**
+   * Throws when `value`, the attribute `key`, holds a Module or parameter registered neither
+   * here (the usual case: Sequential's layers, an RNN's weights) nor in the tree `inTree` lists
+   * (asked only then).
+   */
+  private refuseHidden(key: string, value: object, inTree: () => Set<unknown>): void {
+    let own: Set<unknown> | undefined;
+    const registered = (item: unknown) =>
+      (own ??= new Set([...this.ownChildren.values(), ...this.ownParameters.values(), ...this.ownBuffers.values()])).has(item) || inTree().has(item);
+    const found = findUnregistered(value, key, registered);
+    if (found === undefined) return;
+    const container = Array.isArray(value) ? "a plain array" : "a plain object";
+    const isModule = found.item instanceof Module;
+    const what = isModule ? `a Module (${found.item.constructor.name})` : `a parameter (${describeValue(found.item)})`;
+    const fix = isModule
+      ? `hold modules in a ModuleList or ModuleDict (this.${key} = new ModuleList([...])), or register each with registerModule(name, module)`
+      : "give each parameter an attribute of its own, or register it with registerParameter(name, tensor)";
+    throw new TypeError(
+      `${this.constructor.name}: attribute '${key}' holds ${what} at ${found.where} inside ${container}, where it is not registered: ` +
+        `parameters(), stateDict() and optimizers would not see it. As PyTorch needs nn.ModuleList for this, ${fix}`,
+    );
+  }
+
+  private setParameter(key: string, parameter: Tensor): void {
+    parameter.requiresGrad = true;
+    parameter.name = joinPath(this.modulePath, key);
+    this.ownParameters.set(key, parameter);
+  }
+
+  private setBuffer(key: string, buffer: unknown): void {
+    if (!(buffer instanceof Tensor) || !buffer.isLeaf || buffer.frozen) {
+      throw new TypeError(`${this.constructor.name}: buffer '${key}' must be a leaf tensor that is not a shared constant, got ${describeValue(buffer)}`);
+    }
+    buffer.name = joinPath(this.modulePath, key);
+    this.ownBuffers.set(key, buffer);
+  }
+
+  private setChild(key: string, child: AnyModule): void {
+    this.ownChildren.set(key, child);
+    child.setPath(joinPath(this.modulePath, key));
+  }
+
+  /** Makes a registered value an attribute, as PyTorch's `__getattr__` finds it (the trap sees it registered already). */
+  private defineRegistered(key: string, value: Tensor | AnyModule): void {
+    Reflect.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });
   }
 
   /** The module's full path: its scope and the prefix of its parameter names. */
@@ -196,7 +401,50 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     return this.modulePath;
   }
 
+  /**
+   * The module's computation; call it as `module.call(...)` or `module.forward(...)` (both scope the nodes it
+   * builds).
+   */
   abstract forward(...args: Args): Output;
+
+  /**
+   * PyTorch's `extra_repr`: this module's options as its printed form shows them between the
+   * parentheses (`in_features=3, out_features=4, bias=True`); "" by default. Override it in your
+   * own modules; it may span lines.
+   */
+  extraRepr(): string {
+    return "";
+  }
+
+  /**
+   * PyTorch's `repr(module)`: the class name, `extraRepr()`, and each child on its own line as
+   * `(key): ...`, indented by nesting (a cleared slot as `None`). `String(module)` and Node's
+   * `console.log` / `util.inspect` print this too.
+   */
+  toString(): string {
+    const extra = this.extraRepr();
+    const extraLines = extra === "" ? [] : extra.split("\n");
+    const childLines = [...this.ownChildren].map(([key, child]) => `(${key}): ${indentFollowingLines(child === null ? "None" : child.toString(), 2)}`);
+    const lines = [...extraLines, ...childLines];
+    const name = this.constructor.name;
+    if (lines.length === 0) return `${name}()`;
+    if (extraLines.length === 1 && childLines.length === 0) return `${name}(${extraLines[0]})`;
+    return `${name}(\n  ${lines.join("\n  ")}\n)`;
+  }
+
+  /** What Node's `console.log` and `util.inspect` print: `toString()`, PyTorch's module repr. */
+  [inspectCustom](): string {
+    return this.toString();
+  }
+
+  /** PyTorch's `register_forward_hook`: `hook` runs after every forward of this module until the handle's `remove()`. */
+  registerForwardHook(hook: ForwardHook): HookHandle {
+    if (typeof hook !== "function") throw new TypeError(`${this.constructor.name}.registerForwardHook: hook must be a function, got ${describeValue(hook)}`);
+    // A handle of its own per registration, so that registering one function twice runs it twice and removes once.
+    const entry: ForwardHook = (module, args, output) => hook(module, args, output);
+    this.forwardHooks.add(entry);
+    return { remove: () => this.forwardHooks.delete(entry) };
+  }
 
   /** PyTorch's `module(...)`, the same as `forward(...)`. */
   call(...args: Args): Output {
@@ -208,11 +456,10 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     checkKey(this.constructor.name, "parameter", key);
     this.checkFree(key);
     if (!(parameter instanceof Tensor) || !parameter.isLeaf || !isFloat(parameter.dtype)) {
-      throw new TypeError(`${this.constructor.name}: parameter '${key}' must be a float leaf tensor, got ${String(parameter)}`);
+      throw new TypeError(`${this.constructor.name}: parameter '${key}' must be a float leaf tensor, got ${describeValue(parameter)}`);
     }
-    parameter.requiresGrad = true;
-    parameter.name = joinPath(this.modulePath, key);
-    this.ownParameters.set(key, parameter);
+    this.setParameter(key, parameter);
+    this.defineRegistered(key, parameter);
     return parameter;
   }
 
@@ -229,12 +476,9 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     const { persistent = true } = readOptions(owner, options, ["persistent"]);
     checkBoolean(owner, "persistent", persistent);
     this.checkFree(key);
-    if (!(buffer instanceof Tensor) || !buffer.isLeaf || buffer.frozen) {
-      throw new TypeError(`${this.constructor.name}: buffer '${key}' must be a leaf tensor that is not a shared constant, got ${describeValue(buffer)}`);
-    }
-    buffer.name = joinPath(this.modulePath, key);
-    this.ownBuffers.set(key, buffer);
+    this.setBuffer(key, buffer);
     if (!persistent) this.nonPersistentBuffers.add(key);
+    this.defineRegistered(key, buffer);
     return buffer;
   }
 
@@ -243,34 +487,62 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     checkKey(this.constructor.name, "module", key);
     this.checkFree(key);
     if (!(child instanceof Module)) throw new TypeError(`${this.constructor.name}: child '${key}' must be a Module`);
-    this.ownChildren.set(key, child);
-    child.setPath(joinPath(this.modulePath, key));
+    this.setChild(key, child);
+    this.defineRegistered(key, child);
     return child;
   }
 
+  /**
+   * A name registers once (stricter than PyTorch's register_*, which replace: assign the attribute
+   * to replace), and not over another attribute or method (`training`, `forward`), as PyTorch's
+   * "already exists". A class field declared but not yet assigned holds undefined and is free.
+   */
   private checkFree(key: string): void {
-    if (this.ownParameters.has(key) || this.ownBuffers.has(key) || this.ownChildren.has(key)) {
-      throw new Error(`${this.constructor.name}: attribute '${key}' already exists`);
-    }
+    const declaredOnly = Object.hasOwn(this, key) && Reflect.get(this, key) === undefined && this.registryOf(key) === undefined;
+    if (key in this && !declaredOnly) throw new Error(`${this.constructor.name}: attribute '${key}' already exists`);
   }
 
   private setPath(path: string): void {
     this.modulePath = path;
-    for (const [key, parameter] of this.ownParameters) parameter.name = joinPath(path, key);
-    for (const [key, buffer] of this.ownBuffers) buffer.name = joinPath(path, key);
-    for (const [key, child] of this.ownChildren) child.setPath(joinPath(path, key));
+    for (const [key, parameter] of present(this.ownParameters)) parameter.name = joinPath(path, key);
+    for (const [key, buffer] of present(this.ownBuffers)) buffer.name = joinPath(path, key);
+    for (const [key, child] of present(this.ownChildren)) child.setPath(joinPath(path, key));
   }
 
+  /** The direct children with their keys, in registration order (PyTorch's `named_children()`). */
   namedChildren(): [string, AnyModule][] {
-    return [...this.ownChildren];
+    return present(this.ownChildren);
   }
 
+  /** The direct children, in registration order. */
   children(): AnyModule[] {
-    return [...this.ownChildren.values()];
+    return this.namedChildren().map(([, child]) => child);
   }
 
-  /** This module and every descendant, depth first, keyed by path relative to this module ("" for itself). */
+  /**
+   * This module and every descendant, depth first, keyed by path relative to this module ("" for
+   * itself). Throws if one of them holds a Module or parameter in a plain array or object (put
+   * there after the assignment, where the assignment could not see it).
+   */
   namedModules(): [string, AnyModule][] {
+    const walked = this.walk();
+    let inTree: Set<unknown> | undefined;
+    for (const [, module] of walked) {
+      for (const key of module.containerKeys) {
+        const value: unknown = Reflect.get(module, key);
+        if (isContainer(value)) module.refuseHidden(key, value, () => (inTree ??= Module.registeredIn(walked)));
+      }
+    }
+    return walked;
+  }
+
+  /** The modules of a walk and their parameters and buffers: what may sit in their arrays and plain objects. */
+  private static registeredIn(walked: [string, AnyModule][]): Set<unknown> {
+    return new Set(walked.flatMap(([, module]) => [module, ...module.ownParameters.values(), ...module.ownBuffers.values()]));
+  }
+
+  /** namedModules() without the check. */
+  private walk(): [string, AnyModule][] {
     const result: [string, AnyModule][] = [];
     const pending: [string, AnyModule][] = [["", this as AnyModule]];
     while (pending.length > 0) {
@@ -284,18 +556,20 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
 
   /** PyTorch's `named_parameters()`: own parameters first, then each child's, in registration order; shared ones once. */
   namedParameters(): [string, Tensor][] {
-    return firstOfEach(this.collect((module) => module.ownParameters));
+    return firstOfEach(this.collect((module) => present(module.ownParameters)));
   }
 
+  /** Every parameter, in the order of `namedParameters()` (PyTorch's `parameters()`). */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, parameter]) => parameter);
   }
 
   /** PyTorch's `named_buffers()`: every buffer, persistent or not, in the order of `namedParameters()`; shared ones once. */
   namedBuffers(): [string, Tensor][] {
-    return firstOfEach(this.collect((module) => module.ownBuffers));
+    return firstOfEach(this.collect((module) => present(module.ownBuffers)));
   }
 
+  /** Every buffer, in the order of `namedBuffers()`. */
   buffers(): Tensor[] {
     return this.namedBuffers().map(([, buffer]) => buffer);
   }
@@ -311,8 +585,8 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
   /** PyTorch's state-dict entries: per module, its parameters, then its persistent buffers, then its children's entries. */
   private stateEntries(): [string, Tensor][] {
     return this.collect((module) => [
-      ...module.ownParameters,
-      ...[...module.ownBuffers].filter(([key]) => !module.nonPersistentBuffers.has(key)),
+      ...present(module.ownParameters),
+      ...present(module.ownBuffers).filter(([key]) => !module.nonPersistentBuffers.has(key)),
     ]);
   }
 
@@ -381,6 +655,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     return this;
   }
 
+  /** `train(false)`: dropout off, batch norm on its running statistics. */
   eval(): this {
     return this.train(false);
   }
@@ -404,7 +679,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
    */
   apply(fn: (module: AnyModule) => void): this {
     if (typeof fn !== "function") throw new TypeError(`${this.constructor.name}.apply: fn must be a function, got ${describeValue(fn)}`);
-    for (const child of this.ownChildren.values()) child.apply(fn);
+    for (const child of this.children()) child.apply(fn);
     fn(this as AnyModule);
     return this;
   }
@@ -441,7 +716,7 @@ export abstract class Module<Args extends unknown[] = [Tensor], Output = Tensor>
     const modules = this.namedModules().map(([, module]) => module);
     for (const module of modules) {
       for (const registry of [module.ownParameters, module.ownBuffers]) {
-        for (const [key, t] of registry) registry.set(key, convert(t));
+        for (const [key, t] of present(registry)) registry.set(key, convert(t));
       }
     }
     const visited = new Set<object>();

@@ -11,7 +11,7 @@ export function describeValue(value: unknown): string {
     return String(value);
   }
   if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (value instanceof Tensor) return String(value);
+  if (value instanceof Tensor) return value.describe();
   if (Array.isArray(value)) return "an array";
   if (typeof value === "function") return "a function";
   if (typeof value === "symbol") return String(value);

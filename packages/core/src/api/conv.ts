@@ -17,6 +17,7 @@ import { maxPoolValues } from "../ops/maxPoolValues";
 import { maxPoolIndices } from "../ops/maxPoolIndices";
 import { reshape } from "../ops/reshape";
 import type { ValuesAndIndices } from "./reductions";
+import { asCalled } from "./arguments";
 
 export { adaptiveAvgPoolBackward } from "../ops/adaptiveAvgPoolBackward";
 export { avgPoolBackward } from "../ops/avgPoolBackward";
@@ -28,6 +29,10 @@ export { interpolateBackward } from "../ops/interpolateBackward";
 /** PyTorch's int-or-tuple: one value for every spatial dim, or one per dim. */
 type PerDim = number | readonly number[];
 
+/**
+ * Options of `conv1d` and `conv2d`, as `torch.nn.functional.conv1d/2d` takes them; a number applies to every
+ * spatial dim.
+ */
 export interface ConvOptions {
   stride?: PerDim;
   /** Zeros on both sides of each spatial dim, or "valid" (none) or "same" (the output keeps the input's size; stride 1 only). */
@@ -36,6 +41,10 @@ export interface ConvOptions {
   groups?: number;
 }
 
+/**
+ * Options of `convTranspose1d` and `convTranspose2d`, as `torch.nn.functional.conv_transpose1d/2d` takes
+ * them.
+ */
 export interface ConvTransposeOptions {
   stride?: PerDim;
   /** `dilation·(kernel − 1) − padding` zeros around the input of the equivalent convolution. */
@@ -117,6 +126,7 @@ function kernelSizeList(name: string, kernelSize: unknown, spatial: number): num
   throw new OpError(name, `kernel_size must either be a single int, or a tuple of ${spatial === 1 ? "one int" : "two ints"}, got ${describeValue(kernelSize)}`);
 }
 
+/** Options of `maxPool1d` and `maxPool2d`, as `torch.nn.functional.max_pool1d/2d` takes them. */
 export interface MaxPoolOptions {
   /** The kernel size when left out, as PyTorch's stride=None. */
   stride?: PerDim;
@@ -132,7 +142,7 @@ export interface MaxPoolOptions {
 function maxPooling(name: string, spatial: number, x: Tensor, kernelSize: PerDim, options: MaxPoolOptions | undefined): Tensor | ValuesAndIndices {
   checkTensor(name, "input", x);
   const { returnIndices = false, ...rest } = checkOptions(name, options, ["stride", "padding", "dilation", "ceilMode", "returnIndices"]);
-  const indices = maxPoolIndices(x, { ...definedOptions(rest), kernelSize: kernelSizeList(name, kernelSize, spatial) });
+  const indices = asCalled(name, () => maxPoolIndices(x, { ...definedOptions(rest), kernelSize: kernelSizeList(name, kernelSize, spatial) }));
   const values = maxPoolValues(x, indices, spatial);
   return returnIndices ? { values, indices } : values;
 }
@@ -156,6 +166,7 @@ export function maxPool2d(x: Tensor, kernelSize: PerDim, options?: MaxPoolOption
   return maxPooling("maxPool2d", 2, x, kernelSize, options);
 }
 
+/** Options of `avgPool1d`, as `torch.nn.functional.avg_pool1d` takes them. */
 export interface AvgPool1dOptions {
   /** The kernel size when left out. */
   stride?: PerDim;
@@ -166,6 +177,7 @@ export interface AvgPool1dOptions {
   countIncludePad?: boolean;
 }
 
+/** Options of `avgPool2d`: `avgPool1d`'s and PyTorch's `divisor_override`. */
 export interface AvgPool2dOptions extends AvgPool1dOptions {
   /** Divide every window's sum by this instead. */
   divisorOverride?: number;
@@ -173,7 +185,7 @@ export interface AvgPool2dOptions extends AvgPool1dOptions {
 
 function averagePool(name: string, spatial: number, x: Tensor, kernelSize: PerDim, options: object | undefined, names: string[]): Tensor {
   checkTensor(name, "input", x);
-  return avgPool(x, { ...definedOptions(checkOptions(name, options, names)), kernelSize: kernelSizeList(name, kernelSize, spatial) });
+  return asCalled(name, () => avgPool(x, { ...definedOptions(checkOptions(name, options, names)), kernelSize: kernelSizeList(name, kernelSize, spatial) }));
 }
 
 /** torch.nn.functional.avg_pool1d on (N, C, L) or (C, L) (PyTorch's takes no divisorOverride). */
@@ -198,20 +210,22 @@ function outputSizeList(name: string, x: Tensor, outputSize: unknown, spatial: n
 /** torch.nn.functional.adaptive_avg_pool1d on (N, C, L) or (C, L). */
 export function adaptiveAvgPool1d(x: Tensor, outputSize: number | readonly [number]): Tensor {
   checkTensor("adaptiveAvgPool1d", "input", x);
-  return adaptiveAvgPool(x, outputSizeList("adaptiveAvgPool1d", x, outputSize, 1));
+  return asCalled("adaptiveAvgPool1d", () => adaptiveAvgPool(x, outputSizeList("adaptiveAvgPool1d", x, outputSize, 1)));
 }
 
 /** torch.nn.functional.adaptive_avg_pool2d on (N, C, H, W) or (C, H, W); a null size keeps the input's. */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: number | readonly [number | null, number | null]): Tensor {
   checkTensor("adaptiveAvgPool2d", "input", x);
-  return adaptiveAvgPool(x, outputSizeList("adaptiveAvgPool2d", x, outputSize, 2));
+  return asCalled("adaptiveAvgPool2d", () => adaptiveAvgPool(x, outputSizeList("adaptiveAvgPool2d", x, outputSize, 2)));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Interpolation
 
+/** The sampling `interpolate` does (PyTorch's `mode=`). */
 export type InterpolateMode = "nearest" | "linear" | "bilinear";
 
+/** Options of `interpolate`, as `torch.nn.functional.interpolate` takes them: `size` or `scaleFactor`. */
 export interface InterpolateOptions {
   /** The output's spatial size (one integer for every dim, or one per dim); or give scaleFactor. */
   size?: PerDim;

@@ -7,7 +7,12 @@ import { checkShape, formatShape, type Shape, sizeOf } from "../basics/shape";
 import { constantNode, placeholderNode, scalarNode } from "../ir/graph";
 import { checkNumber, checkOptions, checkTensor, describeValue } from "../ir/args";
 import type { Tensor } from "../ir/tensor";
+import { asCalled, shapeAndOptions } from "./arguments";
 
+/**
+ * How `tensor()` and the creation functions make a leaf: its shape, dtype, name and whether it requires
+ * gradients.
+ */
 export interface TensorOptions {
   shape?: Shape;
   /** float32 by default, as in PyTorch; a typed array brings its own dtype unless this is given. */
@@ -62,17 +67,41 @@ export function tensor(values: NestedArray | ArrayLike<number>, tensorOptions?: 
   return leaf(data, shape, dtype, options);
 }
 
-export function full(shape: Shape, value: number, fullOptions?: Omit<TensorOptions, "shape">): Tensor {
-  const options = readOptions("full", fullOptions);
-  checkNumber("full", "the fill value", value);
-  const dtype = assertDType(options.dtype ?? "float32", "full");
-  const data = allocate(dtype, sizeOf(checkShape("full", shape)));
+/** torch.full: a new leaf of `shape` filled with `value`. */
+export function full(shape: Shape, value: number, options?: Omit<TensorOptions, "shape">): Tensor {
+  return filled("full", shape, value, options);
+}
+
+/** `value` everywhere in `shape`; `op` is the function called, which errors name. */
+function filled(op: string, shape: Shape, value: number, given: Omit<TensorOptions, "shape"> | undefined): Tensor {
+  const options = readOptions(op, given);
+  checkNumber(op, "the fill value", value);
+  const dtype = assertDType(options.dtype ?? "float32", op);
+  const data = allocate(dtype, sizeOf(checkShape(op, shape)));
   data.fill(value);
   return leaf(data, shape, dtype, options);
 }
 
-export const zeros = (shape: Shape, options: Omit<TensorOptions, "shape"> = {}): Tensor => full(shape, 0, options);
-export const ones = (shape: Shape, options: Omit<TensorOptions, "shape"> = {}): Tensor => full(shape, 1, options);
+/** The arguments of `zeros`, `ones`, `rand` and `randn` as PyTorch's `*size`: the sizes one by one, then the options. */
+type SizesThenOptions<O> = [...sizes: number[], options: O | undefined];
+
+/** torch.zeros: a new leaf of `shape` filled with 0. */
+export function zeros(shape: Shape, options?: Omit<TensorOptions, "shape">): Tensor;
+export function zeros(...sizes: number[]): Tensor;
+export function zeros(...sizesThenOptions: SizesThenOptions<Omit<TensorOptions, "shape">>): Tensor;
+export function zeros(...args: unknown[]): Tensor {
+  const [shape, options] = shapeAndOptions<Omit<TensorOptions, "shape">>("zeros", args);
+  return filled("zeros", shape, 0, options);
+}
+
+/** torch.ones: a new leaf of `shape` filled with 1. */
+export function ones(shape: Shape, options?: Omit<TensorOptions, "shape">): Tensor;
+export function ones(...sizes: number[]): Tensor;
+export function ones(...sizesThenOptions: SizesThenOptions<Omit<TensorOptions, "shape">>): Tensor;
+export function ones(...args: unknown[]): Tensor {
+  const [shape, options] = shapeAndOptions<Omit<TensorOptions, "shape">>("ones", args);
+  return filled("ones", shape, 1, options);
+}
 
 /** A shared immutable 0-d constant. */
 export function scalar(value: number, dtype: DType = "float32"): Tensor {
@@ -232,17 +261,22 @@ function likeOptions<T extends LikeOptions>(op: string, x: Tensor, given: T | un
 
 /** torch.full_like: `value` everywhere, in the shape (and, unless given, the dtype) of `x`. */
 export function fullLike(x: Tensor, value: number, options?: LikeOptions): Tensor {
-  return full(likeShape("fullLike", x), value, likeOptions("fullLike", x, options));
+  return filled("fullLike", likeShape("fullLike", x), value, likeOptions("fullLike", x, options));
 }
 
+/** torch.zeros_like: zeros of x's shape (and dtype, unless the options say otherwise). */
 export function zerosLike(x: Tensor, options?: LikeOptions): Tensor {
-  return full(likeShape("zerosLike", x), 0, likeOptions("zerosLike", x, options));
+  return filled("zerosLike", likeShape("zerosLike", x), 0, likeOptions("zerosLike", x, options));
 }
 
+/** torch.ones_like: ones of x's shape (and dtype, unless the options say otherwise). */
 export function onesLike(x: Tensor, options?: LikeOptions): Tensor {
-  return full(likeShape("onesLike", x), 1, likeOptions("onesLike", x, options));
+  return filled("onesLike", likeShape("onesLike", x), 1, likeOptions("onesLike", x, options));
 }
 
+/**
+ * The creation options of the random functions, and the generator to draw from (the default one if left out).
+ */
 export interface RandomOptions extends Omit<TensorOptions, "shape"> {
   generator?: Generator;
 }
@@ -264,21 +298,36 @@ function randomOptions(op: string, given: RandomOptions | undefined): RandomOpti
 }
 
 /** Uniform on [0, 1), bit-identical to torch.rand for the same seed (see `manualSeed`). */
-export function rand(shape: Shape, options?: RandomOptions): Tensor {
-  return uniform(shape, 0, 1, options);
+export function rand(shape: Shape, options?: RandomOptions): Tensor;
+export function rand(...sizes: number[]): Tensor;
+export function rand(...sizesThenOptions: SizesThenOptions<RandomOptions>): Tensor;
+export function rand(...args: unknown[]): Tensor {
+  const [shape, options] = shapeAndOptions<RandomOptions>("rand", args);
+  return asCalled("rand", () => uniform(shape, 0, 1, options));
 }
 
+/** Values drawn uniformly from [from, to), as PyTorch's `uniform_` draws them after the same seed. */
 export function uniform(shape: Shape, from: number, to: number, given?: RandomOptions): Tensor {
   const options = randomOptions("uniform", given);
   checkNumber("uniform", "from", from);
   checkNumber("uniform", "to", to);
   const data = allocate(options.dtype, sizeOf(checkShape("uniform", shape))) as Float32Array | Float64Array;
-  options.generator.fillUniform(data, from, to);
+  try {
+    options.generator.fillUniform(data, from, to);
+  } catch (error) {
+    // The generator's bounds check (from > to, a bound beyond the dtype) speaks as PyTorch's uniform_.
+    if (error instanceof RangeError) throw new OpError("uniform", error.message, { cause: error });
+    throw error;
+  }
   return leaf(data, shape, options.dtype, options);
 }
 
 /** Standard normal samples, drawn as torch.randn draws them. */
-export function randn(shape: Shape, given?: RandomOptions): Tensor {
+export function randn(shape: Shape, options?: RandomOptions): Tensor;
+export function randn(...sizes: number[]): Tensor;
+export function randn(...sizesThenOptions: SizesThenOptions<RandomOptions>): Tensor;
+export function randn(...args: unknown[]): Tensor {
+  const [shape, given] = shapeAndOptions<RandomOptions>("randn", args);
   const options = randomOptions("randn", given);
   const data = allocate(options.dtype, sizeOf(checkShape("randn", shape))) as Float32Array | Float64Array;
   options.generator.fillNormal(data, 0, 1);

@@ -2,11 +2,11 @@
  * The functional API: every registered op's builder, plus the composites built from them
  * (mean, softmax, stack, ...), which need no kernel or gradient of their own.
  */
-import { isFloat } from "../basics/dtype";
+import { type DType, isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
-import { normalizeDim, sizeOf } from "../basics/shape";
+import { normalizeDim, type Shape, sizeOf } from "../basics/shape";
 import { scalarNode } from "../ir/graph";
-import { checkTensor, checkTensorList } from "../ir/args";
+import { checkTensor, checkTensorList, describeValue } from "../ir/args";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { add } from "../ops/add";
 import { concat } from "../ops/concat";
@@ -22,6 +22,12 @@ import { sum } from "../ops/sum";
 import { isinf } from "../ops/isinf";
 import { reduceAttrs } from "../ops/reduction";
 import { where } from "../ops/where";
+import { cast as castNode } from "../ops/cast";
+import { clamp as clampNode } from "../ops/clamp";
+import { relu6 as relu6Node } from "../ops/hardtanh";
+import { lerp as lerpNode } from "../ops/lerp";
+import { unbroadcast as unbroadcastNode } from "../ops/unbroadcast";
+import { asCalled, checkTensorOrNumberArgument } from "./arguments";
 import { amax } from "./reductions";
 
 export { abs } from "../ops/abs";
@@ -33,10 +39,8 @@ export { asinh } from "../ops/asinh";
 export { atan } from "../ops/atan";
 export { atan2 } from "../ops/atan2";
 export { atanh } from "../ops/atanh";
-export { cast } from "../ops/cast";
 export { ceil } from "../ops/ceil";
 export { celu } from "../ops/celu";
-export { clamp, clamp as clip } from "../ops/clamp";
 export { eq, ge, gt, le, lt, ne } from "../ops/compare";
 export { concat } from "../ops/concat";
 export { copysign } from "../ops/copysign";
@@ -59,7 +63,7 @@ export { gather } from "../ops/gather";
 export { gelu } from "../ops/gelu";
 export { hardsigmoid } from "../ops/hardsigmoid";
 export { hardswish } from "../ops/hardswish";
-export { hardtanh, relu6 } from "../ops/hardtanh";
+export { hardtanh } from "../ops/hardtanh";
 export { hypot } from "../ops/hypot";
 export { indexAdd } from "../ops/indexAdd";
 export { indexSelect } from "../ops/indexSelect";
@@ -67,7 +71,6 @@ export { isfinite } from "../ops/isfinite";
 export { isinf } from "../ops/isinf";
 export { isnan } from "../ops/isnan";
 export { leakyRelu } from "../ops/leakyRelu";
-export { lerp } from "../ops/lerp";
 export { log } from "../ops/log";
 export { log10 } from "../ops/log10";
 export { log1p } from "../ops/log1p";
@@ -113,7 +116,6 @@ export { tan } from "../ops/tan";
 export { tanh } from "../ops/tanh";
 export { transpose } from "../ops/transpose";
 export { trunc } from "../ops/trunc";
-export { unbroadcast } from "../ops/unbroadcast";
 export { logicalAnd, logicalNot, logicalOr, logicalXor } from "../ops/logical";
 export { all, any } from "../ops/truth";
 export * from "./reductions";
@@ -121,6 +123,7 @@ export * from "./nn";
 export * from "./layout";
 export { where } from "../ops/where";
 
+/** torch.mean: the mean over `dim` (every dim if left out) of a float tensor. */
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   checkTensor("mean", "input", x);
   if (!isFloat(x.dtype)) throw new OpError("mean", `expected a float tensor, got ${x.dtype}`);
@@ -148,17 +151,20 @@ export function logSumExp(x: Tensor, dim: number, keepdim = false): Tensor {
   return keepdim ? result : squeeze(result, dim);
 }
 
+/** torch.log_softmax: `x - logSumExp(x, dim)`, without overflow. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   checkTensor("logSoftmax", "input", x);
-  return sub(x, logSumExp(x, dim, true));
+  return asCalled("logSoftmax", () => sub(x, logSumExp(x, dim, true)));
 }
 
+/** torch.softmax: `exp(x) / sum(exp(x))` along `dim`, shifted by the maximum so that nothing overflows. */
 export function softmax(x: Tensor, dim: number): Tensor {
   checkTensor("softmax", "input", x);
   const shifted = exp(sub(x, stabilizer("softmax", x, dim)));
   return div(shifted, sum(shifted, dim, true));
 }
 
+/** torch.unsqueeze: a size-1 dim inserted at `dim`. */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   checkTensor("unsqueeze", "input", x);
   const d = normalizeDim("unsqueeze", dim, x.shape.length + 1);
@@ -173,6 +179,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   return x.shape[d] === 1 ? reshape(x, x.shape.filter((_, i) => i !== d)) : x;
 }
 
+/** torch.stack: the tensors (all of one shape) joined along a new dim `dim`. */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   checkTensorList("stack", "tensors", tensors);
   if (tensors.length === 0) throw new OpError("stack", "expected a non-empty list of tensors");
@@ -193,3 +200,44 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 }
 
 
+
+// The doors of ops whose builders trust their arguments (they are called from gradients with
+// tensors they built): a user's call is checked here first.
+
+/** torch.Tensor.to(dtype): the values in `dtype` (NaN and ±Infinity to int32 as PyTorch's casts). */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  checkTensor("cast", "input", x);
+  return castNode(x, dtype);
+}
+
+/** torch.clamp: into [min, max]; either bound (a number or a tensor, broadcast) may be left out, not both. */
+export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
+  checkTensor("clamp", "input", x);
+  if (min !== undefined) checkTensorOrNumberArgument("clamp", "min", 2, min);
+  if (max !== undefined) checkTensorOrNumberArgument("clamp", "max", 3, max);
+  return clampNode(x, min, max);
+}
+
+/** clamp's alias, as in PyTorch (whose errors name clamp too). */
+export const clip = clamp;
+
+/** hardtanh(x, 0, 6), as PyTorch defines relu6. */
+export function relu6(x: Tensor): Tensor {
+  checkTensor("relu6", "input", x);
+  return relu6Node(x);
+}
+
+/** torch.lerp: `start + weight * (end - start)`; the weight may be a number. */
+export function lerp(start: Tensor, end: Tensor, weight: TensorLike): Tensor {
+  checkTensor("lerp", "input", start);
+  checkTensor("lerp", "end", end);
+  checkTensorOrNumberArgument("lerp", "weight", 3, weight);
+  return lerpNode(start, end, weight);
+}
+
+/** A broadcast gradient summed back to `shape`, the shape of the operand it was broadcast from. */
+export function unbroadcast(g: Tensor, shape: Shape): Tensor {
+  checkTensor("unbroadcast", "gradient", g);
+  if (!Array.isArray(shape)) throw new OpError("unbroadcast", `shape must be a list of sizes, got ${describeValue(shape)}`);
+  return asCalled("unbroadcast", () => unbroadcastNode(g, shape));
+}

@@ -2,9 +2,9 @@
  * Indexing composites, built from the indexing ops with no kernel or gradient of their own:
  * PyTorch's `x[...]` (`index`), take, takeAlongDim, maskedFill, maskedSelect and nonzero.
  *
- * Masks: there is no bool dtype yet. A mask is a tensor of any dtype whose nonzero elements
- * count as true, as `where` reads its condition; comparisons (`x.gt(0)`) give such masks, 1 or 0
- * in their operands' dtype. Index tensors are int32 (PyTorch's are int64).
+ * Masks: a mask is a tensor of any dtype whose nonzero elements count as true, as `where` reads
+ * its condition; comparisons (`x.gt(0)`) give bool masks, and 0/1 float masks work as well.
+ * Index tensors are int32 (PyTorch's are int64).
  */
 import type { TypedArray } from "../basics/dtype";
 import { OpError } from "../basics/errors";

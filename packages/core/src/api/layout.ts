@@ -20,8 +20,10 @@ import { indexSelect } from "../ops/indexSelect";
 import { matmul } from "../ops/matmul";
 import { permute } from "../ops/permute";
 import { reshape } from "../ops/reshape";
+import { roll as rollNode } from "../ops/roll";
 import { slice } from "../ops/slice";
 import { sum } from "../ops/sum";
+import { asCalled } from "./arguments";
 import { arange, tensor } from "./creation";
 
 export { diagonal } from "../ops/diagonal";
@@ -29,7 +31,6 @@ export { diagonalBackward } from "../ops/diagonalBackward";
 export { flip } from "../ops/flip";
 export { pad, type PadMode } from "../ops/pad";
 export { padBackward } from "../ops/padBackward";
-export { roll } from "../ops/roll";
 export { tril, triu } from "../ops/triangular";
 export { unfold } from "../ops/unfold";
 export { unfoldBackward } from "../ops/unfoldBackward";
@@ -139,6 +140,9 @@ export function unflatten(x: Tensor, dim: number, sizes: readonly number[]): Ten
 /** torch.movedim: the dims `source` moved to the positions `destination`, the others keeping their order; a view. */
 export function movedim(x: Tensor, source: number | readonly number[], destination: number | readonly number[]): Tensor {
   checkTensor("movedim", "input", x);
+  for (const [what, dims] of [["source", source], ["destination", destination]] as const) {
+    if (typeof dims !== "number" && !Array.isArray(dims)) throw new OpError("movedim", `${what} must be a dim or a list of dims, got ${describeValue(dims)}`);
+  }
   const rank = x.shape.length;
   const [from, to] = [dimsOf(source), dimsOf(destination)].map((dims) => dims.map((d) => normalizeDim("movedim", d, rank)));
   if (from.length !== to.length) {
@@ -180,7 +184,7 @@ export function repeat(x: Tensor, repeats: readonly number[]): Tensor {
 export function tile(x: Tensor, repeats: readonly number[]): Tensor {
   checkTensor("tile", "input", x);
   if (!Array.isArray(repeats)) throw new OpError("tile", `dims must be a list of integers, got ${describeValue(repeats)}`);
-  return repeat(x, [...new Array<number>(Math.max(0, x.shape.length - repeats.length)).fill(1), ...repeats]);
+  return asCalled("tile", () => repeat(x, [...new Array<number>(Math.max(0, x.shape.length - repeats.length)).fill(1), ...repeats]));
 }
 
 /**
@@ -448,4 +452,12 @@ function explicitOutput(text: string, at: number, sizes: ReadonlyMap<string, num
   }
   if (term.ellipsisAt < 0) return term.letters;
   return [...term.letters.slice(0, term.ellipsisAt), ...ellipsis, ...term.letters.slice(term.ellipsisAt)];
+}
+
+/** torch.roll: the elements shifted along `dims` by `shifts`, wrapping around (the flattened tensor without dims). */
+export function roll(x: Tensor, shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+  checkTensor("roll", "input", x);
+  if (typeof shifts !== "number" && !Array.isArray(shifts)) throw new OpError("roll", `shifts must be an integer or a list of integers, got ${describeValue(shifts)}`);
+  if (dims !== undefined && typeof dims !== "number" && !Array.isArray(dims)) throw new OpError("roll", `dims must be a dim or a list of dims, got ${describeValue(dims)}`);
+  return rollNode(x, shifts, dims);
 }

@@ -124,6 +124,7 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   return affine(normalized, perChannel(w, x.ndim), perChannel(b, x.ndim));
 }
 
+/** What `batchNorm` gives: the output and, in training with running statistics, their updated values. */
 export interface BatchNormResult {
   readonly output: Tensor;
   /**
@@ -211,6 +212,7 @@ export function dropout(x: Tensor, p = 0.5, generator: Generator = defaultGenera
   return x.mul(tensor(draws, { shape: x.shape }));
 }
 
+/** Options of `scaledDotProductAttention`, as PyTorch's `F.scaled_dot_product_attention` takes them. */
 export interface ScaledDotProductAttentionOptions {
   /**
    * Broadcast to the weights' shape (..., L, S). A bool (or int32) mask is PyTorch's bool mask: nonzero
@@ -226,6 +228,7 @@ export interface ScaledDotProductAttentionOptions {
   generator?: Generator;
 }
 
+/** What `scaledDotProductAttention` gives: the output and the attention weights. */
 export interface ScaledDotProductAttentionResult {
   /** softmax(q kᵀ / sqrt(E) + mask) v, of shape (..., L, Ev). */
   readonly output: Tensor;

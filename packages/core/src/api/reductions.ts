@@ -5,7 +5,7 @@
 import { isFloat } from "../basics/dtype";
 import { describeValue, OpError } from "../basics/errors";
 import { formatShape, normalizeDim, sizeOf } from "../basics/shape";
-import { checkTensor } from "../ir/args";
+import { checkOptions, checkTensor } from "../ir/args";
 import { apply, applyCanonical, canonicalAttrs, scalarNode } from "../ir/graph";
 import type { Tensor } from "../ir/tensor";
 import { abs } from "../ops/abs";
@@ -18,7 +18,8 @@ import { cumminIndicesOp } from "../ops/cumminIndices";
 import { div } from "../ops/div";
 import { expand } from "../ops/expand";
 import { gather } from "../ops/gather";
-import { linearScan } from "../ops/linearScan";
+import { cumsum as cumsumNode } from "../ops/cumsum";
+import { linearScan as linearScanNode } from "../ops/linearScan";
 import { maxOp } from "../ops/max";
 import { minOp } from "../ops/min";
 import { mul } from "../ops/mul";
@@ -30,10 +31,9 @@ import { sqrt } from "../ops/sqrt";
 import { sub } from "../ops/sub";
 import { sum } from "../ops/sum";
 import { where } from "../ops/where";
+import { asCalled } from "./arguments";
 
 export { argsort } from "../ops/argsort";
-export { cumsum } from "../ops/cumsum";
-export { linearScan } from "../ops/linearScan";
 export { prod } from "../ops/prod";
 
 /** Values with the index each was taken from, as PyTorch's `torch.max(x, dim)` returns them. */
@@ -59,12 +59,12 @@ function extremum(op: ExtremumOp, x: Tensor, dim: number | readonly number[] | u
 
 /** The max over dims (all when omitted); ties share the gradient evenly (PyTorch's amax). */
 export function amax(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
-  return extremum(maxOp, x, dim, keepdim);
+  return asCalled("amax", () => extremum(maxOp, x, dim, keepdim));
 }
 
 /** The min over dims (all when omitted); ties share the gradient evenly (PyTorch's amin). */
 export function amin(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
-  return extremum(minOp, x, dim, keepdim);
+  return asCalled("amin", () => extremum(minOp, x, dim, keepdim));
 }
 
 /** The index of the first maximum along `dim` (of the flattened tensor when omitted), int32; NaN counts as the maximum. */
@@ -99,16 +99,17 @@ function selectedAlong(op: "max" | "min", x: Tensor, dim: number, keepdim: boole
 export function max(x: Tensor): Tensor;
 export function max(x: Tensor, dim: number, keepdim?: boolean): ValuesAndIndices;
 export function max(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesAndIndices {
-  return dim === undefined ? amax(x) : selectedAlong("max", x, dim, keepdim);
+  return dim === undefined ? asCalled("max", () => amax(x)) : selectedAlong("max", x, dim, keepdim);
 }
 
 /** As `max`, for the smallest. */
 export function min(x: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepdim?: boolean): ValuesAndIndices;
 export function min(x: Tensor, dim?: number, keepdim = false): Tensor | ValuesAndIndices {
-  return dim === undefined ? amin(x) : selectedAlong("min", x, dim, keepdim);
+  return dim === undefined ? asCalled("min", () => amin(x)) : selectedAlong("min", x, dim, keepdim);
 }
 
+/** Options of `variance` and `std`: PyTorch's `correction` and `keepdim`. */
 export interface VarianceOptions {
   /** Subtracted from the count in the denominator: 1 (Bessel's correction, PyTorch's default) or 0. */
   correction?: number;
@@ -116,8 +117,9 @@ export interface VarianceOptions {
 }
 
 /** Variance over dims (all when omitted), PyTorch's `torch.var(x, dim, correction=1)`: Σ(x - mean)² / (N - correction). */
-export function variance(x: Tensor, dim?: number | readonly number[], { correction = 1, keepdim = false }: VarianceOptions = {}): Tensor {
+export function variance(x: Tensor, dim?: number | readonly number[], options?: VarianceOptions): Tensor {
   checkTensor("var", "input", x);
+  const { correction = 1, keepdim = false } = checkOptions("var", options, ["correction", "keepdim"]);
   if (!isFloat(x.dtype)) throw new OpError("var", `expected a float tensor, got ${x.dtype}`);
   if (typeof correction !== "number" || !Number.isFinite(correction)) throw new OpError("var", `correction must be a number, got ${describeValue(correction)}`);
   const { dims } = reduceAttrs("var", x, dim, keepdim);
@@ -128,8 +130,8 @@ export function variance(x: Tensor, dim?: number | readonly number[], { correcti
 }
 
 /** The square root of `variance`, with the same options (PyTorch's torch.std). */
-export function std(x: Tensor, dim?: number | readonly number[], options: VarianceOptions = {}): Tensor {
-  return sqrt(variance(x, dim, options));
+export function std(x: Tensor, dim?: number | readonly number[], options?: VarianceOptions): Tensor {
+  return asCalled("std", () => sqrt(variance(x, dim, options)));
 }
 
 /** root(s) for s > 0 and 0 elsewhere, with gradient 0 where s is 0 (PyTorch's norm backward masks norm == 0), instead of 0 · ∞. */
@@ -145,6 +147,10 @@ function safeRoot(s: Tensor, root: (positive: Tensor) => Tensor): Tensor {
  * is 0, as PyTorch's.
  */
 export function norm(x: Tensor, p: number | "fro" = "fro", dim?: number | readonly number[], keepdim = false): Tensor {
+  return asCalled("norm", () => pNorm(x, p, dim, keepdim));
+}
+
+function pNorm(x: Tensor, p: number | "fro", dim: number | readonly number[] | undefined, keepdim: boolean): Tensor {
   checkTensor("norm", "input", x);
   if (!isFloat(x.dtype)) throw new OpError("norm", `expected a float tensor, got ${x.dtype}`);
   if (p !== "fro" && (typeof p !== "number" || Number.isNaN(p) || (p < 0 && p !== -Infinity))) {
@@ -163,12 +169,12 @@ export function norm(x: Tensor, p: number | "fro" = "fro", dim?: number | readon
 /** Running products along `dim` (torch.cumprod), with gradients exact at zeros (see linearScan). */
 export function cumprod(x: Tensor, dim: number): Tensor {
   checkTensor("cumprod", "input", x);
-  return linearScan(x, expand(scalarNode(0, x.dtype), x.shape), { dim, initial: 1 });
+  return asCalled("cumprod", () => linearScanNode(x, expand(scalarNode(0, x.dtype), x.shape), { dim, initial: 1 }));
 }
 
 function cumulative(op: string, indicesOp: typeof cummaxIndicesOp, x: Tensor, dim: number): ValuesAndIndices {
   checkTensor(op, "input", x);
-  const indices = apply(indicesOp, [x], { dim });
+  const indices = asCalled(op, () => apply(indicesOp, [x], { dim }));
   return { values: x.ndim === 0 ? x : gather(x, dim, indices), indices };
 }
 
@@ -185,7 +191,7 @@ export function cummin(x: Tensor, dim: number): ValuesAndIndices {
 /** Sorted values along `dim` and their original indices (stable; NaN sorts as the largest), as torch.sort. */
 export function sort(x: Tensor, dim = -1, descending = false): ValuesAndIndices {
   checkTensor("sort", "input", x);
-  const indices = argsort(x, dim, descending);
+  const indices = asCalled("sort", () => argsort(x, dim, descending));
   return { values: x.ndim === 0 ? x : gather(x, dim, indices), indices };
 }
 
@@ -198,6 +204,20 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true): ValuesAndI
   const d = normalizeDim("topk", dim, Math.max(x.ndim, 1));
   const size = x.ndim === 0 ? 1 : x.shape[d];
   if (!Number.isSafeInteger(k) || k < 0 || k > size) throw new OpError("topk", `selected index k (${describeValue(k)}) out of range (the dim has size ${size})`);
-  const indices = x.ndim === 0 ? argsort(x) : slice(argsort(x, d, largest), d, 0, k);
+  const indices = asCalled("topk", () => (x.ndim === 0 ? argsort(x) : slice(argsort(x, d, largest), d, 0, k)));
   return { values: x.ndim === 0 ? x : gather(x, d, indices), indices };
+}
+
+/** torch.cumsum: running sums along `dim`; `reverse` sums from the end (TensorFlow's option). */
+export function cumsum(x: Tensor, dim: number, options?: { reverse?: boolean }): Tensor {
+  checkTensor("cumsum", "input", x);
+  return cumsumNode(x, dim, checkOptions("cumsum", options, ["reverse"]));
+}
+
+/** The recurrence `h[t] = a[t]·h[t-1] + b[t]` along `dim` from `initial` (backwards with `reverse`), in one op with its own gradient. */
+export function linearScan(a: Tensor, b: Tensor, options: { dim: number; reverse?: boolean; initial?: number }): Tensor {
+  checkTensor("linearScan", "a", a);
+  checkTensor("linearScan", "b", b);
+  if (options === undefined) throw new OpError("linearScan", "expected options { dim, reverse?, initial? }, got undefined");
+  return linearScanNode(a, b, checkOptions("linearScan", options, ["dim", "reverse", "initial"]));
 }

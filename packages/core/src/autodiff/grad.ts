@@ -101,6 +101,31 @@ function runVjp(node: Tensor, vjp: Vjp<Attrs>, g: Tensor, needs: readonly boolea
   return grads;
 }
 
+/** A gradient `grad` returned: d(output)/d(input). */
+export interface GradientTarget {
+  readonly output: Tensor;
+  readonly input: Tensor;
+}
+
+// Kept beside the nodes rather than on them, so nodes that are no gradient pay nothing; weak, so
+// the record lives exactly as long as the gradient node does.
+const gradientTargetsOf = new WeakMap<Tensor, GradientTarget[]>();
+
+/**
+ * What `grad` returned `node` as the gradient of, so pictures can label it `∂loss/∂rnn.weight_ih_l0`
+ * without the user naming it. An interned node can be several gradients (two biases added to the
+ * same sum have the same gradient); nodes `grad` never returned have none.
+ */
+export function gradientTargets(node: Tensor): readonly GradientTarget[] {
+  return gradientTargetsOf.get(node) ?? [];
+}
+
+function recordGradient(gradient: Tensor, output: Tensor, input: Tensor): void {
+  const targets = gradientTargetsOf.get(gradient);
+  if (targets === undefined) gradientTargetsOf.set(gradient, [{ output, input }]);
+  else if (!targets.some((t) => t.output === output && t.input === input)) targets.push({ output, input });
+}
+
 /**
  * Reverse-mode differentiation: d(output)/d(input) for each input, contracted with `gradOutput`
  * (ones for a scalar output). The results are lazy graphs of registered ops, so they can be
@@ -164,7 +189,11 @@ export function grad(output: Tensor, inputs: readonly Tensor[], gradOutput?: Ten
       else parts.push(contribution);
     });
   }
-  return inputs.map((x) => total(x) ?? expand(scalarNode(0, x.dtype), x.shape));
+  return inputs.map((x) => {
+    const gradient = total(x) ?? expand(scalarNode(0, x.dtype), x.shape);
+    recordGradient(gradient, output, x);
+    return gradient;
+  });
 }
 
 /**

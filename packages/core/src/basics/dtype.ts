@@ -6,11 +6,18 @@ import { track } from "./liveness";
  * ops; bool (one byte, 0 or 1) is what comparisons give, as in PyTorch.
  */
 export type DType = "float32" | "float64" | "int32" | "bool";
+/** The dtypes that hold fractions and take gradients. */
 export type FloatDType = "float32" | "float64";
+/**
+ * The array a tensor's values are held in: Float32Array, Float64Array, Int32Array, or Uint8Array (bool, 0 and
+ * 1).
+ */
 export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
+/** Every dtype gradgraph has. */
 export const dtypes: readonly DType[] = ["float32", "float64", "int32", "bool"];
 
+/** Whether `dtype` is float32 or float64. */
 export function isFloat(dtype: DType): dtype is FloatDType {
   return dtype === "float32" || dtype === "float64";
 }

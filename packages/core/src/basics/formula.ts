@@ -5,6 +5,9 @@
  */
 export interface Formula {
   readonly expr: string;
+  /**
+   * Functions the expression calls by these names, bound into every kernel and fused loop generated from it.
+   */
   readonly helpers?: Readonly<Record<string, (...operands: number[]) => number>>;
   /**
    * Numeric attributes of the op that the formula reads by name (leakyRelu's `a > 0 ? a : a *

@@ -28,6 +28,10 @@ const DEFAULT_SEED = 67280421310721;
 
 type FloatArray = Float32Array | Float64Array;
 
+/**
+ * torch.Generator: PyTorch's CPU generator (mt19937, with its uniform, normal and integer draws), so that a
+ * seed gives PyTorch's numbers.
+ */
 export class Generator {
   private readonly state = new Uint32Array(N);
   private index = N;
@@ -221,6 +225,10 @@ function boxMuller16(out: FloatArray, start: number, mean: number, std: number, 
   }
 }
 
+/**
+ * PyTorch's default generator: what the random functions draw from unless given another; seeded by
+ * `manualSeed`.
+ */
 export const defaultGenerator: Generator = new Generator();
 
 /** `torch.manual_seed(seed)` for the shared default generator. */

@@ -1,16 +1,19 @@
 import { describeValue, OpError } from "./errors";
 
+/** The sizes of a tensor's dims, outermost first; `[]` for a 0-d tensor. */
 export type Shape = readonly number[];
 
 /** Above this many elements a request is refused before anything is allocated (2^31 - 1, the typed-array limit). */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/** The number of elements of a tensor of `shape`. */
 export function sizeOf(shape: Shape): number {
   let size = 1;
   for (const d of shape) size *= d;
   return size;
 }
 
+/** A shape as error messages write it: `[2, 3]`. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }
@@ -26,6 +29,7 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
+/** Whether the two shapes are equal. */
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

@@ -20,6 +20,10 @@ export function setAnomalyDetection(enabled: boolean): void {
   anomalyDetection = enabled;
 }
 
+/**
+ * With anomaly detection on (`setAnomalyDetection(true)`), thrown by the first op whose output holds a NaN
+ * its inputs did not.
+ */
 export class AnomalyError extends Error {
   constructor(readonly node: Tensor) {
     super(
@@ -36,7 +40,7 @@ function hasNaN(data: TypedArray): boolean {
 }
 
 function missingValue(node: Tensor): Error {
-  if (node.released) return new Error(`${node} was released and its value can no longer be computed`);
+  if (node.released) return new Error(`${node.describe()} was released and its value can no longer be computed`);
   const name = node.name === undefined ? "" : ` '${node.name}'`;
   return new Error(`placeholder${name} ${formatShape(node.shape)} ${node.dtype} has no value: assign() it data or feed it to a compiled program`);
 }
@@ -44,7 +48,7 @@ function missingValue(node: Tensor): Error {
 /** Released nodes may not be evaluated or evaluated through (a released constant still holds its data, a derived node could be recomputed). */
 function checkNotReleased(nodes: readonly Tensor[]): void {
   const released = nodes.find((node) => node.released);
-  if (released !== undefined) throw new Error(`${released} was released and can no longer be evaluated or used`);
+  if (released !== undefined) throw new Error(`${released.describe()} was released and can no longer be evaluated or used`);
 }
 
 function countOps(order: readonly Tensor[]): number {

@@ -31,6 +31,7 @@ export interface ProgramCacheOptions {
   maxOps?: number;
 }
 
+/** The program cache's counters since start-up (or since `clearProgramCache`). */
 export interface ProgramCacheStats {
   /** Evaluations run by a cached program. */
   hits: number;
@@ -45,6 +46,7 @@ export interface ProgramCacheStats {
 const settings: Required<ProgramCacheOptions> = { enabled: true, capacity: 64, compileOnSighting: 2, minOps: 4, maxOps: 50_000 };
 const counters = { hits: 0, misses: 0, compiled: 0, evicted: 0 };
 
+/** Turns the cache of compiled programs on or off, and sets how many it keeps and which graphs it compiles. */
 export function configureProgramCache(options: ProgramCacheOptions): void {
   const { enabled = settings.enabled, capacity = settings.capacity, compileOnSighting = settings.compileOnSighting, minOps = settings.minOps, maxOps = settings.maxOps } = options;
   if (typeof enabled !== "boolean") throw new TypeError(`configureProgramCache: enabled must be true or false, got ${String(enabled)}`);
@@ -55,6 +57,7 @@ export function configureProgramCache(options: ProgramCacheOptions): void {
   while (entries.size > capacity) evictOldest();
 }
 
+/** How often evaluations ran a cached program, and how many programs are cached. */
 export function programCacheStats(): ProgramCacheStats {
   let size = 0;
   for (const bucket of entries.values()) for (const entry of bucket) if (entry.program !== undefined) size++;

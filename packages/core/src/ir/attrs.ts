@@ -5,6 +5,7 @@ import { normalizeDim } from "../basics/shape";
 
 /** Op attributes are plain JSON data, so a graph can be hashed, compared and saved. */
 export type AttrValue = number | string | boolean | null | readonly number[] | readonly string[];
+/** An op's attributes: plain JSON data by name. */
 export type Attrs = Readonly<Record<string, AttrValue>>;
 
 export const noAttrs: Attrs = Object.freeze({});

@@ -17,6 +17,10 @@ export interface Value extends TensorMeta {
   readonly data: TypedArray;
 }
 
+/**
+ * What a VJP is given besides the output's gradient: the node's inputs, output and attributes, and which
+ * inputs need gradients.
+ */
 export interface VjpContext<A extends Attrs> {
   readonly inputs: readonly Tensor[];
   readonly output: Tensor;
@@ -70,6 +74,7 @@ export function formulaFor(rule: ElementwiseRule, dtype: DType): Formula {
 
 /** A reduction's meaning: over `dims(attrs)`, fold the values from `identity` with `combine`. */
 export interface ReductionRule<A extends Attrs> {
+  /** The dims folded, for the node's attributes. */
   dims(attrs: A): readonly number[];
   readonly identity: number;
   /** The fold as a formula over the running value `acc` and the next value `v`. */
@@ -84,6 +89,7 @@ export interface Placement {
   readonly zeroFill: boolean;
   readonly windows: readonly Window[];
 }
+/** Where a placement op writes each input into its output (see `Placement`). */
 export type PlacementRule<A extends Attrs> = (inputs: readonly TensorMeta[], attrs: A, out: TensorMeta) => Placement;
 
 /**
@@ -135,6 +141,7 @@ export function registerOp<A extends Attrs>(def: OpDef<A>): OpDef<A> {
   return def;
 }
 
+/** The registered op of this name; throws naming the op if there is none. */
 export function getOp(name: string): AnyOpDef {
   const def = registry.get(name);
   if (def === undefined) {
@@ -152,6 +159,7 @@ export function opNumber(def: AnyOpDef): number {
   return numbers.get(def) ?? 0;
 }
 
+/** Every registered op, built-in and user-defined. */
 export function registeredOps(): AnyOpDef[] {
   return [...registry.values()];
 }

@@ -8,6 +8,7 @@ import { checkFunction, describeValue } from "./args";
 const scopeStack: (string | undefined)[] = [];
 let noGradDepth = 0;
 
+/** The scope path that `withScope` (or a module's forward) tags new nodes with, if any. */
 export function currentScope(): string | undefined {
   return scopeStack.length === 0 ? undefined : scopeStack[scopeStack.length - 1];
 }

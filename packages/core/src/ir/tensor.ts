@@ -34,6 +34,7 @@ export interface Tensor extends TensorMethods {}
  * depends on nothing above it.
  */
 export class Tensor {
+  /** A number unique to this node in the process, in creation order (interning finds a node's newest input by it). */
   readonly id = nextId++;
   /** Parameter or placeholder name, shown in exports (e.g. `rnn.weight_ih_l0`). */
   name: string | undefined;
@@ -69,10 +70,13 @@ export class Tensor {
     readonly def: AnyOpDef | undefined,
     /** The op's name, or "constant" / "placeholder" for leaves. */
     readonly op: string,
+    /** The tensors the op computes this node from; none for leaves. */
     readonly inputs: readonly Tensor[],
     /** Canonical attributes (see OpDef.canonicalize). */
     readonly attrs: Attrs,
+    /** The sizes of the dims, known as soon as the node is built (PyTorch's `x.shape`). */
     readonly shape: Shape,
+    /** The element type, known as soon as the node is built. */
     readonly dtype: DType,
     /** Module path and time step that built this node, e.g. `rnn.l0.t2`. */
     readonly scope: string | undefined,
@@ -94,10 +98,17 @@ export class Tensor {
     track("nodes", this);
   }
 
+  /**
+   * Whether this tensor was created (a leaf: data, a parameter, a placeholder) rather than computed by an op.
+   */
   get isLeaf(): boolean {
     return this.def === undefined;
   }
 
+  /**
+   * Whether gradients flow to this tensor: set on leaves (PyTorch's `requires_grad`), inherited by the nodes
+   * built on them outside `noGrad`.
+   */
   get requiresGrad(): boolean {
     return this.requiresGradFlag;
   }
@@ -109,10 +120,12 @@ export class Tensor {
     this.requiresGradFlag = value;
   }
 
+  /** The number of dims (PyTorch's `x.dim()`). */
   get ndim(): number {
     return this.shape.length;
   }
 
+  /** The number of elements (PyTorch's `x.numel()`). */
   get size(): number {
     return sizeOf(this.shape);
   }
@@ -188,7 +201,11 @@ export class Tensor {
     if (this.op !== "constant") this.version = undefined;
   }
 
-  toString(): string {
+  /**
+   * A short label for error messages, which never evaluates anything: `Tensor(add 'w', [2, 3], float32)`.
+   * `toString()` and console.log print the values, as PyTorch does (installed by api/print.ts).
+   */
+  describe(): string {
     const name = this.name === undefined ? "" : ` '${this.name}'`;
     return `Tensor(${this.op}${name}, ${formatShape(this.shape)}, ${this.dtype})`;
   }

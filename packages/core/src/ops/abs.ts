@@ -7,6 +7,7 @@ import { registerOp } from "../ir/registry";
 
 export const absOp = registerOp(unaryOp("abs", "Math.abs(a)", (g, { inputs: [x] }) => [mul(g, sign(x))]));
 
+/** torch.abs: the absolute value of each element. */
 export function abs(x: Tensor): Tensor {
   return apply(absOp, [x]);
 }

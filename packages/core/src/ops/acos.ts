@@ -12,6 +12,7 @@ export const acosOp = registerOp(
   unaryOp("acos", "Math.acos(a)", (g, { inputs: [x] }) => [neg(mul(g, rsqrt(sub(1, mul(x, x)))))]),
 );
 
+/** torch.acos: the arccosine of each element. */
 export function acos(x: Tensor): Tensor {
   return apply(acosOp, [x]);
 }

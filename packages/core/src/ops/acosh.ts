@@ -11,6 +11,7 @@ export const acoshOp = registerOp(
   unaryOp("acosh", "Math.acosh(a)", (g, { inputs: [x] }) => [mul(g, rsqrt(sub(mul(x, x), 1)))]),
 );
 
+/** torch.acosh: the inverse hyperbolic cosine of each element. */
 export function acosh(x: Tensor): Tensor {
   return apply(acoshOp, [x]);
 }

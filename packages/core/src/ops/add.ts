@@ -9,6 +9,7 @@ export const addOp = registerOp(
   binaryOp("add", { expr: "a + b", addition: true }, (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]),
 );
 
+/** torch.add: `a + b`, broadcast and promoted as in PyTorch. */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   return apply(addOp, sameDTypeOperands("add", a, b));
 }

@@ -48,6 +48,7 @@ export const argsortOp = registerOp<SortAttrs>({
   vjp: "nondifferentiable",
 });
 
+/** torch.argsort: the indices that sort `x` along `dim`, stably, NaN sorting as the largest value (as PyTorch). */
 export function argsort(x: Tensor, dim = -1, descending = false): Tensor {
   return apply(argsortOp, [x], { dim, descending });
 }

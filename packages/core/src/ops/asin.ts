@@ -11,6 +11,7 @@ export const asinOp = registerOp(
   unaryOp("asin", "Math.asin(a)", (g, { inputs: [x] }) => [mul(g, rsqrt(sub(1, mul(x, x))))]),
 );
 
+/** torch.asin: the arcsine of each element. */
 export function asin(x: Tensor): Tensor {
   return apply(asinOp, [x]);
 }

@@ -10,6 +10,7 @@ export const asinhOp = registerOp(
   unaryOp("asinh", "Math.asinh(a)", (g, { inputs: [x] }) => [mul(g, rsqrt(add(mul(x, x), 1)))]),
 );
 
+/** torch.asinh: the inverse hyperbolic sine of each element. */
 export function asinh(x: Tensor): Tensor {
   return apply(asinhOp, [x]);
 }

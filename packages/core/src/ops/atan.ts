@@ -10,6 +10,7 @@ export const atanOp = registerOp(
   unaryOp("atan", "Math.atan(a)", (g, { inputs: [x] }) => [div(g, add(mul(x, x), 1))]),
 );
 
+/** torch.atan: the arctangent of each element. */
 export function atan(x: Tensor): Tensor {
   return apply(atanOp, [x]);
 }

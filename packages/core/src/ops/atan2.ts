@@ -17,6 +17,7 @@ export const atan2Op = registerOp(
   }),
 );
 
+/** torch.atan2: the angle of the point (b, a), in (-π, π]. */
 export function atan2(a: TensorLike, b: TensorLike): Tensor {
   return apply(atan2Op, floatOperands("atan2", a, b));
 }

@@ -10,6 +10,7 @@ export const atanhOp = registerOp(
   unaryOp("atanh", "Math.atanh(a)", (g, { inputs: [x] }) => [div(g, sub(1, mul(x, x)))]),
 );
 
+/** torch.atanh: the inverse hyperbolic tangent of each element. */
 export function atanh(x: Tensor): Tensor {
   return apply(atanhOp, [x]);
 }

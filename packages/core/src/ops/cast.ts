@@ -32,6 +32,10 @@ export const castOp = registerOp<{ readonly dtype: DType }>({
   elementwise: rule,
 });
 
+/**
+ * `x.to(dtype)`: the values converted (float to int truncates toward zero; NaN and ±Infinity as PyTorch casts
+ * them).
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   return x.dtype === dtype ? x : apply(castOp, [x], { dtype });
 }

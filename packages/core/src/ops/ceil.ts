@@ -8,6 +8,7 @@ export const ceilOp = registerOp(
   unaryOp("ceil", "Math.ceil(a)", () => [null]),
 );
 
+/** torch.ceil: each element rounded up. */
 export function ceil(x: Tensor): Tensor {
   return apply(ceilOp, [x]);
 }

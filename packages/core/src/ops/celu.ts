@@ -26,6 +26,7 @@ export const celuOp = registerOp({
   },
 });
 
+/** torch.nn.functional.celu: `max(0, x) + min(0, alpha·(exp(x/alpha) - 1))`. */
 export function celu(x: Tensor, alpha = 1): Tensor {
   return apply(celuOp, [x], { alpha });
 }

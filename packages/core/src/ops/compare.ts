@@ -19,9 +19,15 @@ export const leOp = comparison("le", "<=");
 export const gtOp = comparison("gt", ">");
 export const geOp = comparison("ge", ">=");
 
+/** torch.eq: `a == b`, as bool. */
 export const eq = (a: TensorLike, b: TensorLike): Tensor => apply(eqOp, sameDTypeOperands("eq", a, b));
+/** torch.ne: `a != b`, as bool. */
 export const ne = (a: TensorLike, b: TensorLike): Tensor => apply(neOp, sameDTypeOperands("ne", a, b));
+/** torch.lt: `a < b`, as bool. */
 export const lt = (a: TensorLike, b: TensorLike): Tensor => apply(ltOp, sameDTypeOperands("lt", a, b));
+/** torch.le: `a <= b`, as bool. */
 export const le = (a: TensorLike, b: TensorLike): Tensor => apply(leOp, sameDTypeOperands("le", a, b));
+/** torch.gt: `a > b`, as bool. */
 export const gt = (a: TensorLike, b: TensorLike): Tensor => apply(gtOp, sameDTypeOperands("gt", a, b));
+/** torch.ge: `a >= b`, as bool. */
 export const ge = (a: TensorLike, b: TensorLike): Tensor => apply(geOp, sameDTypeOperands("ge", a, b));

@@ -68,6 +68,7 @@ export const concatOp = registerOp<ConcatAttrs>({
   placement,
 });
 
+/** torch.cat: the tensors joined along `dim`; every other size must agree. */
 export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   checkTensorList("concat", "tensors", tensors);
   if (tensors.length === 1) return tensors[0];

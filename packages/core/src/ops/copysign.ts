@@ -21,6 +21,7 @@ export const copysignOp = registerOp(
   ]),
 );
 
+/** torch.copysign: `|a|` with the sign of `b`. */
 export function copysign(a: TensorLike, b: TensorLike): Tensor {
   return apply(copysignOp, floatOperands("copysign", a, b));
 }

@@ -10,6 +10,7 @@ export const cosOp = registerOp(
   unaryOp("cos", "Math.cos(a)", (g, { inputs: [x] }) => [neg(mul(g, sin(x)))]),
 );
 
+/** torch.cos: the cosine of each element (radians). */
 export function cos(x: Tensor): Tensor {
   return apply(cosOp, [x]);
 }

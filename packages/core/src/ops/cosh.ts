@@ -9,6 +9,7 @@ export const coshOp = registerOp(
   unaryOp("cosh", "Math.cosh(a)", (g, { inputs: [x] }) => [mul(g, sinh(x))]),
 );
 
+/** torch.cosh: the hyperbolic cosine of each element. */
 export function cosh(x: Tensor): Tensor {
   return apply(coshOp, [x]);
 }

@@ -17,6 +17,7 @@ export const detachOp = registerOp({
   view,
 });
 
+/** torch.detach: the same values, cut off from the graph (no gradient flows through). */
 export function detach(x: Tensor): Tensor {
   return apply(detachOp, [x]);
 }

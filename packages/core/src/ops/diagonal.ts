@@ -62,6 +62,7 @@ export const diagonalOp = registerOp<DiagonalAttrs>({
   view,
 });
 
+/** torch.diagonal: the diagonal of dims `dim1` and `dim2`, shifted by `offset`, as the last dim. */
 export function diagonal(x: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
   return apply(diagonalOp, [x], { offset, dim1, dim2 });
 }

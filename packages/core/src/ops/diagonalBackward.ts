@@ -51,6 +51,7 @@ export const diagonalBackwardOp = registerOp<DiagonalBackwardAttrs>({
   placement,
 });
 
+/** The gradient of `diagonal`: `g` written onto the diagonal of zeros of sizes `size1` × `size2`. */
 export function diagonalBackward(g: Tensor, offset: number, dim1: number, dim2: number, size1: number, size2: number): Tensor {
   return apply(diagonalBackwardOp, [g], { offset, dim1, dim2, size1, size2 });
 }

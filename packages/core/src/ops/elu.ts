@@ -17,6 +17,7 @@ export const eluOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.elu: `x` where positive, else `alpha·(exp(x) - 1)`. */
 export function elu(x: Tensor, alpha = 1): Tensor {
   return apply(eluOp, [x], { alpha });
 }

@@ -15,6 +15,7 @@ export const erfOp = registerOp(
   unaryOp("erf", { expr: "erf(a)", helpers: { erf: erfOf } }, (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x, x))), twoOverSqrtPi))]),
 );
 
+/** torch.erf: the error function of each element. */
 export function erf(x: Tensor): Tensor {
   return apply(erfOp, [x]);
 }

@@ -13,6 +13,7 @@ export const erfcOp = registerOp(
   unaryOp("erfc", { expr: "erfc(a)", helpers: { erfc: erfcOf } }, (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x, x))), -twoOverSqrtPi))]),
 );
 
+/** torch.erfc: `1 - erf(x)`, accurate where erf is near 1. */
 export function erfc(x: Tensor): Tensor {
   return apply(erfcOp, [x]);
 }

@@ -6,6 +6,7 @@ import { registerOp } from "../ir/registry";
 
 export const expOp = registerOp(unaryOp("exp", "Math.exp(a)", (g, { output }) => [mul(g, output)]));
 
+/** torch.exp: e to the power of each element. */
 export function exp(x: Tensor): Tensor {
   return apply(expOp, [x]);
 }

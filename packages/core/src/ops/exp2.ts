@@ -8,6 +8,7 @@ export const exp2Op = registerOp(
   unaryOp("exp2", "Math.pow(2, a)", (g, { output }) => [mul(g, mul(output, Math.LN2))]),
 );
 
+/** torch.exp2: 2 to the power of each element. */
 export function exp2(x: Tensor): Tensor {
   return apply(exp2Op, [x]);
 }

@@ -46,6 +46,7 @@ export const expandOp = registerOp<ExpandAttrs>({
   view,
 });
 
+/** torch.Tensor.expand: size-1 dims broadcast to `shape` (-1 keeps a size; new leading dims allowed). */
 export function expand(x: Tensor, shape: Shape): Tensor {
   const attrs = canonicalAttrs(expandOp, [x], { shape });
   return sameShape(attrs.shape, x.shape) ? x : applyCanonical(expandOp, [x], attrs);

@@ -10,6 +10,7 @@ export const expm1Op = registerOp(
   unaryOp("expm1", "Math.expm1(a)", (g, { output }) => [mul(g, add(output, 1))]),
 );
 
+/** torch.expm1: `exp(x) - 1`, accurate near 0. */
 export function expm1(x: Tensor): Tensor {
   return apply(expm1Op, [x]);
 }

@@ -34,6 +34,7 @@ export const flipOp: OpDef<FlipAttrs> = registerOp<FlipAttrs>({
   vjp: (g, { attrs }) => [applyCanonical(flipOp, [g], attrs)],
 });
 
+/** torch.flip: the order of the elements reversed along each of `dims`. */
 export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   const attrs = canonicalAttrs(flipOp, [x], { dims: typeof dims === "number" ? [dims] : dims });
   return attrs.dims.length === 0 ? x : applyCanonical(flipOp, [x], attrs);

@@ -8,6 +8,7 @@ export const floorOp = registerOp(
   unaryOp("floor", "Math.floor(a)", () => [null]),
 );
 
+/** torch.floor: each element rounded down. */
 export function floor(x: Tensor): Tensor {
   return apply(floorOp, [x]);
 }

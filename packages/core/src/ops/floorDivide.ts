@@ -54,6 +54,7 @@ export const floorDivideOp = registerOp(
   ),
 );
 
+/** torch.floor_divide (Python's `//`): the quotient rounded down; int32 stays int32. */
 export function floorDivide(a: TensorLike, b: TensorLike): Tensor {
   return apply(floorDivideOp, sameDTypeOperands("floorDivide", a, b));
 }

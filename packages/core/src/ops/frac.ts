@@ -8,6 +8,7 @@ export const fracOp = registerOp(
   unaryOp("frac", "a - Math.trunc(a)", (g) => [g]),
 );
 
+/** torch.frac: `x - trunc(x)`, the fractional part with x's sign. */
 export function frac(x: Tensor): Tensor {
   return apply(fracOp, [x]);
 }

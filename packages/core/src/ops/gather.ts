@@ -27,6 +27,7 @@ export const gatherOp = registerOp<{ readonly dim: number }>({
   ],
 });
 
+/** torch.gather: along `dim`, the element `index` names for each position of `index`. */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   return apply(gatherOp, [x, index], { dim });
 }

@@ -21,6 +21,7 @@ export const hardsigmoidOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.hardsigmoid: `clamp(x / 6 + 1 / 2, 0, 1)`. */
 export function hardsigmoid(x: Tensor): Tensor {
   return apply(hardsigmoidOp, [x]);
 }

@@ -17,6 +17,7 @@ export const hardswishOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.hardswish: `x · hardsigmoid(x)`. */
 export function hardswish(x: Tensor): Tensor {
   return apply(hardswishOp, [x]);
 }

@@ -18,6 +18,7 @@ export const hardtanhOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.hardtanh: `x` clamped into [minVal, maxVal]. */
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {
   return apply(hardtanhOp, [x], { minVal, maxVal });
 }

@@ -18,6 +18,7 @@ export const hypotOp = registerOp(
   }),
 );
 
+/** torch.hypot: `sqrt(a² + b²)` without overflow. */
 export function hypot(a: TensorLike, b: TensorLike): Tensor {
   return apply(hypotOp, floatOperands("hypot", a, b));
 }

@@ -126,6 +126,7 @@ import { interpolateOp } from "./interpolate";
 import { interpolateBackwardOp } from "./interpolateBackward";
 import type { OpDef } from "../ir/registry";
 
+/** Every built-in op's definition by its name, the table the op property suite runs through. */
 export const builtinOps = {
   abs: absOp, acos: acosOp, acosh: acoshOp, add: addOp, asin: asinOp, asinh: asinhOp, atan: atanOp, atan2: atan2Op,
   atanh: atanhOp, cast: castOp, ceil: ceilOp, celu: celuOp, clamp: clampOp, concat: concatOp, copysign: copysignOp,
@@ -149,4 +150,5 @@ export const builtinOps = {
   maxPoolValues: maxPoolValuesOp, maxPoolBackward: maxPoolBackwardOp, interpolate: interpolateOp, interpolateBackward: interpolateBackwardOp,
 } as const satisfies Record<string, OpDef<any>>;
 
+/** The name of a built-in op. */
 export type BuiltinOpName = keyof typeof builtinOps;

@@ -38,6 +38,7 @@ export const indexSelectOp = registerOp<{ readonly dim: number }>({
   vjp: (g, { inputs: [x, index], attrs: { dim } }) => [indexAdd(expand(scalarNode(0, x.dtype), x.shape), dim, index, g), null],
 });
 
+/** torch.index_select: the entries along `dim` at the int32 indices in the 1-D `index`. */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   return apply(indexSelectOp, [x, index], { dim });
 }

@@ -6,6 +6,7 @@ import { unaryOp, withBoolResult } from "./elementwise";
 /** True where x is neither NaN nor ±Infinity, as a bool tensor. */
 export const isfiniteOp = registerOp(withBoolResult(unaryOp("isfinite", "a - a === 0 ? 1 : 0", "nondifferentiable")));
 
+/** torch.isfinite: whether each element is neither NaN nor ±Infinity, as bool. */
 export function isfinite(x: Tensor): Tensor {
   return apply(isfiniteOp, [x]);
 }

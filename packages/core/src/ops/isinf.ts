@@ -6,6 +6,7 @@ import { unaryOp, withBoolResult } from "./elementwise";
 /** True where x is ±Infinity, as a bool tensor. */
 export const isinfOp = registerOp(withBoolResult(unaryOp("isinf", "a === Infinity || a === -Infinity ? 1 : 0", "nondifferentiable")));
 
+/** torch.isinf: whether each element is ±Infinity, as bool. */
 export function isinf(x: Tensor): Tensor {
   return apply(isinfOp, [x]);
 }

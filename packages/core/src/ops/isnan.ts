@@ -6,6 +6,7 @@ import { unaryOp, withBoolResult } from "./elementwise";
 /** True where x is NaN, as a bool tensor. */
 export const isnanOp = registerOp(withBoolResult(unaryOp("isnan", "a !== a ? 1 : 0", "nondifferentiable")));
 
+/** torch.isnan: whether each element is NaN, as bool. */
 export function isnan(x: Tensor): Tensor {
   return apply(isnanOp, [x]);
 }

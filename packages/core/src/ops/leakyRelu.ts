@@ -16,6 +16,7 @@ export const leakyReluOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.leaky_relu: `x` where positive, else `negativeSlope · x`. */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
   return apply(leakyReluOp, [x], { negativeSlope });
 }

@@ -50,6 +50,10 @@ export const linearScanOp = registerOp<LinearScanAttrs>({
   },
 });
 
+/**
+ * The recurrence `h[t] = a[t]·h[t-1] + b[t]` along `dim` from `initial` (backwards with `reverse`), in one op
+ * with its own gradient.
+ */
 export function linearScan(a: Tensor, b: Tensor, { dim, reverse = false, initial = 0 }: { dim: number; reverse?: boolean; initial?: number }): Tensor {
   return apply(linearScanOp, [a, b], { dim, reverse, initial });
 }

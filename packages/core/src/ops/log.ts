@@ -6,6 +6,7 @@ import { registerOp } from "../ir/registry";
 
 export const logOp = registerOp(unaryOp("log", "Math.log(a)", (g, { inputs: [x] }) => [div(g, x)]));
 
+/** torch.log: the natural logarithm of each element. */
 export function log(x: Tensor): Tensor {
   return apply(logOp, [x]);
 }

@@ -9,6 +9,7 @@ export const log10Op = registerOp(
   unaryOp("log10", "Math.log10(a)", (g, { inputs: [x] }) => [div(g, mul(x, Math.LN10))]),
 );
 
+/** torch.log10: the base-10 logarithm of each element. */
 export function log10(x: Tensor): Tensor {
   return apply(log10Op, [x]);
 }

@@ -10,6 +10,7 @@ export const log1pOp = registerOp(
   unaryOp("log1p", "Math.log1p(a)", (g, { inputs: [x] }) => [div(g, add(x, 1))]),
 );
 
+/** torch.log1p: `log(1 + x)`, accurate near 0. */
 export function log1p(x: Tensor): Tensor {
   return apply(log1pOp, [x]);
 }

@@ -9,6 +9,7 @@ export const log2Op = registerOp(
   unaryOp("log2", "Math.log2(a)", (g, { inputs: [x] }) => [div(g, mul(x, Math.LN2))]),
 );
 
+/** torch.log2: the base-2 logarithm of each element. */
 export function log2(x: Tensor): Tensor {
   return apply(log2Op, [x]);
 }

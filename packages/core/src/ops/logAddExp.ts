@@ -25,6 +25,7 @@ export const logAddExpOp = registerOp(
   ]),
 );
 
+/** torch.logaddexp: `log(exp(a) + exp(b))` without overflow. */
 export function logAddExp(a: TensorLike, b: TensorLike): Tensor {
   return apply(logAddExpOp, floatOperands("logAddExp", a, b));
 }

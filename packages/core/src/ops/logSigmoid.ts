@@ -11,6 +11,7 @@ export const logSigmoidOp = registerOp(
   unaryOp("logSigmoid", "Math.min(a, 0) - Math.log1p(Math.exp(-Math.abs(a)))", (g, { inputs: [x] }) => [mul(g, sigmoid(neg(x)))]),
 );
 
+/** torch.nn.functional.logsigmoid: `log(sigmoid(x))`, without overflow. */
 export function logSigmoid(x: Tensor): Tensor {
   return apply(logSigmoidOp, [x]);
 }

@@ -29,8 +29,12 @@ export const logicalNotOp = registerOp({
   elementwise: notRule,
 });
 
+/** torch.logical_and: both nonzero, as bool. */
 export const logicalAnd = (a: TensorLike, b: TensorLike): Tensor => apply(logicalAndOp, sameDTypeOperands("logicalAnd", a, b));
+/** torch.logical_or: either nonzero, as bool. */
 export const logicalOr = (a: TensorLike, b: TensorLike): Tensor => apply(logicalOrOp, sameDTypeOperands("logicalOr", a, b));
+/** torch.logical_xor: exactly one nonzero, as bool. */
 export const logicalXor = (a: TensorLike, b: TensorLike): Tensor => apply(logicalXorOp, sameDTypeOperands("logicalXor", a, b));
+/** torch.logical_not: zero, as bool. */
 export const logicalNot = (x: Tensor): Tensor => apply(logicalNotOp, [x]);
 

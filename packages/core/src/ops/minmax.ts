@@ -28,10 +28,12 @@ export const maximumOp = registerOp(binaryOp("maximum", "(a > b || a !== a) ? a 
 
 export const minimumOp = registerOp(binaryOp("minimum", "(a < b || a !== a) ? a : b", extremumVjp(gt)));
 
+/** torch.maximum: the elementwise larger (NaN if either is NaN). */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return apply(maximumOp, sameDTypeOperands("maximum", a, b));
 }
 
+/** torch.minimum: the elementwise smaller (NaN if either is NaN). */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return apply(minimumOp, sameDTypeOperands("minimum", a, b));
 }

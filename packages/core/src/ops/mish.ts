@@ -21,6 +21,7 @@ export const mishOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.mish: `x · tanh(softplus(x))`. */
 export function mish(x: Tensor): Tensor {
   return apply(mishOp, [x]);
 }

@@ -14,6 +14,7 @@ export const mulOp = registerOp(
   ]),
 );
 
+/** torch.mul: `a * b`, broadcast and promoted as in PyTorch. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   return apply(mulOp, sameDTypeOperands("mul", a, b));
 }

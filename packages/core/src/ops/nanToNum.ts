@@ -34,6 +34,10 @@ export const nanToNumOp = registerOp<Replacements>({
   },
 });
 
+/**
+ * torch.nan_to_num: NaN as `nan`, ±Infinity as `posinf` / `neginf` (the dtype's largest finite values by
+ * default).
+ */
 export function nanToNum(x: Tensor, nan = 0, posinf?: number, neginf?: number): Tensor {
   return apply(nanToNumOp, [x], { nan, ...(posinf === undefined ? {} : { posinf }), ...(neginf === undefined ? {} : { neginf }) });
 }

@@ -5,6 +5,7 @@ import { registerOp } from "../ir/registry";
 
 export const negOp = registerOp(unaryOp("neg", "-a", (g) => [neg(g)]));
 
+/** torch.neg: `-x`. */
 export function neg(x: Tensor): Tensor {
   return apply(negOp, [x]);
 }

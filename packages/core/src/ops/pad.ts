@@ -7,6 +7,7 @@ import type { Tensor } from "../ir/tensor";
 import { gatherAlongDims } from "../kernels/dimMaps";
 import { padBackward } from "./padBackward";
 
+/** How `pad` fills the border: PyTorch's `F.pad` modes. */
 export type PadMode = "constant" | "reflect" | "replicate" | "circular";
 const modes: readonly PadMode[] = ["constant", "reflect", "replicate", "circular"];
 
@@ -129,6 +130,10 @@ export const padOp = registerOp<PadAttrs>({
   ],
 });
 
+/**
+ * torch.nn.functional.pad: `pads` lists (before, after) for the last dim first, then the one before, ...;
+ * negative pads crop.
+ */
 export function pad(x: Tensor, pads: readonly number[], mode: PadMode = "constant", value = 0): Tensor {
   const attrs = canonicalAttrs(padOp, [x], { pads, mode, value });
   return attrs.pads.length === 0 ? x : applyCanonical(padOp, [x], attrs);

@@ -30,6 +30,7 @@ export const padBackwardOp = registerOp<PadBackwardAttrs>({
   vjp: (gg, { attrs: { pads, mode } }) => [pad(gg, pads, mode)],
 });
 
+/** The gradient of `pad`: the border's gradient folded back onto the elements it was copied from. */
 export function padBackward(g: Tensor, pads: readonly number[], mode: PadBackwardAttrs["mode"]): Tensor {
   return apply(padBackwardOp, [g], { pads, mode });
 }

@@ -37,6 +37,7 @@ export const permuteOp: OpDef<PermuteAttrs> = registerOp<PermuteAttrs>({
   view,
 });
 
+/** torch.permute: dim i of the result is dim `dims[i]` of x. */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const attrs = canonicalAttrs(permuteOp, [x], { dims });
   return attrs.dims.every((d, i) => d === i) ? x : applyCanonical(permuteOp, [x], attrs);

@@ -46,6 +46,9 @@ export const prodOp = registerOp<ReduceAttrs>({
   reduction: rule,
 });
 
+/**
+ * torch.prod: the product over `dim` (every dim if left out), with PyTorch's gradient where elements are 0.
+ */
 export function prod(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   return apply(prodOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
 }

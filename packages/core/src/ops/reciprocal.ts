@@ -10,6 +10,7 @@ export const reciprocalOp = registerOp(
   unaryOp("reciprocal", "1 / a", (g, { output }) => [neg(mul(g, mul(output, output)))]),
 );
 
+/** torch.reciprocal: `1 / x`. */
 export function reciprocal(x: Tensor): Tensor {
   return apply(reciprocalOp, [x]);
 }

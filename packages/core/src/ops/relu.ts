@@ -9,6 +9,7 @@ import { where } from "./where";
 // and a NaN input passes its gradient through.
 export const reluOp = registerOp(unaryOp("relu", "a <= 0 ? 0 : a", (g, { output }) => [where(le(output, 0), 0, g)]));
 
+/** torch.relu: `max(x, 0)`. */
 export function relu(x: Tensor): Tensor {
   return apply(reluOp, [x]);
 }

@@ -37,6 +37,7 @@ export const remainderOp = registerOp(
   ),
 );
 
+/** torch.remainder (Python's `%`): the remainder of floor division, with the divisor's sign. */
 export function remainder(a: TensorLike, b: TensorLike): Tensor {
   return apply(remainderOp, sameDTypeOperands("remainder", a, b));
 }

@@ -55,6 +55,7 @@ export const reshapeOp = registerOp<ReshapeAttrs>({
   view,
 });
 
+/** torch.reshape: the same elements in row-major order in `shape` (one size may be -1, inferred). */
 export function reshape(x: Tensor, shape: Shape): Tensor {
   const attrs = canonicalAttrs(reshapeOp, [x], { shape });
   return sameShape(attrs.shape, x.shape) ? x : applyCanonical(reshapeOp, [x], attrs);

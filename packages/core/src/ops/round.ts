@@ -14,6 +14,7 @@ export const roundOp = registerOp(
   unaryOp("round", { expr: "roundHalfEven(a)", helpers: { roundHalfEven } }, () => [null]),
 );
 
+/** torch.round: to the nearest integer, halves to even. */
 export function round(x: Tensor): Tensor {
   return apply(roundOp, [x]);
 }

@@ -9,6 +9,7 @@ export const rsqrtOp = registerOp(
   unaryOp("rsqrt", "1 / Math.sqrt(a)", (g, { output }) => [mul(mul(g, -0.5), mul(output, mul(output, output)))]),
 );
 
+/** torch.rsqrt: `1 / sqrt(x)`. */
 export function rsqrt(x: Tensor): Tensor {
   return apply(rsqrtOp, [x]);
 }

@@ -41,6 +41,7 @@ export function placementKernel<A extends Attrs>(rule: PlacementRule<A>): Kernel
   };
 }
 
+/** The kernel a reduction rule implies: the fold over the rule's dims from its identity. */
 export function reductionKernel<A extends Attrs>(rule: ReductionRule<A>): Kernel<A> {
   return ([x], attrs, out) => reduce(rule, x.data, x.shape, rule.dims(attrs), out.dtype);
 }

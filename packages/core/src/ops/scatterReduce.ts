@@ -17,6 +17,7 @@ import { scatter } from "./scatter";
 import { scatterAdd } from "./scatterAdd";
 import { where } from "./where";
 
+/** How `scatterReduce` combines the values that meet at one index (PyTorch's `reduce=`). */
 export type ScatterReduction = "sum" | "prod" | "mean" | "amax" | "amin";
 const reductions: readonly string[] = ["sum", "prod", "mean", "amax", "amin"] satisfies ScatterReduction[];
 

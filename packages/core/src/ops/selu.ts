@@ -19,6 +19,7 @@ export const seluOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.selu: `scale · elu(x, alpha)` with PyTorch's constants. */
 export function selu(x: Tensor): Tensor {
   return apply(seluOp, [x]);
 }

@@ -7,6 +7,7 @@ import { registerOp } from "../ir/registry";
 
 export const sigmoidOp = registerOp(unaryOp("sigmoid", "1 / (1 + Math.exp(-a))", (g, { output }) => [mul(g, mul(output, sub(1, output)))]));
 
+/** torch.sigmoid: `1 / (1 + exp(-x))`. */
 export function sigmoid(x: Tensor): Tensor {
   return apply(sigmoidOp, [x]);
 }

@@ -6,6 +6,7 @@ import { registerOp } from "../ir/registry";
 // sign has zero derivative wherever it has one; NaN stays NaN.
 export const signOp = registerOp(unaryOp("sign", "a > 0 ? 1 : a < 0 ? -1 : a", "nondifferentiable"));
 
+/** torch.sign: -1, 0 or 1 by each element's sign. */
 export function sign(x: Tensor): Tensor {
   return apply(signOp, [x]);
 }

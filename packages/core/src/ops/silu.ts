@@ -19,6 +19,7 @@ export const siluOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.silu: `x · sigmoid(x)`. */
 export function silu(x: Tensor): Tensor {
   return apply(siluOp, [x]);
 }

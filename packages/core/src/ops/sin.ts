@@ -9,6 +9,7 @@ export const sinOp = registerOp(
   unaryOp("sin", "Math.sin(a)", (g, { inputs: [x] }) => [mul(g, cos(x))]),
 );
 
+/** torch.sin: the sine of each element (radians). */
 export function sin(x: Tensor): Tensor {
   return apply(sinOp, [x]);
 }

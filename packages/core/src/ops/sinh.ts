@@ -9,6 +9,7 @@ export const sinhOp = registerOp(
   unaryOp("sinh", "Math.sinh(a)", (g, { inputs: [x] }) => [mul(g, cosh(x))]),
 );
 
+/** torch.sinh: the hyperbolic sine of each element. */
 export function sinh(x: Tensor): Tensor {
   return apply(sinhOp, [x]);
 }

@@ -43,6 +43,7 @@ export const sliceOp = registerOp<SliceAttrs>({
   view,
 });
 
+/** Python's `x[start:end:step]` along `dim`: bounds negative from the end and clamped, as Python's. */
 export function slice(x: Tensor, dim: number, start: number, end = Number.MAX_SAFE_INTEGER, step = 1): Tensor {
   const attrs = canonicalAttrs(sliceOp, [x], { dim, start, end, step });
   const whole = attrs.start === 0 && attrs.end === x.shape[attrs.dim] && attrs.step === 1;

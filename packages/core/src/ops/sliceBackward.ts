@@ -48,6 +48,7 @@ export const sliceBackwardOp = registerOp<SliceBackwardAttrs>({
   placement,
 });
 
+/** The gradient of `slice`: `g` written into zeros of the sliced dim's full `size`. */
 export function sliceBackward(g: Tensor, dim: number, start: number, step: number, size: number): Tensor {
   return apply(sliceBackwardOp, [g], { dim, start, step, size });
 }

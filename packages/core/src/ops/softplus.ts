@@ -20,6 +20,7 @@ export const softplusOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.softplus: `log(1 + exp(beta·x)) / beta`, linear above `threshold`. */
 export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
   return apply(softplusOp, [x], { beta, threshold });
 }

@@ -19,6 +19,7 @@ export const softsignOp = registerOp(
   ),
 );
 
+/** torch.nn.functional.softsign: `x / (1 + |x|)`. */
 export function softsign(x: Tensor): Tensor {
   return apply(softsignOp, [x]);
 }

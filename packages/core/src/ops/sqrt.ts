@@ -7,6 +7,7 @@ import { registerOp } from "../ir/registry";
 
 export const sqrtOp = registerOp(unaryOp("sqrt", "Math.sqrt(a)", (g, { output }) => [div(g, mul(output, 2))]));
 
+/** torch.sqrt: the square root of each element. */
 export function sqrt(x: Tensor): Tensor {
   return apply(sqrtOp, [x]);
 }

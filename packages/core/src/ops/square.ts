@@ -8,6 +8,7 @@ export const squareOp = registerOp(
   unaryOp("square", "a * a", (g, { inputs: [x] }) => [mul(g, mul(x, 2))]),
 );
 
+/** torch.square: `x * x`. */
 export function square(x: Tensor): Tensor {
   return apply(squareOp, [x]);
 }

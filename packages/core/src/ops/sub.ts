@@ -23,6 +23,7 @@ export const subOp = registerOp({
   },
 });
 
+/** torch.sub: `a - b`, broadcast and promoted as in PyTorch. */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   return apply(subOp, sameDTypeOperands("sub", a, b));
 }

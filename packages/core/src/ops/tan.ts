@@ -10,6 +10,7 @@ export const tanOp = registerOp(
   unaryOp("tan", "Math.tan(a)", (g, { output }) => [mul(g, add(mul(output, output), 1))]),
 );
 
+/** torch.tan: the tangent of each element (radians). */
 export function tan(x: Tensor): Tensor {
   return apply(tanOp, [x]);
 }

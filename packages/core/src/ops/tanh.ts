@@ -7,6 +7,7 @@ import { registerOp } from "../ir/registry";
 
 export const tanhOp = registerOp(unaryOp("tanh", "Math.tanh(a)", (g, { output }) => [mul(g, sub(1, mul(output, output)))]));
 
+/** torch.tanh: the hyperbolic tangent of each element. */
 export function tanh(x: Tensor): Tensor {
   return apply(tanhOp, [x]);
 }

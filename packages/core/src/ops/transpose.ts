@@ -31,6 +31,7 @@ export const transposeOp: OpDef<TransposeAttrs> = registerOp<TransposeAttrs>({
   view,
 });
 
+/** torch.transpose: dims `dim0` and `dim1` swapped. */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const attrs = canonicalAttrs(transposeOp, [x], { dim0, dim1 });
   return attrs.dim0 === attrs.dim1 ? x : applyCanonical(transposeOp, [x], attrs);

@@ -8,6 +8,7 @@ export const truncOp = registerOp(
   unaryOp("trunc", "Math.trunc(a)", () => [null]),
 );
 
+/** torch.trunc: each element rounded toward zero. */
 export function trunc(x: Tensor): Tensor {
   return apply(truncOp, [x]);
 }

@@ -25,10 +25,12 @@ function truthReduction(name: string, identity: 0 | 1, combine: string): OpDef<R
 export const anyOp = truthReduction("any", 0, "acc !== 0 || v !== 0 ? 1 : 0");
 export const allOp = truthReduction("all", 1, "acc !== 0 && v !== 0 ? 1 : 0");
 
+/** torch.any: whether some element (over `dim`, every dim if left out) is nonzero, as bool. */
 export function any(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   return apply(anyOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
 }
 
+/** torch.all: whether every element (over `dim`, every dim if left out) is nonzero, as bool. */
 export function all(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   return apply(allOp, [x], dim === undefined ? { keepdim } : { dims: dim, keepdim });
 }

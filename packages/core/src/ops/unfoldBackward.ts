@@ -59,6 +59,7 @@ export const unfoldBackwardOp = registerOp<UnfoldBackwardAttrs>({
   vjp: (gg, { attrs: { dim, size, step } }) => [unfold(gg, dim, size, step)],
 });
 
+/** The gradient of `unfold`: each window's gradient added back into a dim of `length`. */
 export function unfoldBackward(g: Tensor, dim: number, size: number, step: number, length: number): Tensor {
   return apply(unfoldBackwardOp, [g], { dim, size, step, length });
 }

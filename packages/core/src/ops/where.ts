@@ -30,6 +30,7 @@ export const whereOp = registerOp({
   elementwise: rule,
 });
 
+/** torch.where: `x` where `cond` is nonzero, else `y`, all three broadcast together. */
 export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
   if (!(cond instanceof Tensor)) throw new OpError("where", "condition must be a Tensor");
   const [tx, ty] = sameDTypeOperands("where", x, y);

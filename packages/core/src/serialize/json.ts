@@ -15,6 +15,7 @@ import "../ops";
 const format = "gradgraph-graph/1";
 
 
+/** One node of a `GraphJSON`: its op, the indices of its inputs, its attributes, shape and dtype, and a constant's values. */
 export interface NodeJSON {
   op: string;
   inputs: number[];
@@ -28,6 +29,7 @@ export interface NodeJSON {
   data?: JsonNumber[];
 }
 
+/** A graph as plain data (`toJSON`), nodes in topological order; `fromJSON` reads it back exactly. */
 export interface GraphJSON {
   format: typeof format;
   nodes: NodeJSON[];

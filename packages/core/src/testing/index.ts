@@ -32,6 +32,8 @@
  * unchanged and are not differentiated. `fn` is called with fresh input tensors for every
  * perturbation, so it must build its result from its arguments. Ops with kinks (relu, abs, max)
  * need inputs away from the kinks (`tensorArb`'s `minAbs` helps for kinks at 0).
+ *
+ * @module @gradgraph/core/testing
  */
 import fc from "fast-check";
 import {
@@ -52,6 +54,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Arbitraries
 
+/** The ranks and dim sizes `shapeArb` draws from. */
 export interface ShapeOptions {
   minRank?: number;
   maxRank?: number;
@@ -60,6 +63,7 @@ export interface ShapeOptions {
   maxDim?: number;
 }
 
+/** Shapes of `minRank` to `maxRank` dims, each of `minDim` to `maxDim`. */
 export function shapeArb({ minRank = 0, maxRank = 4, minDim = 1, maxDim = 4 }: ShapeOptions = {}): fc.Arbitrary<number[]> {
   return fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
 }
@@ -78,10 +82,12 @@ export function broadcastShapesArb(count: number, options: ShapeOptions = {}): f
   return shapeArb(options).chain((full) => fc.tuple(...Array.from({ length: count }, () => broadcastOperandArb(full, minRank))));
 }
 
+/** Two shapes that broadcast together. */
 export function broadcastPairArb(options: ShapeOptions = {}): fc.Arbitrary<[number[], number[]]> {
   return broadcastShapesArb(2, options).map(([a, b]) => [a, b]);
 }
 
+/** How large `matmulPairArb`'s operand shapes get. */
 export interface MatmulShapeOptions {
   /** Batch dims in front of each matrix; the two batch shapes broadcast against each other. */
   maxBatchRank?: number;
@@ -106,6 +112,7 @@ export function matmulPairArb({ maxBatchRank = 2, maxDim = 4 }: MatmulShapeOptio
     ]);
 }
 
+/** The dtype, value range and leaf options of `tensorArb`'s tensors. */
 export interface TensorArbOptions {
   /** float32 by default, as `tensor()`. */
   dtype?: DType;
@@ -142,8 +149,10 @@ export interface ShapedData {
   readonly data: ArrayLike<number>;
 }
 
+/** What `assertClose` compares: a tensor, a number, a (nested or typed) array, or `{ shape, data }`. */
 export type Comparable = Tensor | NestedArray | TypedArray | ShapedData;
 
+/** How close `assertClose` requires values to be: `|actual - expected| <= atol + rtol·|expected|`. */
 export interface Tolerance {
   /** Defaults as torch.testing.assert_close: 1e-5 if either side is float32, else 1e-7. */
   atol?: number;
@@ -236,6 +245,7 @@ function assertionError(message: string): Error {
 // ---------------------------------------------------------------------------------------------
 // Gradient checks
 
+/** Options of `checkGrad` and `checkGradGrad`; the defaults are PyTorch gradcheck's. */
 export interface GradCheckOptions {
   /** Finite-difference step. */
   eps?: number;
@@ -247,6 +257,7 @@ export interface GradCheckOptions {
   seed?: number;
 }
 
+/** One input's analytic and numeric gradients, as compared. */
 export interface InputGradCheck {
   /** Position in `inputs`. */
   readonly input: number;
@@ -257,10 +268,14 @@ export interface InputGradCheck {
   readonly maxAbsDiff: number;
 }
 
+/** What a passing gradient check compared, input by input. */
 export interface GradCheckReport {
   readonly inputs: readonly InputGradCheck[];
 }
 
+/**
+ * Thrown by `checkGrad` and `checkGradGrad` when gradients differ; the message names the inputs and elements.
+ */
 export class GradCheckError extends Error {
   constructor(
     message: string,
@@ -271,6 +286,7 @@ export class GradCheckError extends Error {
   }
 }
 
+/** What the gradient checks differentiate: tensors in, a tensor or a list of tensors out. */
 export type DifferentiableFn = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
 
 function outputList(result: Tensor | readonly Tensor[]): readonly Tensor[] {

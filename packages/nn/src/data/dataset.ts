@@ -10,6 +10,7 @@ export type Sample = Tensor | readonly Tensor[];
  */
 export interface Dataset<S extends Sample> {
   readonly length: number;
+  /** The sample at `index` (0 to length - 1). */
   at(index: number): S | undefined;
   /**
    * The collated batch of the samples at `indices`, when the dataset can build it faster than
@@ -34,6 +35,7 @@ export class TensorDataset<T extends Tensor[]> implements Dataset<T> {
     this.tensors = tensors;
   }
 
+  /** The number of samples: the first dim of the tensors. */
   get length(): number {
     return this.tensors[0].shape[0];
   }

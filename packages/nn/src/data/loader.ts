@@ -2,6 +2,7 @@ import { Generator, defaultGenerator, randperm } from "@gradgraph/core";
 import { checkBoolean, checkGenerator, checkPositiveInteger, describeValue, readOptions } from "../validation";
 import { type Dataset, type Sample, collate } from "./dataset";
 
+/** Options of `DataLoader`, as `torch.utils.data.DataLoader` takes them (without workers). */
 export interface DataLoaderOptions {
   /** Samples per batch; 1 by default. */
   batchSize?: number;
@@ -27,8 +28,11 @@ export interface DataLoaderOptions {
  * (a quirk of RandomSampler, which shows only when the loader has its own generator).
  */
 export class DataLoader<S extends Sample> implements Iterable<S> {
+  /** Samples per batch. */
   readonly batchSize: number;
+  /** Whether every epoch draws a new order. */
   readonly shuffle: boolean;
+  /** Whether an epoch leaves out a last batch smaller than `batchSize`. */
   readonly dropLast: boolean;
   private readonly dataset: Dataset<S>;
   private readonly generator: Generator | undefined;
@@ -56,6 +60,7 @@ export class DataLoader<S extends Sample> implements Iterable<S> {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
+  /** One epoch: the batches in order (or shuffled), each a new sample of stacked leaves. */
   [Symbol.iterator](): Iterator<S> {
     (this.generator ?? defaultGenerator).nextUint64();
     return this.batches();

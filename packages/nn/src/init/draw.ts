@@ -10,15 +10,15 @@ import { checkGenerator, checkTensor } from "../validation";
 export function checkTarget(owner: string, tensor: unknown): asserts tensor is Tensor {
   checkTensor(owner, "tensor", tensor);
   if (!tensor.isLeaf) {
-    throw new TypeError(`${owner}: expected a leaf tensor (a parameter, buffer or constant) to fill in place, got the output of '${tensor.op}' ${tensor}`);
+    throw new TypeError(`${owner}: expected a leaf tensor (a parameter, buffer or constant) to fill in place, got the output of '${tensor.op}' ${tensor.describe()}`);
   }
-  if (tensor.frozen) throw new TypeError(`${owner}: ${tensor} is a shared constant and cannot be filled`);
+  if (tensor.frozen) throw new TypeError(`${owner}: ${tensor.describe()} is a shared constant and cannot be filled`);
 }
 
 /** `checkTarget` for the random initializations, which PyTorch defines for float tensors only; returns the dtype to draw in. */
 export function floatTarget(owner: string, tensor: unknown): FloatDType {
   checkTarget(owner, tensor);
-  if (!isFloat(tensor.dtype)) throw new TypeError(`${owner}: expected a float tensor, got ${tensor.dtype} ${tensor}`);
+  if (!isFloat(tensor.dtype)) throw new TypeError(`${owner}: expected a float tensor, got ${tensor.dtype} ${tensor.describe()}`);
   return tensor.dtype;
 }
 

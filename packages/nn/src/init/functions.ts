@@ -15,6 +15,8 @@
  * AVX2 one uses float polynomials (differences up to about 2e-6 times std). truncNormal
  * matches PyTorch's erfinv to a few float32 ulps, orthogonal its LAPACK QR to about 1e-6 in
  * float32 (see test/nn/init-functions.test.ts for the measured tolerances).
+ *
+ * @module
  */
 import { type Generator, type Tensor, formatShape } from "@gradgraph/core";
 import { checkFiniteNumber, checkPositiveInteger, describeValue, readOptions } from "../validation";
@@ -30,6 +32,7 @@ interface Drawn {
   generator?: Generator;
 }
 
+/** The bounds of `uniform` (PyTorch's `a`, `b`) and the generator to draw from. */
 export interface UniformOptions extends Drawn {
   /** The lower bound, 0 by default. */
   a?: number;
@@ -37,16 +40,22 @@ export interface UniformOptions extends Drawn {
   b?: number;
 }
 
+/** The mean and standard deviation of `normal` and the generator to draw from. */
 export interface NormalOptions extends Drawn {
   mean?: number;
   std?: number;
 }
 
+/** The gain of the Xavier and orthogonal initializations and the generator to draw from. */
 export interface GainOptions extends Drawn {
   /** The scaling factor, 1 by default; see `calculateGain`. */
   gain?: number;
 }
 
+/**
+ * The negative slope, fan mode and nonlinearity of the Kaiming initializations (PyTorch's `a`, `mode`,
+ * `nonlinearity`).
+ */
 export interface KaimingOptions extends Drawn {
   /** The negative slope of the leaky ReLU after this layer (used with nonlinearity "leakyRelu" only), 0 by default. */
   a?: number;
@@ -56,6 +65,7 @@ export interface KaimingOptions extends Drawn {
   nonlinearity?: Nonlinearity;
 }
 
+/** The mean, standard deviation and cut-off bounds of `truncNormal`. */
 export interface TruncNormalOptions extends Drawn {
   mean?: number;
   std?: number;
@@ -65,6 +75,7 @@ export interface TruncNormalOptions extends Drawn {
   b?: number;
 }
 
+/** Options of `dirac`. */
 export interface DiracOptions {
   /** The convolution's groups, 1 by default: each group of output channels preserves its inputs. */
   groups?: number;

@@ -27,30 +27,36 @@ import {
   tanh,
 } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
+import { pyFloat, pyNumber } from "../pythonRepr";
 import { checkFiniteNumber, checkInteger, checkTensor, describeValue, readOptions } from "../validation";
 
 /** An activation module: `activate` applied to the input, which is checked first so that a wrong one is named by the module. */
 abstract class Activation extends Module {
+  /** The activation itself, on a checked input. */
   protected abstract activate(input: Tensor): Tensor;
 
+  /** The activation applied to each element of `input` (along `dim` for the softmaxes). */
   forward(input: Tensor): Tensor {
     checkTensor(this.constructor.name, "input", input);
     return this.activate(input);
   }
 }
 
+/** torch.nn.Tanh. */
 export class Tanh extends Activation {
   protected activate(input: Tensor): Tensor {
     return tanh(input);
   }
 }
 
+/** torch.nn.ReLU: `max(x, 0)`. */
 export class ReLU extends Activation {
   protected activate(input: Tensor): Tensor {
     return relu(input);
   }
 }
 
+/** torch.nn.Sigmoid. */
 export class Sigmoid extends Activation {
   protected activate(input: Tensor): Tensor {
     return sigmoid(input);
@@ -128,6 +134,10 @@ export class GELU extends Activation {
   protected activate(input: Tensor): Tensor {
     return gelu(input, this.approximate);
   }
+
+  override extraRepr(): string {
+    return `approximate='${this.approximate}'`;
+  }
 }
 
 /** torch.nn.LeakyReLU(negative_slope=0.01). */
@@ -142,6 +152,10 @@ export class LeakyReLU extends Activation {
 
   protected activate(input: Tensor): Tensor {
     return leakyRelu(input, this.negativeSlope);
+  }
+
+  override extraRepr(): string {
+    return `negative_slope=${pyFloat(this.negativeSlope)}`;
   }
 }
 
@@ -158,6 +172,10 @@ export class ELU extends Activation {
   protected activate(input: Tensor): Tensor {
     return elu(input, this.alpha);
   }
+
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}`;
+  }
 }
 
 /** torch.nn.CELU(alpha=1): max(0, x) + min(0, alpha · (exp(x / alpha) − 1)). */
@@ -172,6 +190,10 @@ export class CELU extends Activation {
 
   protected activate(input: Tensor): Tensor {
     return celu(input, this.alpha);
+  }
+
+  override extraRepr(): string {
+    return `alpha=${pyFloat(this.alpha)}`;
   }
 }
 
@@ -189,6 +211,10 @@ export class Softplus extends Activation {
 
   protected activate(input: Tensor): Tensor {
     return softplus(input, this.beta, this.threshold);
+  }
+
+  override extraRepr(): string {
+    return `beta=${pyNumber(this.beta)}, threshold=${pyNumber(this.threshold)}`;
   }
 }
 
@@ -209,8 +235,13 @@ export class Hardtanh extends Activation {
   protected activate(input: Tensor): Tensor {
     return hardtanh(input, this.minVal, this.maxVal);
   }
+
+  override extraRepr(): string {
+    return `min_val=${pyFloat(this.minVal)}, max_val=${pyFloat(this.maxVal)}`;
+  }
 }
 
+/** torch.nn.Softmax: a softmax along `dim`. */
 export class Softmax extends Activation {
   constructor(
     readonly dim: number,
@@ -223,8 +254,13 @@ export class Softmax extends Activation {
   protected activate(input: Tensor): Tensor {
     return softmax(input, this.dim);
   }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
 }
 
+/** torch.nn.LogSoftmax: a log-softmax along `dim`. */
 export class LogSoftmax extends Activation {
   constructor(
     readonly dim: number,
@@ -236,5 +272,9 @@ export class LogSoftmax extends Activation {
 
   protected activate(input: Tensor): Tensor {
     return logSoftmax(input, this.dim);
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
   }
 }

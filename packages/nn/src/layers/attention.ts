@@ -4,6 +4,7 @@ import { Module, type ModuleOptions } from "../module";
 import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkProbability, checkTensor, readOptions } from "../validation";
 import { Linear } from "./linear";
 
+/** Options of `MultiheadAttention`, as `torch.nn.MultiheadAttention` takes them. */
 export interface MultiheadAttentionOptions extends ModuleOptions {
   /** Dropout on the attention weights, in training mode only; 0 by default. */
   dropout?: number;
@@ -20,6 +21,7 @@ export interface MultiheadAttentionOptions extends ModuleOptions {
   generator?: Generator;
 }
 
+/** Options of `MultiheadAttention.forward`: masks, and whether (and how) to return the weights. */
 export interface MultiheadAttentionForwardOptions {
   /**
    * (N, S), or (S) for an unbatched query: which keys each batch element ignores. A bool (or int32) mask
@@ -41,6 +43,12 @@ export interface MultiheadAttentionForwardOptions {
 function additive(mask: Tensor, dtype: FloatDType): Tensor {
   return !isFloat(mask.dtype) ? where(mask, scalar(-Infinity, dtype), 0) : mask;
 }
+
+/**
+ * The class of MultiheadAttention's `out_proj`, as PyTorch names it (a Linear that its
+ * quantization tooling leaves alone), so that the module prints as PyTorch's does.
+ */
+class NonDynamicallyQuantizableLinear extends Linear {}
 
 /**
  * torch.nn.MultiheadAttention: queries, keys and values projected, split into `numHeads` heads
@@ -101,7 +109,7 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     this.kProjWeight = packed ? undefined : projection("k_proj_weight", embedDim, kdim);
     this.vProjWeight = packed ? undefined : projection("v_proj_weight", embedDim, vdim);
     this.inProjBias = bias ? this.registerParameter("in_proj_bias", zeros([3 * embedDim], { dtype })) : undefined;
-    this.outProj = this.registerModule("out_proj", new Linear(embedDim, embedDim, { bias, dtype, generator }));
+    this.outProj = this.registerModule("out_proj", new NonDynamicallyQuantizableLinear(embedDim, embedDim, { bias, dtype, generator }));
     // PyTorch's _reset_parameters, after out_proj's own initialization has drawn.
     for (const weight of [this.inProjWeight, this.qProjWeight, this.kProjWeight, this.vProjWeight]) {
       if (weight !== undefined) init.xavierUniform(weight, { generator });

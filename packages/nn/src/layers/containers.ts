@@ -4,8 +4,8 @@
  * and train/eval, to(), apply() reach them. They have no forward: the module that owns one calls
  * its modules as it sees fit.
  *
- * Modules are only added: Module has no way to unregister a child, so PyTorch's item
- * assignment, `insert` and deletion, which replace or renumber children, are not offered.
+ * Modules are only added: PyTorch's item assignment, `insert` and deletion, which replace or
+ * renumber children, are not offered.
  */
 import { type AnyModule, Module, type ModuleOptions } from "../module";
 import { checkInteger, describeValue, readOptions } from "../validation";
@@ -28,6 +28,7 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], neve
     this.extend(modules);
   }
 
+  /** The number of modules held. */
   get length(): number {
     return this.items.length;
   }
@@ -56,6 +57,7 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], neve
     return this;
   }
 
+  /** The modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
   }
@@ -74,10 +76,12 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<[], neve
     this.update(modules);
   }
 
+  /** The number of modules held. */
   get size(): number {
     return this.items.size;
   }
 
+  /** Whether a module is held under `key`. */
   has(key: string): boolean {
     return this.items.has(key);
   }
@@ -110,14 +114,17 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<[], neve
     return this;
   }
 
+  /** The keys, in insertion order. */
   keys(): string[] {
     return [...this.items.keys()];
   }
 
+  /** The modules, in insertion order. */
   values(): M[] {
     return [...this.items.values()];
   }
 
+  /** The keys and modules, in insertion order. */
   entries(): [string, M][] {
     return [...this.items];
   }

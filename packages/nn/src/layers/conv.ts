@@ -19,6 +19,7 @@ import {
 } from "@gradgraph/core";
 import { fanInAndFanOut, fillKaimingUniform, fillUniform } from "../init";
 import { Module, type ModuleOptions } from "../module";
+import { pyTuple } from "../pythonRepr";
 import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkTensor, describeValue, readOptions } from "../validation";
 
 /** PyTorch's int-or-tuple: one value for every spatial dim, or one per dim. */
@@ -38,12 +39,14 @@ interface CommonConvOptions extends ModuleOptions {
   generator?: Generator;
 }
 
+/** Options of `Conv1d` and `Conv2d`, as `torch.nn.Conv1d/2d` take them. */
 export interface ConvOptions extends CommonConvOptions {
   /** Padding on both sides of each spatial dim, or "valid" (none) or "same" (the output keeps the input's size; stride 1 only). */
   padding?: PerDim | "same" | "valid";
   paddingMode?: ConvPaddingMode;
 }
 
+/** Options of `ConvTranspose1d` and `ConvTranspose2d`, as `torch.nn.ConvTranspose1d/2d` take them. */
 export interface ConvTransposeOptions extends CommonConvOptions {
   padding?: PerDim;
   /** Added to one side of each output dim; forward's outputSize picks it instead. */
@@ -117,6 +120,20 @@ abstract class ConvNd<Args extends unknown[]> extends Module<Args> {
     const { fanIn } = fanInAndFanOut(this.weight.shape);
     if (this.bias !== undefined) fillUniform(this.bias, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), generator);
   }
+
+  /** PyTorch's _ConvNd.extra_repr, which prints only the options that differ from their defaults (kernel and stride always). */
+  protected convRepr(padding: readonly number[] | "same" | "valid", outputPadding: readonly number[], paddingMode: string): string {
+    const differs = (values: readonly number[], from: number) => values.some((v) => v !== from);
+    let text = `${this.inChannels}, ${this.outChannels}, kernel_size=${pyTuple(this.kernelSize)}, stride=${pyTuple(this.stride)}`;
+    if (typeof padding === "string") text += `, padding=${padding}`;
+    else if (differs(padding, 0)) text += `, padding=${pyTuple(padding)}`;
+    if (differs(this.dilation, 1)) text += `, dilation=${pyTuple(this.dilation)}`;
+    if (differs(outputPadding, 0)) text += `, output_padding=${pyTuple(outputPadding)}`;
+    if (this.groups !== 1) text += `, groups=${this.groups}`;
+    if (this.bias === undefined) text += ", bias=False";
+    if (paddingMode !== "zeros") text += `, padding_mode=${paddingMode}`;
+    return text;
+  }
 }
 
 const convOptionNames = ["stride", "padding", "dilation", "groups", "bias", "paddingMode", "dtype", "generator", "name"] as const;
@@ -172,6 +189,10 @@ abstract class Conv extends ConvNd<[Tensor]> {
     if (this.paddingMode === "zeros") return this.convolve(input, this.weight, this.bias, { stride, padding: this.padding, dilation, groups });
     const padded = pad(input, explicitPadding(this.padding, this), this.paddingMode);
     return this.convolve(padded, this.weight, this.bias, { stride, padding: 0, dilation, groups });
+  }
+
+  override extraRepr(): string {
+    return this.convRepr(this.padding, [], this.paddingMode);
   }
 }
 
@@ -242,6 +263,10 @@ abstract class ConvTranspose extends ConvNd<[input: Tensor, outputSize?: readonl
     const outputPadding = outputSize === undefined ? this.outputPadding : this.outputPaddingFor(input, outputSize);
     const { stride, padding, dilation, groups } = this;
     return this.convolve(input, this.weight, this.bias, { stride, padding, outputPadding, dilation, groups });
+  }
+
+  override extraRepr(): string {
+    return this.convRepr(this.padding, this.outputPadding, "zeros");
   }
 }
 

@@ -1,5 +1,6 @@
 import { type Generator, type Tensor, defaultGenerator, dropout as coreDropout } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
+import { pyFloat } from "../pythonRepr";
 import { checkGenerator, checkProbability, checkTensor, readOptions } from "../validation";
 
 /**
@@ -14,6 +15,7 @@ export function dropout(input: Tensor, p: number, generator: Generator = default
   return coreDropout(input, p, generator);
 }
 
+/** Options of `Dropout`: the generator its masks are drawn from. */
 export interface DropoutOptions extends ModuleOptions {
   generator?: Generator;
 }
@@ -35,5 +37,10 @@ export class Dropout extends Module {
 
   forward(input: Tensor): Tensor {
     return this.training ? dropout(input, this.p, this.generator) : input;
+  }
+
+  /** PyTorch's, `inplace` included (always False here). */
+  override extraRepr(): string {
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 }

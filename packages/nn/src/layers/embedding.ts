@@ -1,8 +1,10 @@
 import { type FloatDType, type Generator, type Tensor, formatShape, where, zeros } from "@gradgraph/core";
 import { fillNormal } from "../init";
 import { Module, type ModuleOptions } from "../module";
+import { pyFloat } from "../pythonRepr";
 import { checkFiniteNumber, checkFloatDType, checkGenerator, checkInteger, checkPositiveInteger, checkTensor, readOptions } from "../validation";
 
+/** Options of `Embedding`, as `torch.nn.Embedding` takes them. */
 export interface EmbeddingOptions extends ModuleOptions {
   /**
    * PyTorch's padding_idx: that row starts as zeros and never receives a gradient, so it stays a
@@ -71,6 +73,14 @@ export class Embedding extends Module {
     // The padding row's lookups are constants: no gradient reaches it (PyTorch's embedding_backward skips it).
     const rows = this.paddingIdx === undefined ? looked : where(flat.eq(this.paddingIdx).reshape(-1, 1), looked.detach(), looked);
     return rows.reshape(...indices.shape, this.embeddingDim);
+  }
+
+  override extraRepr(): string {
+    let text = `${this.numEmbeddings}, ${this.embeddingDim}`;
+    if (this.paddingIdx !== undefined) text += `, padding_idx=${this.paddingIdx}`;
+    if (this.maxNorm !== undefined) text += `, max_norm=${pyFloat(this.maxNorm)}`;
+    if (this.normType !== 2) text += `, norm_type=${pyFloat(this.normType)}`;
+    return text;
   }
 
   /**

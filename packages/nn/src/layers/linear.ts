@@ -1,8 +1,10 @@
 import { type FloatDType, type Generator, type Tensor, zeros } from "@gradgraph/core";
 import { fillKaimingUniform, fillUniform } from "../init";
 import { Module, type ModuleOptions } from "../module";
+import { pyBool } from "../pythonRepr";
 import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkTensor, readOptions } from "../validation";
 
+/** Options of `Linear`: a bias (true by default), the dtype, the generator its weights are drawn from. */
 export interface LinearOptions extends ModuleOptions {
   bias?: boolean;
   dtype?: FloatDType;
@@ -38,5 +40,9 @@ export class Linear extends Module {
     checkTensor("Linear", "input", input);
     const product = input.matmul(this.weight.T);
     return this.bias === undefined ? product : product.add(this.bias);
+  }
+
+  override extraRepr(): string {
+    return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${pyBool(this.bias !== undefined)}`;
   }
 }

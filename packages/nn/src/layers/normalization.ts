@@ -7,8 +7,10 @@
 import { evaluate, type FloatDType, type Tensor, batchNorm, groupNorm, layerNorm, ones, zeros } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
 import { checkBoolean, checkFiniteNumber, checkFloatDType, checkPositiveInteger, checkTensor, describeValue, readOptions } from "../validation";
+import { pyBool, pyFloat, pyTuple } from "../pythonRepr";
 import { restated } from "./restate";
 
+/** Options of `LayerNorm`, as `torch.nn.LayerNorm` takes them. */
 export interface LayerNormOptions extends ModuleOptions {
   /** Added to the variance, 1e-5 by default. */
   eps?: number;
@@ -21,6 +23,7 @@ export interface LayerNormOptions extends ModuleOptions {
 export class LayerNorm extends Module {
   readonly normalizedShape: readonly number[];
   readonly eps: number;
+  readonly elementwiseAffine: boolean;
   readonly weight: Tensor | undefined;
   readonly bias: Tensor | undefined;
 
@@ -37,6 +40,7 @@ export class LayerNorm extends Module {
     checkFloatDType("LayerNorm", dtype);
     this.normalizedShape = [...shape];
     this.eps = eps;
+    this.elementwiseAffine = elementwiseAffine;
     this.weight = elementwiseAffine ? this.registerParameter("weight", ones(shape, { dtype })) : undefined;
     this.bias = elementwiseAffine ? this.registerParameter("bias", zeros(shape, { dtype })) : undefined;
   }
@@ -45,8 +49,13 @@ export class LayerNorm extends Module {
     checkTensor("LayerNorm", "input", input);
     return restated("LayerNorm", "layerNorm", () => layerNorm(input, this.normalizedShape, this.weight, this.bias, this.eps));
   }
+
+  override extraRepr(): string {
+    return `${pyTuple(this.normalizedShape)}, eps=${pyFloat(this.eps)}, elementwise_affine=${pyBool(this.elementwiseAffine)}`;
+  }
 }
 
+/** Options of `GroupNorm`, as `torch.nn.GroupNorm` takes them. */
 export interface GroupNormOptions extends ModuleOptions {
   eps?: number;
   /** A learnable per-channel weight and bias (true by default). */
@@ -57,6 +66,7 @@ export interface GroupNormOptions extends ModuleOptions {
 /** torch.nn.GroupNorm: the channels of each sample standardized in `numGroups` groups, then scaled and shifted per channel. */
 export class GroupNorm extends Module {
   readonly eps: number;
+  readonly affine: boolean;
   readonly weight: Tensor | undefined;
   readonly bias: Tensor | undefined;
 
@@ -76,6 +86,7 @@ export class GroupNorm extends Module {
     checkBoolean("GroupNorm", "affine", affine);
     checkFloatDType("GroupNorm", dtype);
     this.eps = eps;
+    this.affine = affine;
     this.weight = affine ? this.registerParameter("weight", ones([numChannels], { dtype })) : undefined;
     this.bias = affine ? this.registerParameter("bias", zeros([numChannels], { dtype })) : undefined;
   }
@@ -84,8 +95,13 @@ export class GroupNorm extends Module {
     checkTensor("GroupNorm", "input", input);
     return restated("GroupNorm", "groupNorm", () => groupNorm(input, this.numGroups, this.weight, this.bias, this.eps));
   }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyFloat(this.eps)}, affine=${pyBool(this.affine)}`;
+  }
 }
 
+/** Options of `BatchNorm1d` and `BatchNorm2d`, as `torch.nn.BatchNorm1d/2d` take them. */
 export interface BatchNormOptions extends ModuleOptions {
   eps?: number;
   /**
@@ -114,6 +130,8 @@ export interface BatchNormOptions extends ModuleOptions {
 abstract class BatchNormBase extends Module {
   readonly eps: number;
   readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
   readonly weight: Tensor | undefined;
   readonly bias: Tensor | undefined;
   readonly runningMean: Tensor | undefined;
@@ -137,6 +155,8 @@ abstract class BatchNormBase extends Module {
     checkFloatDType(owner, dtype);
     this.eps = eps;
     this.momentum = momentum;
+    this.affine = affine;
+    this.trackRunningStats = trackRunningStats;
     this.weight = affine ? this.registerParameter("weight", ones([numFeatures], { dtype })) : undefined;
     this.bias = affine ? this.registerParameter("bias", zeros([numFeatures], { dtype })) : undefined;
     this.runningMean = trackRunningStats ? this.registerBuffer("running_mean", zeros([numFeatures], { dtype })) : undefined;
@@ -173,6 +193,11 @@ abstract class BatchNormBase extends Module {
       this.runningVar!.assign(variance);
     }
     return result.output;
+  }
+
+  override extraRepr(): string {
+    const momentum = this.momentum === null ? "None" : pyFloat(this.momentum);
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${momentum}, affine=${pyBool(this.affine)}, track_running_stats=${pyBool(this.trackRunningStats)}`;
   }
 }
 

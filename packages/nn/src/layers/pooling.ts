@@ -19,11 +19,16 @@ import {
   maxPool2d,
 } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
+import { pyBool, pyFloat, pyIntOrTuple, pyTuple } from "../pythonRepr";
 import { checkTensor, readOptions } from "../validation";
 
 /** PyTorch's int-or-tuple: one value for every pooled dim, or one per dim. */
 type PerDim = number | readonly number[];
 
+/**
+ * Options of `MaxPool1d` and `MaxPool2d`: those of `maxPool1d/2d`, and whether forward also returns the
+ * indices.
+ */
 export interface MaxPoolModuleOptions<R extends boolean> extends Omit<MaxPoolOptions, "returnIndices">, ModuleOptions {
   /** forward returns the values and where each maximum was (its position within its plane). */
   returnIndices?: R;
@@ -49,6 +54,11 @@ abstract class MaxPool<R extends boolean> extends Module<[Tensor], R extends tru
   forward(input: Tensor): R extends true ? ValuesAndIndices : Tensor {
     checkTensor(this.constructor.name, "input", input);
     return this.pool(input, this.kernelSize, this.options) as R extends true ? ValuesAndIndices : Tensor;
+  }
+
+  override extraRepr(): string {
+    const { stride = this.kernelSize, padding = 0, dilation = 1, ceilMode = false } = this.options;
+    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(stride)}, padding=${pyIntOrTuple(padding)}, dilation=${pyIntOrTuple(dilation)}, ceil_mode=${pyBool(ceilMode)}`;
   }
 }
 
@@ -83,6 +93,13 @@ export class AvgPool1d extends Module {
     checkTensor("AvgPool1d", "input", input);
     return avgPool1d(input, this.kernelSize, this.options);
   }
+
+  /** PyTorch's AvgPool1d stores its sizes as 1-tuples (`kernel_size=(3,)`), unlike AvgPool2d. */
+  override extraRepr(): string {
+    const asTuple = (value: PerDim) => pyTuple(typeof value === "number" ? [value] : value);
+    const { stride = this.kernelSize, padding = 0 } = this.options;
+    return `kernel_size=${asTuple(this.kernelSize)}, stride=${asTuple(stride)}, padding=${asTuple(padding)}`;
+  }
 }
 
 /** torch.nn.AvgPool2d on (N, C, H, W) or (C, H, W). */
@@ -102,6 +119,11 @@ export class AvgPool2d extends Module {
     checkTensor("AvgPool2d", "input", input);
     return avgPool2d(input, this.kernelSize, this.options);
   }
+
+  override extraRepr(): string {
+    const { stride = this.kernelSize, padding = 0 } = this.options;
+    return `kernel_size=${pyIntOrTuple(this.kernelSize)}, stride=${pyIntOrTuple(stride)}, padding=${pyIntOrTuple(padding)}`;
+  }
 }
 
 /** torch.nn.AdaptiveAvgPool1d on (N, C, L) or (C, L). */
@@ -116,6 +138,10 @@ export class AdaptiveAvgPool1d extends Module {
   forward(input: Tensor): Tensor {
     checkTensor("AdaptiveAvgPool1d", "input", input);
     return adaptiveAvgPool1d(input, this.outputSize);
+  }
+
+  override extraRepr(): string {
+    return `output_size=${pyIntOrTuple(this.outputSize)}`;
   }
 }
 
@@ -132,6 +158,10 @@ export class AdaptiveAvgPool2d extends Module {
     checkTensor("AdaptiveAvgPool2d", "input", input);
     return adaptiveAvgPool2d(input, this.outputSize);
   }
+
+  override extraRepr(): string {
+    return `output_size=${pyIntOrTuple(this.outputSize)}`;
+  }
 }
 
 /** torch.nn.Upsample: F.interpolate with the options given at construction (size or scaleFactor, mode, alignCorners). */
@@ -147,5 +177,12 @@ export class Upsample extends Module {
   forward(input: Tensor): Tensor {
     checkTensor("Upsample", "input", input);
     return interpolate(input, this.options);
+  }
+
+  /** As PyTorch 1.13's: the scale factor (floats) or else the size, and the mode (alignCorners is not shown). */
+  override extraRepr(): string {
+    const { size, scaleFactor, mode = "nearest" } = this.options;
+    const sizing = scaleFactor !== undefined ? `scale_factor=${pyIntOrTuple(scaleFactor, pyFloat)}` : `size=${pyIntOrTuple(size ?? null)}`;
+    return `${sizing}, mode=${mode}`;
   }
 }

@@ -4,6 +4,7 @@
  */
 import { type Tensor, formatShape } from "@gradgraph/core";
 import { Module, type ModuleOptions } from "../module";
+import { pyTuple } from "../pythonRepr";
 import { checkInteger, checkTensor, describeValue, readOptions } from "../validation";
 
 /** torch.nn.Identity: returns its input, a placeholder where a model's slot needs a module. */
@@ -41,6 +42,10 @@ export class Flatten extends Module {
     const merged = input.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
     return input.reshape(...input.shape.slice(0, start), merged, ...input.shape.slice(end + 1));
   }
+
+  override extraRepr(): string {
+    return `start_dim=${this.startDim}, end_dim=${this.endDim}`;
+  }
 }
 
 /** torch.nn.Unflatten(dim, unflattened_size): dim `dim` split into `unflattenedSize` (one entry may be -1, inferred). */
@@ -77,5 +82,9 @@ export class Unflatten extends Module {
       );
     }
     return input.reshape(...input.shape.slice(0, d), ...(sizes as number[]), ...input.shape.slice(d + 1));
+  }
+
+  override extraRepr(): string {
+    return `dim=${this.dim}, unflattened_size=${pyTuple(this.unflattenedSize)}`;
   }
 }

@@ -14,10 +14,12 @@ export class Sequential extends Module {
     });
   }
 
+  /** The number of modules in the chain. */
   get length(): number {
     return this.layers.length;
   }
 
+  /** The module at `index`; negative indices count from the end. */
   at(index: number): Module {
     checkInteger("Sequential.at", "index", index);
     const layer = this.layers.at(index);
@@ -25,6 +27,7 @@ export class Sequential extends Module {
     return layer;
   }
 
+  /** `input` through every module in turn. */
   forward(input: Tensor): Tensor {
     let x = input;
     for (const layer of this.layers) x = layer.forward(x);

@@ -20,6 +20,7 @@ import { LayerNorm } from "./normalization";
 /** The feed-forward block's activation: PyTorch's "relu" or "gelu" (exact), or any elementwise function. */
 export type TransformerActivation = "relu" | "gelu" | ((x: Tensor) => Tensor);
 
+/** Options of `TransformerEncoderLayer`, as `torch.nn.TransformerEncoderLayer` takes them. */
 export interface TransformerEncoderLayerOptions extends ModuleOptions {
   /** The feed-forward block's hidden size, 2048 by default. */
   dimFeedforward?: number;
@@ -38,6 +39,7 @@ export interface TransformerEncoderLayerOptions extends ModuleOptions {
   generator?: Generator;
 }
 
+/** The masks `TransformerEncoderLayer.forward` takes. */
 export interface TransformerEncoderLayerForwardOptions {
   /** The self-attention's attnMask (see MultiheadAttention): (L, L) or (N·nhead, L, L). */
   srcMask?: Tensor;
@@ -156,11 +158,13 @@ function activationFunction(activation: TransformerActivation): (x: Tensor) => T
   throw new TypeError(`TransformerEncoderLayer: activation should be relu/gelu, not ${describeValue(activation)}`);
 }
 
+/** Options of `TransformerEncoder`: a final norm. */
 export interface TransformerEncoderOptions extends ModuleOptions {
   /** Applied to the last layer's output (PyTorch's norm, usually a LayerNorm); registered as child "norm". */
   norm?: AnyModule;
 }
 
+/** The masks `TransformerEncoder.forward` hands to every layer. */
 export interface TransformerEncoderForwardOptions {
   /** Every layer's srcMask. */
   mask?: Tensor;

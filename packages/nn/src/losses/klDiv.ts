@@ -3,6 +3,7 @@ import { type Tensor, eq, exp, log, sum, where } from "@gradgraph/core";
 import { checkBoolean } from "../validation";
 import { type Reduction, checkSameShapeAndDType, readLossOptions, reduce } from "./common";
 
+/** Options of `klDivLoss`: the reduction, and whether the target is given as log-probabilities. */
 export interface KLDivLossOptions {
   /**
    * "mean" (default, as in PyTorch) averages over every element; "batchmean" divides the sum by

@@ -3,6 +3,7 @@ import { readOptions } from "../validation";
 import { Optimizer, type Params, type Update, checkRange } from "./optimizer";
 import { addScaledQuotient, withWeightDecay } from "./updates";
 
+/** Adagrad's hyperparameters, as `torch.optim.Adagrad` names them in camelCase. */
 export type AdagradOptions = {
   lr: number;
   lrDecay: number;

@@ -2,6 +2,7 @@ import type { Tensor } from "@gradgraph/core";
 import { Optimizer, type Params, type Update, checkBetas, checkRange } from "./optimizer";
 import { addScaledQuotient, movingAverage, movingAverageOfSquares, withWeightDecay } from "./updates";
 
+/** Adam's and AdamW's hyperparameters, as `torch.optim.Adam` names them in camelCase. */
 export type AdamOptions = {
   lr: number;
   betas: readonly [number, number];

@@ -2,6 +2,7 @@ import type { Tensor } from "@gradgraph/core";
 import { Optimizer, type Params, type Update, checkBetas, checkRange } from "./optimizer";
 import { addScaledQuotient, movingAverage, withWeightDecay } from "./updates";
 
+/** Adamax's hyperparameters, as `torch.optim.Adamax` names them in camelCase. */
 export type AdamaxOptions = {
   lr: number;
   betas: readonly [number, number];

@@ -2,6 +2,7 @@ import type { Tensor } from "@gradgraph/core";
 import { Optimizer, type Params, type Update, checkBetas, checkRange } from "./optimizer";
 import { addScaledQuotient, movingAverage, movingAverageOfSquares, withWeightDecay } from "./updates";
 
+/** NAdam's hyperparameters, as `torch.optim.NAdam` names them in camelCase. */
 export type NAdamOptions = {
   lr: number;
   betas: readonly [number, number];

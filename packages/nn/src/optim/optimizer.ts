@@ -10,6 +10,10 @@ export type ParamGroupInput<H extends Hyperparameters> = Partial<H> & { params: 
 /** What an optimizer is given: parameters, or PyTorch-style parameter groups. */
 export type Params<H extends Hyperparameters> = Iterable<Tensor> | readonly ParamGroupInput<H>[];
 
+/**
+ * One of `optimizer.paramGroups`: its hyperparameters (change them between steps, as schedulers do) and its
+ * parameters.
+ */
 export type ParamGroup<H extends Hyperparameters> = H & { params: Tensor[] };
 
 /**
@@ -52,6 +56,10 @@ export interface Update {
  * every step checks them again, so a bad value is reported by name instead of training on it.
  */
 export abstract class Optimizer<H extends Hyperparameters> {
+  /**
+   * PyTorch's `param_groups`: each group's parameters and hyperparameters, which may be changed between
+   * steps.
+   */
   readonly paramGroups: ParamGroup<H>[];
   private state = new Map<Tensor, ParamState>();
   /** Per parameter, the 0-d leaves that carry changing numbers into the update graphs (see `stepValues`). */

@@ -2,6 +2,7 @@ import type { Tensor } from "@gradgraph/core";
 import { Optimizer, type Params, type Update, checkRange } from "./optimizer";
 import { addScaledQuotient, decayAndAdd, movingAverage, movingAverageOfSquares, withWeightDecay } from "./updates";
 
+/** RMSprop's hyperparameters, as `torch.optim.RMSprop` names them in camelCase. */
 export type RMSpropOptions = {
   lr: number;
   alpha: number;

@@ -3,6 +3,7 @@ import { readOptions } from "../validation";
 import { Optimizer, type Params, type Update, checkRange } from "./optimizer";
 import { movingAverage, withWeightDecay } from "./updates";
 
+/** SGD's hyperparameters, as `torch.optim.SGD` names them in camelCase. */
 export type SGDOptions = {
   lr: number;
   momentum: number;

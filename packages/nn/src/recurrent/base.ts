@@ -14,6 +14,7 @@ import { fillUniform } from "../init";
 import { dropout } from "../layers/dropout";
 import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkProbability, checkTensor, describeValue, readOptions } from "../validation";
 import { type AnyModule, Module, type ModuleOptions } from "../module";
+import { pyFloat } from "../pythonRepr";
 import { type SequenceLengths, realSteps } from "./sequences";
 
 /** What the recurrent modules and their cells share. */
@@ -261,6 +262,18 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
   /** The size of state s: h has the output size, LSTM's c the hidden size. */
   private stateSize(s: number): number {
     return s === 0 ? this.outputSize : this.hiddenSize;
+  }
+
+  /** PyTorch's RNNBase.extra_repr: the sizes, then each option that differs from its default (nonlinearity is not shown). */
+  override extraRepr(): string {
+    let text = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.projSize !== 0) text += `, proj_size=${this.projSize}`;
+    if (this.numLayers !== 1) text += `, num_layers=${this.numLayers}`;
+    if (!this.bias) text += ", bias=False";
+    if (this.batchFirst) text += ", batch_first=True";
+    if (this.dropout !== 0) text += `, dropout=${pyFloat(this.dropout)}`;
+    if (this.bidirectional) text += ", bidirectional=True";
+    return text;
   }
 
   /** One time step: `inputGates` is `x_t W_ih^T + b_ih` (B, G*H); returns the new states, h first. */

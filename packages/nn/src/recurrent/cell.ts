@@ -60,6 +60,11 @@ export abstract class RecurrentCellBase<Hidden> extends Module<[input: Tensor, h
   /** The step: `inputGates` is `x W_ih^T + b_ih` (B, G*H); returns the new states, h first. */
   protected abstract cell(inputGates: Tensor, state: CellState, weights: RecurrentWeights): Tensor[];
 
+  /** PyTorch's RNNCellBase.extra_repr: the sizes, and bias=False without biases. */
+  override extraRepr(): string {
+    return `${this.inputSize}, ${this.hiddenSize}${this.bias ? "" : ", bias=False"}`;
+  }
+
   /** Checks the input and the states (zeros when omitted), runs the step; the states come back batched as the input is. */
   protected step(input: Tensor, initial: CellState | undefined): Tensor[] {
     checkTensor(this.mode, "input", input);

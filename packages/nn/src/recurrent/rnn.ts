@@ -67,4 +67,9 @@ export class RNNCell extends RecurrentCellBase<Tensor> {
   protected cell(inputGates: Tensor, state: CellState, weights: RecurrentWeights): Tensor[] {
     return rnnStep(this.nonlinearity, inputGates, state, weights);
   }
+
+  /** Unlike RNN's, RNNCell's repr names a nonlinearity other than tanh. */
+  override extraRepr(): string {
+    return `${super.extraRepr()}${this.nonlinearity === "tanh" ? "" : `, nonlinearity=${this.nonlinearity}`}`;
+  }
 }

@@ -65,6 +65,7 @@ export function realSteps(mode: string, options: SequenceLengths, batched: boole
   return tensor(mask, { shape: [steps, batch, 1], dtype: "int32" });
 }
 
+/** Options of `padSequence`, as `torch.nn.utils.rnn.pad_sequence` takes them. */
 export interface PadSequenceOptions {
   /** (batch, longest, *) instead of (longest, batch, *). */
   batchFirst?: boolean;

@@ -1,8 +1,11 @@
 import type { TopLevelSpec } from "vega-lite";
 import { writeFileAtomic } from "./atomicWrite";
+import { nodeFiles } from "./nodeFiles";
 
+/** One point of a loss curve. */
 export type LossPoint = { step: number; loss: number };
 
+/** The title of a loss-curve picture, its y scale (linear or log) and its size in pixels. */
 export type LossCurveOptions = {
   title?: string;
   /** Log-scale y axis (the usual view of a loss that falls over orders of magnitude). */
@@ -43,7 +46,8 @@ export async function lossCurveSvg(losses: number[] | LossPoint[], opts: LossCur
       order: { field: "step" }, // draw in step order even if the input is not sorted
     },
   };
-  // vega is ESM-only with top-level await: loaded on first use, so the CommonJS build can still be required.
+  // vega is ESM-only with top-level await: loaded on first use, because require() of this package (its CommonJS
+  // entry loads the ES module) refuses a module graph with top-level await.
   const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const spec = compile(vlSpec).spec;
   const view = new vega.View(vega.parse(spec), { renderer: "none" });
@@ -56,6 +60,7 @@ export async function lossCurveSvg(losses: number[] | LossPoint[], opts: LossCur
 
 /** Render with {@link lossCurveSvg} and write the SVG atomically. */
 export async function writeLossCurve(path: string, losses: number[] | LossPoint[], opts: LossCurveOptions = {}): Promise<void> {
+  nodeFiles("writeLossCurve", "lossCurveSvg(losses, options) gives the SVG text to put in the page");
   const svg = await lossCurveSvg(losses, opts);
   await writeFileAtomic(path, new TextEncoder().encode(svg));
 }

@@ -17,6 +17,7 @@
 
 import { JsonNumber, JsonSyntaxError, type JsonValue, hasLoneSurrogate, parseStrictJson } from "./strictJson";
 
+/** A tensor as a safetensors file holds it: dtype, shape and flat values. */
 export type TensorRecord = {
   dtype: "float32" | "float64";
   shape: number[];
@@ -81,6 +82,10 @@ export function layoutSafetensors(tensors: Record<string, TensorRecord>): Tensor
   });
 }
 
+/**
+ * The bytes of a safetensors file holding `tensors` and `metadata`, laid out as the safetensors crate lays
+ * them out.
+ */
 export function encodeSafetensors(
   tensors: Record<string, TensorRecord>,
   metadata?: Record<string, string>,

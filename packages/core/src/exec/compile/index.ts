@@ -11,6 +11,9 @@ import { schedule, type ScheduleOptions } from "./schedule";
 
 export { type FeedSpec, Program, type ProgramStats } from "./program";
 
+/**
+ * What `compile` makes a program of: the inputs fed per run, the outputs, and the leaves updated in place.
+ */
 export interface CompileSpec {
   /** Leaves fed by every `run()` (placeholders, or constants whose values change per run). */
   readonly inputs?: readonly Tensor[];
@@ -28,6 +31,7 @@ export interface CompileSpec {
   readonly reorderSums?: boolean;
 }
 
+/** One input of a traced `compile(fn, inputSpecs)`: the shape (and dtype, name) of its placeholder. */
 export interface InputSpec {
   readonly shape: Shape;
   readonly dtype?: DType;
@@ -108,7 +112,7 @@ function validate(inputs: readonly Tensor[], outputs: readonly Tensor[], updates
   };
   inputs.forEach((x, i) => {
     isTensor(x, `inputs[${i}]`);
-    if (!x.isLeaf || x.frozen) throw new Error(`compile: inputs[${i}] must be a placeholder or a (non-shared) constant leaf, got ${x}`);
+    if (!x.isLeaf || x.frozen) throw new Error(`compile: inputs[${i}] must be a placeholder or a (non-shared) constant leaf, got ${x.describe()}`);
   });
   if (new Set(inputs).size !== inputs.length) throw new Error("compile: an input is listed twice");
   outputs.forEach((x, i) => isTensor(x, `outputs[${i}]`));
@@ -117,7 +121,7 @@ function validate(inputs: readonly Tensor[], outputs: readonly Tensor[], updates
     isTensor(leaf, `updates[${i}][0]`);
     isTensor(value, `updates[${i}][1]`);
     if (leaf.op !== "constant" || leaf.frozen || inputs.includes(leaf)) {
-      throw new Error(`compile: updates[${i}] must target a constant leaf that is not an input (a parameter), got ${leaf}`);
+      throw new Error(`compile: updates[${i}] must target a constant leaf that is not an input (a parameter), got ${leaf.describe()}`);
     }
     if (!sameShape(leaf.shape, value.shape) || leaf.dtype !== value.dtype) {
       throw new OpError("compile", `updates[${i}]: the new value ${value.dtype} ${formatShape(value.shape)} must match the leaf ${leaf.dtype} ${formatShape(leaf.shape)}`);

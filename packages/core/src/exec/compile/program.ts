@@ -8,6 +8,7 @@ import { instantiateLoop } from "./loops";
 import type { MemoryPlan } from "./memory";
 import type { Part, Schedule } from "./schedule";
 
+/** What compiling did to a graph: nodes merged, folded and fused, buffers planned. */
 export interface ProgramStats {
   /** Distinct tensors the outputs and updates depend on. */
   readonly graphNodes: number;
@@ -25,6 +26,7 @@ export interface ProgramStats {
   readonly bufferBytes: number;
 }
 
+/** One value `run()` is fed: its shape, dtype and name. */
 export interface FeedSpec {
   readonly shape: Shape;
   readonly dtype: DType;
@@ -42,6 +44,7 @@ interface LeafBinding {
  * allocate inside their own kernel).
  */
 export class Program {
+  /** What compiling did: nodes merged, folded and fused, kernels and buffers. */
   readonly stats: ProgramStats;
   private readonly kernels: readonly (() => void)[];
   private readonly feedArrays: readonly TypedArray[];
@@ -136,7 +139,7 @@ export class Program {
       const { tensor, array } = leaves[i];
       const current = tensor.leafValue;
       if (current === array) continue;
-      if (current === undefined) throw new Error(`run: ${tensor} was released`);
+      if (current === undefined) throw new Error(`run: ${tensor.describe()} was released`);
       array.set(current);
       tensor.moveLeafData(array);
     }

@@ -2,6 +2,7 @@ import type { Optimizer } from "../optimizer";
 import { readOptions } from "../../validation";
 import { LRScheduler, type ScheduledGroup, isFiniteNumber, isPositiveInteger, requireOption } from "./scheduler";
 
+/** Options of `CosineAnnealingLR`. */
 export interface CosineAnnealingLROptions {
   /** Steps from the initial learning rate down to `etaMin` (PyTorch's `T_max`). */
   tMax: number;

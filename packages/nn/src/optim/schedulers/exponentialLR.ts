@@ -2,6 +2,7 @@ import type { Optimizer } from "../optimizer";
 import { readOptions } from "../../validation";
 import { LRScheduler, type ScheduledGroup, isFiniteNumber, requireOption } from "./scheduler";
 
+/** Options of `ExponentialLR`. */
 export interface ExponentialLROptions {
   /** Factor every step multiplies the learning rate by. */
   gamma: number;

@@ -2,6 +2,7 @@ import type { Optimizer } from "../optimizer";
 import { readOptions } from "../../validation";
 import { LRScheduler, type ScheduledGroup, isFiniteNumber, isPositiveInteger, requireOption } from "./scheduler";
 
+/** Options of `LinearLR`. */
 export interface LinearLROptions {
   /** Factor of the learning rate at step 0; 1/3 by default. */
   startFactor?: number;

@@ -2,6 +2,7 @@ import type { Optimizer } from "../optimizer";
 import { readOptions } from "../../validation";
 import { LRScheduler, type ScheduledGroup, isFiniteNumber, isNonNegativeInteger, requireOption } from "./scheduler";
 
+/** Options of `MultiStepLR`. */
 export interface MultiStepLROptions {
   /** Steps at which the learning rate decays; a step listed twice decays twice (PyTorch counts them). */
   milestones: readonly number[];

@@ -10,6 +10,7 @@ import {
   requireOption,
 } from "./scheduler";
 
+/** Options of `OneCycleLR`. */
 export interface OneCycleLROptions {
   /** The peak learning rate, for every group or one per group (PyTorch's `max_lr`). */
   maxLr: number | readonly number[];

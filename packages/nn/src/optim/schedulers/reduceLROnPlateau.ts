@@ -3,6 +3,7 @@ import type { Optimizer } from "../optimizer";
 import { describeValue, readOptions } from "../../validation";
 import { checkOptimizer, groupsOf, isFiniteNumber, isNonNegativeInteger, perGroup, requireOption } from "./scheduler";
 
+/** Options of `ReduceLROnPlateau`. */
 export interface ReduceLROnPlateauOptions {
   /** "min": the metric should fall (a loss); "max": it should rise (an accuracy). "min" by default. */
   mode?: "min" | "max";

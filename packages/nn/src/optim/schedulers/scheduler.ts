@@ -72,6 +72,7 @@ export abstract class LRScheduler<Settings> {
   lastEpoch = -1;
   /** Each group's learning rate when the first scheduler was attached to it (PyTorch's `base_lrs`). */
   readonly baseLrs: readonly number[];
+  /** The scheduler's options, validated once at construction. */
   protected readonly settings: Settings;
   private lastLrs: number[] = [];
 
@@ -79,6 +80,7 @@ export abstract class LRScheduler<Settings> {
   protected constructor(
     /** Class name, used in error messages. */
     readonly name: string,
+    /** The optimizer whose groups' learning rates this scheduler sets. */
     readonly optimizer: Optimizer<any>,
     read: (groups: ScheduledGroup[]) => Settings,
   ) {

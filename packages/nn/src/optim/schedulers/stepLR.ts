@@ -2,6 +2,7 @@ import type { Optimizer } from "../optimizer";
 import { readOptions } from "../../validation";
 import { LRScheduler, type ScheduledGroup, isFiniteNumber, isPositiveInteger, requireOption } from "./scheduler";
 
+/** Options of `StepLR`. */
 export interface StepLROptions {
   /** Steps between decays (PyTorch's `step_size`). */
   stepSize: number;
