@@ -7,14 +7,19 @@
  * scalars (hyperparameters, step counts) go into `__metadata__` as JSON strings, next to the
  * checksums that let `load` notice damage (training/checksums.ts). Only float32 and float64
  * tensors are written, so a module with an int32 persistent buffer cannot be saved.
+ *
+ * Paths need Node's file system; in a browser, `saveToBytes` gives the same file as bytes, and
+ * `load` and `restore` take bytes as well as paths.
  */
 import { Tensor, formatShape, isFloat, tensor } from "@gradgraph/core";
 import { type AnyModule, Module } from "./module";
 import { type Hyperparameters, Optimizer, type OptimizerStateDict, type ParamState } from "./optim";
-import { CheckpointError, type TensorRecord, loadCheckpoint, saveCheckpoint } from "./training";
+import { CheckpointError, type TensorRecord, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from "./training";
+import { nodeFiles } from "./training/nodeFiles";
 import { JsonSyntaxError, parseStrictJson, toPlainJson } from "./training/strictJson";
 import { describeValue, readOptions } from "./validation";
 
+/** Options of `save`: an optimizer to save alongside, and metadata. */
 export interface SaveOptions {
   /** An optimizer (or its `stateDict()`), saved alongside so training can resume exactly. */
   optimizer?: Optimizer<any> | OptimizerStateDict;
@@ -22,6 +27,7 @@ export interface SaveOptions {
   metadata?: Record<string, string>;
 }
 
+/** What `load` reads: a state dict, the optimizer's state if saved, and the metadata. */
 export interface Checkpoint {
   /** Module parameters and persistent buffers under their state-dict keys; feed to `module.loadStateDict`. */
   stateDict: Record<string, Tensor>;
@@ -36,58 +42,83 @@ const STATE_PREFIX = `${OPTIMIZER}state.`;
 const GROUPS_KEY = `${OPTIMIZER}param_groups`;
 const STEPS_KEY = `${OPTIMIZER}steps`;
 
-/** Writes the checkpoint atomically: a crash mid-save leaves the previous file intact. */
+/** Writes the checkpoint atomically: a crash mid-save leaves the previous file intact. Node only; in a browser see {@link saveToBytes}. */
 export async function save(source: AnyModule | Record<string, Tensor>, path: string, options?: SaveOptions): Promise<void> {
+  nodeFiles("save", BROWSER_CHECKPOINTS);
   checkPath("save", path);
-  const { tensors, metadata } = pack(source, readOptions("save", options, ["optimizer", "metadata"]));
+  const { tensors, metadata } = pack("save", source, readOptions("save", options, ["optimizer", "metadata"]));
   await saveCheckpoint(tensors, path, metadata);
 }
 
-/** Reads a checkpoint written by `save`, verifying its checksums (or any safetensors file of F32/F64 tensors, unverified). */
-export async function load(path: string): Promise<Checkpoint> {
-  checkPath("load", path);
-  const { tensors, metadata } = await loadCheckpoint(path);
+/**
+ * The checkpoint `save` would write, as the file's bytes: for a browser (a download, IndexedDB, an
+ * upload), or anywhere a file is not wanted. `load(bytes)` and `restore(bytes, module)` read them back.
+ */
+export async function saveToBytes(source: AnyModule | Record<string, Tensor>, options?: SaveOptions): Promise<Uint8Array> {
+  const { tensors, metadata } = pack("saveToBytes", source, readOptions("saveToBytes", options, ["optimizer", "metadata"]));
+  return encodeCheckpoint(tensors, metadata);
+}
+
+/**
+ * Reads a checkpoint written by `save` (a path, Node only) or by `saveToBytes` (its bytes), verifying
+ * its checksums; or any safetensors file of F32/F64 tensors, unverified.
+ */
+export async function load(source: string | Uint8Array): Promise<Checkpoint> {
+  checkSource("load", source);
+  if (typeof source === "string") nodeFiles("load", BROWSER_CHECKPOINTS);
+  const { tensors, metadata } = typeof source === "string" ? await loadCheckpoint(source) : await decodeCheckpoint(source);
   return unpack(tensors, metadata);
 }
+
+/** What a browser uses instead of the file functions. */
+const BROWSER_CHECKPOINTS =
+  "saveToBytes(module, options) gives the checkpoint's bytes to keep or download, and load(bytes) / restore(bytes, module) read them back (new Uint8Array(await response.arrayBuffer()) for a fetched file)";
 
 function checkPath(owner: string, path: unknown): asserts path is string {
   if (typeof path !== "string" || path === "") throw new TypeError(`${owner}: path must be a non-empty string, got ${describeValue(path)}`);
 }
 
-function record(name: string, t: Tensor): TensorRecord {
-  if (!(t instanceof Tensor)) throw new CheckpointError(`save: "${name}" is not a Tensor (got ${describeValue(t)})`);
-  if (!isFloat(t.dtype)) throw new CheckpointError(`save: "${name}" is ${t.dtype}; checkpoints hold float32 and float64 tensors`);
+function checkSource(owner: string, source: unknown): asserts source is string | Uint8Array {
+  if (source instanceof Uint8Array) return;
+  if (typeof source !== "string" || source === "") {
+    throw new TypeError(`${owner}: expected a path (a non-empty string) or a checkpoint's bytes (a Uint8Array), got ${describeValue(source)}`);
+  }
+}
+
+function record(owner: string, name: string, t: Tensor): TensorRecord {
+  if (!(t instanceof Tensor)) throw new CheckpointError(`${owner}: "${name}" is not a Tensor (got ${describeValue(t)})`);
+  if (!isFloat(t.dtype)) throw new CheckpointError(`${owner}: "${name}" is ${t.dtype}; checkpoints hold float32 and float64 tensors`);
   return { dtype: t.dtype, shape: [...t.shape], data: t.data() as Float32Array | Float64Array };
 }
 
-function pack(source: AnyModule | Record<string, Tensor>, { optimizer, metadata = {} }: SaveOptions) {
+function pack(owner: string, source: AnyModule | Record<string, Tensor>, { optimizer, metadata = {} }: SaveOptions) {
   const stateDict = source instanceof Module ? source.stateDict() : source;
   if (stateDict === null || typeof stateDict !== "object" || Array.isArray(stateDict) || stateDict instanceof Tensor) {
-    throw new CheckpointError(`save: expected a Module or a state dict (an object from names to tensors), got ${describeValue(source)}`);
+    throw new CheckpointError(`${owner}: expected a Module or a state dict (an object from names to tensors), got ${describeValue(source)}`);
   }
   if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
-    throw new CheckpointError(`save: metadata must be an object of strings, got ${describeValue(metadata)}`);
+    throw new CheckpointError(`${owner}: metadata must be an object of strings, got ${describeValue(metadata)}`);
   }
   const tensors: Record<string, TensorRecord> = {};
-  for (const [name, t] of Object.entries(stateDict)) setOwn(tensors, name, record(name, t));
+  for (const [name, t] of Object.entries(stateDict)) setOwn(tensors, name, record(owner, name, t));
 
   const reserved = Object.keys(metadata).filter((k) => k.startsWith(OPTIMIZER));
-  if (reserved.length > 0) throw new CheckpointError(`save: metadata key(s) ${reserved.join(", ")} are reserved for the optimizer`);
+  if (reserved.length > 0) throw new CheckpointError(`${owner}: metadata key(s) ${reserved.join(", ")} are reserved for the optimizer`);
   const allMetadata: Record<string, string> = { ...metadata };
   if (optimizer === undefined) return { tensors, metadata: allMetadata };
 
   const clashes = Object.keys(tensors).filter((k) => k.startsWith(OPTIMIZER));
-  if (clashes.length > 0) throw new CheckpointError(`save: state-dict key(s) ${clashes.join(", ")} clash with the optimizer's`);
+  if (clashes.length > 0) throw new CheckpointError(`${owner}: state-dict key(s) ${clashes.join(", ")} clash with the optimizer's`);
   const optimizerState = optimizer instanceof Optimizer ? optimizer.stateDict() : optimizer;
   if (optimizerState === null || typeof optimizerState !== "object" || typeof optimizerState.state !== "object" || optimizerState.state === null) {
-    throw new CheckpointError(`save: optimizer must be an Optimizer or its stateDict(), got ${describeValue(optimizer)}`);
+    throw new CheckpointError(`${owner}: optimizer must be an Optimizer or its stateDict(), got ${describeValue(optimizer)}`);
   }
   const steps: Record<string, number> = {};
   for (const [index, { step, buffers }] of Object.entries(optimizerState.state)) {
     steps[index] = step;
     for (const [name, buffer] of Object.entries(buffers)) {
       const key = `${STATE_PREFIX}${index}.${name}`;
-      tensors[key] = record(key, buffer);
+      tensors[key] = record(owner, key, buffer);
     }
   }
   allMetadata[GROUPS_KEY] = JSON.stringify(optimizerState.paramGroups);
@@ -156,18 +187,19 @@ function isParamGroup(g: unknown): g is Hyperparameters & { params: number[] } {
 }
 
 /**
- * Loads a checkpoint into a module (strictly: every key must match) and, if given, an optimizer
- * built over that module's parameters. Returns the user's metadata.
+ * Loads a checkpoint (a path, Node only, or its bytes) into a module (strictly: every key must
+ * match) and, if given, an optimizer built over that module's parameters. Returns the user's metadata.
  */
-export async function restore(path: string, module: AnyModule, optimizer?: Optimizer<any>): Promise<Record<string, string>> {
-  checkPath("restore", path);
+export async function restore(source: string | Uint8Array, module: AnyModule, optimizer?: Optimizer<any>): Promise<Record<string, string>> {
+  checkSource("restore", source);
   if (!(module instanceof Module)) throw new TypeError(`restore: module must be a Module, got ${describeValue(module)}`);
   if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
     throw new TypeError(`restore: optimizer must be an Optimizer, got ${describeValue(optimizer)}`);
   }
-  const checkpoint = await load(path);
+  if (typeof source === "string") nodeFiles("restore", BROWSER_CHECKPOINTS);
+  const checkpoint = await load(source);
   if (optimizer !== undefined && checkpoint.optimizerState === undefined) {
-    throw new CheckpointError(`restore: ${path} holds no optimizer state`);
+    throw new CheckpointError(`restore: ${typeof source === "string" ? source : "the checkpoint"} holds no optimizer state`);
   }
   module.loadStateDict(checkpoint.stateDict);
   if (optimizer !== undefined) optimizer.loadStateDict(checkpoint.optimizerState!);

@@ -1,8 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { open, readFile, readdir, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
 import { describeValue } from "../validation";
 import { decodeCheckpoint, encodeCheckpoint } from "./checksums";
+import { type NodeFiles, nodeFiles } from "./nodeFiles";
 import type { TensorRecord } from "./safetensors";
 
 /** Temp files this process is writing right now: never stale, whatever their age. */
@@ -16,11 +14,13 @@ const tempsInFlight = new Set<string>();
  *
  * Temp names are unique per call, `.<base>.<pid>.<hex>.tmp`, so a temp file left behind by a
  * killed process never collides with a later save; that later save removes it (see
- * {@link removeStaleTemps}).
+ * `removeStaleTemps`).
  */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const node = nodeFiles("writeFileAtomic", "keep the bytes in memory, or hand them to the page (a download, IndexedDB)");
+  const { open, rename, unlink } = node.fs;
+  const dir = node.path.dirname(path);
+  const tmp = node.path.join(dir, `.${node.path.basename(path)}.${process.pid}.${node.crypto.randomBytes(6).toString("hex")}.tmp`);
   tempsInFlight.add(tmp);
   try {
     const fh = await open(tmp, "wx");
@@ -41,8 +41,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
   } finally {
     tempsInFlight.delete(tmp);
   }
-  await syncDir(dir);
-  await removeStaleTemps(path);
+  await syncDir(node, dir);
+  await removeStaleTemps(node, path);
 }
 
 /**
@@ -51,12 +51,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
  * back, e.g. in a restarted container). Temps of other live processes may be saves in progress
  * and are left alone. Best effort: a save never fails over the cleanup.
  */
-async function removeStaleTemps(path: string): Promise<void> {
-  const dir = dirname(path);
-  const prefix = `.${basename(path)}.`;
+async function removeStaleTemps({ fs, path: paths }: NodeFiles, path: string): Promise<void> {
+  const dir = paths.dirname(path);
+  const prefix = `.${paths.basename(path)}.`;
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await fs.readdir(dir);
   } catch {
     return;
   }
@@ -65,9 +65,9 @@ async function removeStaleTemps(path: string): Promise<void> {
     const writer = /^(\d+)\.[0-9a-f]{12}$/.exec(name.slice(prefix.length, -".tmp".length));
     if (writer === null) continue; // not one of our temp names
     const pid = Number(writer[1]);
-    const tmp = join(dir, name);
+    const tmp = paths.join(dir, name);
     const stale = pid === process.pid ? !tempsInFlight.has(tmp) : !processExists(pid);
-    if (stale) await unlink(tmp).catch(() => {}); // another save may have removed it first
+    if (stale) await fs.unlink(tmp).catch(() => {}); // another save may have removed it first
   }
 }
 
@@ -80,10 +80,10 @@ function processExists(pid: number): boolean {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+async function syncDir({ fs }: NodeFiles, dir: string): Promise<void> {
   let fh;
   try {
-    fh = await open(dir, "r");
+    fh = await fs.open(dir, "r");
   } catch {
     return; // some platforms (Windows) cannot open a folder; nothing more we can do there
   }
@@ -111,6 +111,7 @@ export async function saveCheckpoint(
     throw new TypeError("saveCheckpoint: the tensors come first and the path second, saveCheckpoint(tensors, path), as in save(module, path)");
   }
   if (typeof path !== "string" || path === "") throw new TypeError(`saveCheckpoint: path must be a non-empty string, got ${describeValue(path)}`);
+  nodeFiles("saveCheckpoint", "encodeCheckpoint(tensors, metadata) gives the file's bytes");
   await writeFileAtomic(path, await encodeCheckpoint(tensors, metadata));
 }
 
@@ -118,6 +119,7 @@ export async function saveCheckpoint(
 export async function loadCheckpoint(
   path: string,
 ): Promise<{ tensors: Record<string, TensorRecord>; metadata: Record<string, string> }> {
-  const bytes = await readFile(path);
+  const { fs } = nodeFiles("loadCheckpoint", "decodeCheckpoint(bytes) reads the file's bytes (new Uint8Array(await response.arrayBuffer()) for a fetched file)");
+  const bytes = await fs.readFile(path);
   return decodeCheckpoint(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }

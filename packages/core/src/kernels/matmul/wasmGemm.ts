@@ -1,6 +1,7 @@
 /**
  * Float32 GEMM on the WebAssembly SIMD kernel in matmul.wat, optionally split
- * across a worker thread that runs the same module on the same shared memory.
+ * across a worker thread that runs the same module on the same shared memory
+ * (worker_threads under Node, a Web Worker in a cross-origin isolated page).
  *
  * Per call: the operands are copied into WASM memory (one memcpy each), read
  * there in place when small (the kernel takes strides), packed into panels when
@@ -51,6 +52,8 @@ type WasmFn = (...args: number[]) => number;
 interface Engine {
   module: object;
   memory: WasmMemory;
+  /** Whether a worker can run on the same memory (otherwise one thread only). */
+  shared: boolean;
   fns: WasmFn[];
   restride: (src: number, srcLd: number, dst: number, dstLd: number, rows: number, cols: number) => void;
   same: (x: number, y: number, bytes: number) => number;
@@ -76,26 +79,48 @@ function decodeBase64(b64: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * The module with its memory import unshared, for engines that refuse shared memory outside a
+ * cross-origin isolated page (Firefox, Safari): the kernel still runs there, on one thread. The
+ * module has no atomic instructions, so the import's limits flags are all that differ.
+ */
+function withUnsharedMemory(bytes: Uint8Array): Uint8Array {
+  // The import entry: "env", "memory", kind memory (2), limits flags 3 (maximum given | shared).
+  const entry = [3, 0x65, 0x6e, 0x76, 6, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 2, 3];
+  for (let at = 0; at + entry.length <= bytes.length; at++) {
+    if (entry.every((byte, i) => bytes[at + i] === byte)) {
+      const unshared = bytes.slice();
+      unshared[at + entry.length - 1] = 1; // maximum given, not shared
+      return unshared;
+    }
+  }
+  throw new Error("matmul.wasm imports no shared memory from env.memory");
+}
+
 function getEngine(): Engine | null {
   if (engine !== undefined) return engine;
   engine = null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (!api) return null;
-  try {
-    const module = new api.Module(decodeBase64(MATMUL_WASM_BASE64));
-    const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-    const { exports } = new api.Instance(module, { env: { memory } });
-    engine = {
-      module,
-      memory,
-      fns: EXPORT_NAMES.map((name) => exports[name] as WasmFn),
-      restride: exports.restride as Engine["restride"],
-      same: exports.same as Engine["same"],
-      f32: new Float32Array(memory.buffer),
-    };
-  } catch {
-    // No SIMD, no threads proposal (shared memory), or no WebAssembly at all.
-    engine = null;
+  const bytes = decodeBase64(MATMUL_WASM_BASE64);
+  for (const shared of [true, false]) {
+    try {
+      const module = new api.Module(shared ? bytes : withUnsharedMemory(bytes));
+      const memory = new api.Memory({ initial: 16, maximum: MAX_PAGES, shared });
+      const { exports } = new api.Instance(module, { env: { memory } });
+      engine = {
+        module,
+        memory,
+        shared,
+        fns: EXPORT_NAMES.map((name) => exports[name] as WasmFn),
+        restride: exports.restride as Engine["restride"],
+        same: exports.same as Engine["same"],
+        f32: new Float32Array(memory.buffer),
+      };
+      return engine;
+    } catch {
+      // Shared memory refused: try unshared. Both refused: no SIMD, or no WebAssembly at all.
+    }
   }
   return engine;
 }
@@ -115,7 +140,7 @@ function ensureBytes(e: Engine, bytes: number): boolean {
       return false; // the OS refused; the caller falls back to the JS kernel
     }
   }
-  // A grown shared memory hands out a new, longer SharedArrayBuffer.
+  // A grown memory hands out a new, longer buffer (an unshared one detaches the old).
   if (e.f32.buffer.byteLength !== e.memory.buffer.byteLength) {
     e.f32 = new Float32Array(e.memory.buffer);
     allocations++;
@@ -179,105 +204,166 @@ const MAX_CALLS = 2;
  * worker is simply not waited for (see `finishJob`).
  */
 const SPIN_MS = 0.3;
-/** How long the main thread polls for the worker's half before it sleeps (0.2–2 ms here). */
-const MAIN_SPIN = 100_000;
+/** How long the main thread polls for the worker's half before it sleeps, or on a page's main thread spins on (0.2–2 ms here). */
+let mainSpin = 100_000;
 
 /**
- * Plain CommonJS source (eval worker) rather than a separate file, so the
- * library works unchanged when bundled by tsup or any consumer's bundler.
+ * Tests set 0 so that every split product the worker claimed reaches the wait after the
+ * polling (a sleep, or on a page's main thread a spin), which otherwise only a late worker does.
+ */
+export function setMainSpin(polls: number): void {
+  mainSpin = polls;
+}
+
+/**
+ * The worker's loop, as source text rather than a separate file, so the library works unchanged
+ * when bundled by tsup or any consumer's bundler; `serve` is called with { module, memory, ctrl }.
  * A job is claimed with compareExchange on CLAIM: whoever claims it runs it, so
  * a worker that is late (descheduled, asleep) is never waited for.
  */
-const WORKER_SOURCE = `
-const { workerData } = require("node:worker_threads");
-const ctrl = new Int32Array(workerData.ctrl);
-let fns;
-try {
-  const instance = new WebAssembly.Instance(workerData.module, { env: { memory: workerData.memory } });
-  fns = ${JSON.stringify(EXPORT_NAMES)}.map((name) => instance.exports[name]);
-  Atomics.store(ctrl, ${READY}, 1);
-} catch (err) {
-  Atomics.store(ctrl, ${READY}, -1);
-  throw err;
-}
-let seen = 0;
-for (;;) {
-  let s = Atomics.load(ctrl, ${SEQ});
-  if (s === seen) {
-    const until = performance.now() + ${SPIN_MS};
-    for (let i = 1; (s = Atomics.load(ctrl, ${SEQ})) === seen; i++) {
-      if ((i & 1023) === 0 && performance.now() > until) break;
-    }
-    while (s === seen) {
-      Atomics.store(ctrl, ${SLEEPING}, 1);
-      Atomics.wait(ctrl, ${SEQ}, seen);
-      Atomics.store(ctrl, ${SLEEPING}, 0);
-      s = Atomics.load(ctrl, ${SEQ});
-    }
-  }
-  seen = s;
-  if (Atomics.compareExchange(ctrl, ${CLAIM}, s - 1, s) !== s - 1) continue;
+const WORKER_LOOP = `
+function serve(data) {
+  const ctrl = new Int32Array(data.ctrl);
+  let fns;
   try {
-    const n = ctrl[${NCALLS}];
-    for (let c = 0; c < n; c++) {
-      const o = ${CALLS} + c * ${CALL_SLOTS};
-      fns[ctrl[o]](ctrl[o + 1], ctrl[o + 2], ctrl[o + 3], ctrl[o + 4], ctrl[o + 5], ctrl[o + 6], ctrl[o + 7],
-        ctrl[o + 8], ctrl[o + 9], ctrl[o + 10], ctrl[o + 11], ctrl[o + 12], ctrl[o + 13], ctrl[o + 14],
-        ctrl[o + 15], ctrl[o + 16], ctrl[o + 17]);
-    }
-  } catch {
-    Atomics.store(ctrl, ${FAILED}, s);
+    const instance = new WebAssembly.Instance(data.module, { env: { memory: data.memory } });
+    fns = ${JSON.stringify(EXPORT_NAMES)}.map((name) => instance.exports[name]);
+    Atomics.store(ctrl, ${READY}, 1);
+  } catch (err) {
+    Atomics.store(ctrl, ${READY}, -1);
+    throw err;
   }
-  Atomics.add(ctrl, ${WORKER_JOBS}, 1);
-  Atomics.store(ctrl, ${DONE}, s);
-  if (Atomics.load(ctrl, ${MAIN_WAITING}) === 1) Atomics.notify(ctrl, ${DONE});
+  let seen = 0;
+  for (;;) {
+    let s = Atomics.load(ctrl, ${SEQ});
+    if (s === seen) {
+      const until = performance.now() + ${SPIN_MS};
+      for (let i = 1; (s = Atomics.load(ctrl, ${SEQ})) === seen; i++) {
+        if ((i & 1023) === 0 && performance.now() > until) break;
+      }
+      while (s === seen) {
+        Atomics.store(ctrl, ${SLEEPING}, 1);
+        Atomics.wait(ctrl, ${SEQ}, seen);
+        Atomics.store(ctrl, ${SLEEPING}, 0);
+        s = Atomics.load(ctrl, ${SEQ});
+      }
+    }
+    seen = s;
+    if (Atomics.compareExchange(ctrl, ${CLAIM}, s - 1, s) !== s - 1) continue;
+    try {
+      const n = ctrl[${NCALLS}];
+      for (let c = 0; c < n; c++) {
+        const o = ${CALLS} + c * ${CALL_SLOTS};
+        fns[ctrl[o]](ctrl[o + 1], ctrl[o + 2], ctrl[o + 3], ctrl[o + 4], ctrl[o + 5], ctrl[o + 6], ctrl[o + 7],
+          ctrl[o + 8], ctrl[o + 9], ctrl[o + 10], ctrl[o + 11], ctrl[o + 12], ctrl[o + 13], ctrl[o + 14],
+          ctrl[o + 15], ctrl[o + 16], ctrl[o + 17]);
+      }
+    } catch {
+      Atomics.store(ctrl, ${FAILED}, s);
+    }
+    Atomics.add(ctrl, ${WORKER_JOBS}, 1);
+    Atomics.store(ctrl, ${DONE}, s);
+    if (Atomics.load(ctrl, ${MAIN_WAITING}) === 1) Atomics.notify(ctrl, ${DONE});
+  }
 }
 `;
+
+interface WorkerData {
+  module: object;
+  memory: WasmMemory;
+  ctrl: SharedArrayBuffer;
+}
 
 interface WorkerHandle {
   ctrl: Int32Array;
   seq: number;
+  /**
+   * Whether this thread may sleep in Atomics.wait while the worker finishes its half. A
+   * browser page's main thread may not (Atomics.wait throws there), so it spins instead.
+   */
+  mayBlock: boolean;
 }
 
-interface WorkerLike {
+/** The slices of Node's worker_threads Worker and of the Web Worker used here. */
+interface NodeWorker {
   unref(): void;
   on(event: "error" | "exit", cb: () => void): void;
 }
-type WorkerCtor = new (src: string, opts: { eval: true; workerData: unknown }) => WorkerLike;
+type NodeWorkerCtor = new (src: string, opts: { eval: true; workerData: WorkerData }) => NodeWorker;
+interface WebWorker {
+  onerror: (() => void) | null;
+  postMessage(data: WorkerData): void;
+}
+interface WebWorkerScope {
+  Worker?: new (url: string) => WebWorker;
+  /** True on pages served with COOP/COEP headers: only they may share memory with a worker. */
+  crossOriginIsolated?: boolean;
+}
 
 /** undefined: not tried yet; null: threads unavailable. */
 let worker: WorkerHandle | null | undefined;
 
-function loadWorkerCtor(): WorkerCtor | null {
+/**
+ * Under Node, worker_threads, looked up at run time (process.getBuiltinModule) so that bundling
+ * for a browser pulls in no Node module.
+ */
+function nodeWorkerCtor(): NodeWorkerCtor | null {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.("node:worker_threads") as { Worker?: WorkerCtor } | undefined;
+  const mod = proc?.getBuiltinModule?.("node:worker_threads") as { Worker?: NodeWorkerCtor } | undefined;
   return mod?.Worker ?? null;
+}
+
+/**
+ * Starts a thread that serves jobs on `data`: a worker_threads Worker under Node, a Web Worker
+ * in a cross-origin isolated page (elsewhere shared memory cannot be posted to one). Returns
+ * false where neither exists; `onFailure` runs if the thread fails to start or dies.
+ */
+function spawnWorker(data: WorkerData, onFailure: () => void): boolean {
+  const NodeWorker = nodeWorkerCtor();
+  if (NodeWorker) {
+    const w = new NodeWorker(`${WORKER_LOOP}serve(require("node:worker_threads").workerData);`, { eval: true, workerData: data });
+    // Never keep the process alive for a helper that only sleeps between jobs.
+    w.unref();
+    w.on("error", onFailure);
+    w.on("exit", onFailure);
+    return true;
+  }
+  const scope = globalThis as WebWorkerScope;
+  if (scope.Worker === undefined || scope.crossOriginIsolated !== true) return false;
+  const source = `${WORKER_LOOP}onmessage = (event) => { onmessage = null; serve(event.data); };`;
+  // The URL stays valid for the page's life: revoking it at once could race the worker's own fetch of it.
+  const w = new scope.Worker(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
+  w.onerror = onFailure;
+  w.postMessage(data);
+  return true;
+}
+
+/** Whether this thread may block in Atomics.wait: a value that is not there returns at once where it may, throws where not. */
+function threadMayBlock(ctrl: Int32Array): boolean {
+  try {
+    Atomics.wait(ctrl, SEQ, -1, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts the helper thread if not tried yet; returns it only once it is ready. */
 function readyWorker(e: Engine): WorkerHandle | null {
   if (worker === undefined) {
     worker = null;
+    if (!e.shared) return null;
     try {
-      const Worker = loadWorkerCtor();
-      if (Worker) {
-        const ctrlBuf = new SharedArrayBuffer(4 * (CALLS + MAX_CALLS * CALL_SLOTS));
-        const w = new Worker(WORKER_SOURCE, {
-          eval: true,
-          workerData: { module: e.module, memory: e.memory, ctrl: ctrlBuf },
-        });
-        // Never keep the process alive for a helper that only sleeps between jobs.
-        w.unref();
-        const handle: WorkerHandle = { ctrl: new Int32Array(ctrlBuf), seq: 0 };
-        const disable = (): void => {
-          Atomics.store(handle.ctrl, READY, -1);
-          if (worker === handle) worker = null;
-        };
-        w.on("error", disable);
-        w.on("exit", disable);
-        worker = handle;
-      }
+      const ctrlBuf = new SharedArrayBuffer(4 * (CALLS + MAX_CALLS * CALL_SLOTS));
+      const ctrl = new Int32Array(ctrlBuf);
+      const handle: WorkerHandle = { ctrl, seq: 0, mayBlock: threadMayBlock(ctrl) };
+      const disable = (): void => {
+        Atomics.store(handle.ctrl, READY, -1);
+        if (worker === handle) worker = null;
+      };
+      if (spawnWorker({ module: e.module, memory: e.memory, ctrl: ctrlBuf }, disable)) worker = handle;
     } catch {
+      // No SharedArrayBuffer (a page without cross-origin isolation), or the thread was refused (a CSP without blob: workers).
       worker = null;
     }
   }
@@ -336,12 +422,17 @@ function runSplit(e: Engine, w: WorkerHandle, nMine: number, nTheirs: number): v
     runCalls(e, c, CALLS, nTheirs);
     return;
   }
-  for (let i = 0; i < MAIN_SPIN && Atomics.load(c, DONE) !== seq; i++);
+  for (let i = 0; i < mainSpin && Atomics.load(c, DONE) !== seq; i++);
   if (Atomics.load(c, DONE) !== seq) {
-    Atomics.store(c, MAIN_WAITING, 1);
-    let done: number;
-    while ((done = Atomics.load(c, DONE)) !== seq) Atomics.wait(c, DONE, done);
-    Atomics.store(c, MAIN_WAITING, 0);
+    if (w.mayBlock) {
+      Atomics.store(c, MAIN_WAITING, 1);
+      let done: number;
+      while ((done = Atomics.load(c, DONE)) !== seq) Atomics.wait(c, DONE, done);
+      Atomics.store(c, MAIN_WAITING, 0);
+    } else {
+      // A page's main thread: the worker claimed the job and is running it, so spinning ends.
+      while (Atomics.load(c, DONE) !== seq);
+    }
     // Polled for the whole spin (far longer than any half below 112³ takes): the
     // worker's core is shared with other work and it was descheduled mid-job.
     if (pauseOnLag) smallSplitsPaused = PAUSE_CALLS;
