@@ -25,6 +25,7 @@ interface ScalarCase {
 const calls: Record<string, (x: G.Tensor, s: number) => G.Tensor> = {
   whereOther: (x, s) => G.where(x.gt(0), x, s),
   whereInput: (x, s) => G.where(x.gt(0), s, x),
+  whereBoth: (x, s) => G.where(x.gt(0), s, 1),
   maskedFill: (x, s) => x.maskedFill(x.gt(0), s),
   clampMin: (x, s) => x.clamp(s),
   clampMax: (x, s) => x.clamp(undefined, s),

@@ -1,26 +1,30 @@
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor, TensorLike } from "../ir/tensor";
-import { floatBinaryOp } from "./elementwise";
+import { binaryOp } from "./elementwise";
+import { int32Division } from "./floorDivide";
 import { mul } from "./mul";
 import { neg } from "./neg";
-import { floatOperands } from "./operands";
+import { sameDTypeOperands } from "./operands";
 import { trunc } from "./trunc";
 import { div } from "./div";
 import { unbroadcast } from "./unbroadcast";
 
+const truncatedRemainder = (a: number, b: number) => a % b;
+
 /**
  * C's fmod: a - trunc(a / b) · b, with the dividend's sign (remainder takes the divisor's). JS's
- * `%` is exactly fmod. derivatives.yaml: grad for a, -grad · trunc(a / b) for b.
+ * `%` is exactly fmod; an int32 divisor of 0 is PyTorch's ZeroDivisionError. derivatives.yaml:
+ * grad for a, -grad · trunc(a / b) for b.
  */
 export const fmodOp = registerOp(
-  floatBinaryOp("fmod", "a % b", (g, { inputs: [a, b], needs }) => [
+  binaryOp("fmod", { expr: "a % b", int32: { expr: "fmod(a, b)", helpers: { fmod: int32Division("fmod", truncatedRemainder) } } }, (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(g, a.shape) : null,
     needs[1] ? unbroadcast(neg(mul(g, trunc(div(a, b)))), b.shape) : null,
   ]),
 );
 
-/** Float operands only: PyTorch's integer fmod is left for later (int32 operands become float32 here). */
+/** torch.fmod: int32 operands give int32, as in PyTorch. */
 export function fmod(a: TensorLike, b: TensorLike): Tensor {
-  return apply(fmodOp, floatOperands("fmod", a, b));
+  return apply(fmodOp, sameDTypeOperands("fmod", a, b));
 }

@@ -13,10 +13,14 @@ export function asTensor(op: string, x: TensorLike, dtype: DType): Tensor {
   return scalarNode(x, Number.isInteger(x) || isFloat(dtype) ? dtype : "float32");
 }
 
-/** Both operands as tensors of one dtype, promoting float32 to float64 as PyTorch does. */
+/**
+ * Both operands as tensors of one dtype, promoting float32 to float64 as PyTorch does. Two numbers
+ * are int32 when both are integers (PyTorch's default integer dtype, int64, is int32 here), else float32.
+ */
 export function sameDTypeOperands(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
-    return [asTensor(op, a, "float32"), asTensor(op, b, "float32")];
+    const dtype = Number.isInteger(a) && Number.isInteger(b) ? "int32" : "float32";
+    return [asTensor(op, a, dtype), asTensor(op, b, dtype)];
   }
   const like = a instanceof Tensor ? a.dtype : (b as Tensor).dtype;
   let ta = asTensor(op, a, like);
