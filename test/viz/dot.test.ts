@@ -116,7 +116,7 @@ describe("toDot", () => {
     order.forEach((node, i) => {
       const step = builtIn.get(node);
       const expected = step === undefined ? [] : ["rnn", "l0", step].map((label) => clusters.get(label)!.id);
-      expect(parsed.nodes.get(`n${i}`)!.clusters, `${node}`).toEqual(expected);
+      expect(parsed.nodes.get(`n${i}`)!.clusters, node.describe()).toEqual(expected);
     });
 
     // Graphviz agrees on membership: each step cluster holds exactly that step's three nodes.

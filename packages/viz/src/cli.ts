@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { graphToDot } from "./dot";
-import { buildVizGraph, DEFAULT_MAX_FAN_OUT, DEFAULT_MAX_NODES, type Rankdir, type VizOptions } from "./graph";
+import { buildVizGraph, DEFAULT_MAX_FAN_IN, DEFAULT_MAX_FAN_OUT, DEFAULT_MAX_NODES, type Rankdir, type VizOptions } from "./graph";
 import { formatForPath, writeDot } from "./render";
 import type { GraphSource } from "./source";
 
@@ -22,6 +22,10 @@ Options:
       --max-nodes <n>       past this many boxes, collapse by itself (default ${DEFAULT_MAX_NODES})
       --max-fan-out <n>     draw a node feeding more boxes than this without those
                             edges; the boxes name it instead (default ${DEFAULT_MAX_FAN_OUT})
+      --max-fan-in <n>      draw a box fed by more boxes than this with one edge from
+                            a box naming them (default ${DEFAULT_MAX_FAN_IN})
+      --max-edges <n>       past this many edges, collapse by itself
+                            (default twice --max-nodes)
       --backward-only       draw only the gradient graph (scopes under "backward")
       --show-attrs          list op attributes under each op
       --show-dtype          show each node's dtype next to its shape
@@ -49,6 +53,8 @@ function parse(argv: string[]): { input: string; output: string | undefined; opt
         "collapse-depth": { type: "string" },
         "max-nodes": { type: "string" },
         "max-fan-out": { type: "string" },
+        "max-fan-in": { type: "string" },
+        "max-edges": { type: "string" },
         "backward-only": { type: "boolean" },
         "show-attrs": { type: "boolean" },
         "show-dtype": { type: "boolean" },
@@ -78,6 +84,8 @@ function parse(argv: string[]): { input: string; output: string | undefined; opt
       collapseDepth: positiveInteger("--collapse-depth", values["collapse-depth"]),
       maxNodes: positiveInteger("--max-nodes", values["max-nodes"]),
       maxFanOut: positiveInteger("--max-fan-out", values["max-fan-out"]),
+      maxFanIn: positiveInteger("--max-fan-in", values["max-fan-in"]),
+      maxEdges: positiveInteger("--max-edges", values["max-edges"]),
       backwardOnly: values["backward-only"],
       showAttrs: values["show-attrs"],
       showDtype: values["show-dtype"],

@@ -1,5 +1,5 @@
 import type { Edge } from "@dagrejs/graphlib";
-import { buildVizGraph, type VizGraph, type VizNode, type VizNodeKind, type VizOptions } from "./graph";
+import { buildVizGraph, type VizEdge, type VizGraph, type VizNode, type VizNodeKind, type VizOptions } from "./graph";
 import type { GraphSource } from "./source";
 
 const FONT = "Helvetica,Arial,sans-serif";
@@ -17,6 +17,7 @@ const LOOKS: Record<Exclude<VizNodeKind, "cluster">, Look> = {
   placeholder: { shape: "ellipse", fill: "#ffe8cc", border: "#d9480f" },
   constant: { shape: "box", fill: "#f1f3f5", border: "#adb5bd" },
   group: { shape: "box3d", fill: "#e9ecef", border: "#495057" },
+  summary: { shape: "note", fill: "#f8f9fa", border: "#868e96" },
 };
 const GRADIENT = { fill: "#ffe3e3", border: "#c92a2a" };
 const CLUSTER_BORDER = "#868e96";
@@ -51,7 +52,7 @@ function nodeAttributes(node: VizNode): Record<string, string | number | undefin
   const colors = node.gradient ? GRADIENT : look;
   const style = ["filled"];
   if (node.kind === "op") style.push("rounded");
-  if (node.kind === "placeholder" || node.reference) style.push("dashed");
+  if (node.kind === "placeholder" || node.kind === "summary" || node.reference) style.push("dashed");
   return {
     label: node.label,
     shape: look.shape,
@@ -61,6 +62,16 @@ function nodeAttributes(node: VizNode): Record<string, string | number | undefin
     fontcolor: node.reference ? REFERENCE_TEXT : undefined,
     peripheries: node.output ? 2 : undefined,
   };
+}
+
+/**
+ * A gradient reading a forward value is drawn faint and does not rank the gradient graph (Graphviz's
+ * `constraint=false`): otherwise each of those edges pulls the gradient of step t below step t of
+ * the forward graph, and forward and backward interleave into one tall tangle.
+ */
+function edgeAttributes(edge: VizEdge): Record<string, string | number | undefined> {
+  const faint = edge.readsForward ? { style: "dashed", penwidth: 0.5, constraint: "false" } : {};
+  return { color: GRADIENT.border, ...faint };
 }
 
 function clusterAttributes(cluster: VizNode): Record<string, string> {
@@ -107,7 +118,7 @@ export function graphToDot(graph: VizGraph): string {
   edges.sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2]);
   for (const { e } of edges) {
     const edge = graph.edge(e);
-    const attributes = edge.gradient ? ` ${attributeList({ color: GRADIENT.border })}` : "";
+    const attributes = edge.readsForward || edge.gradient ? ` ${attributeList(edgeAttributes(edge))}` : "";
     lines.push(`  ${e.v} -> ${e.w}${attributes};`);
   }
   lines.push("}");

@@ -1,4 +1,4 @@
-import { type Attrs, type GraphJSON, Tensor, topologicalOrder } from "@gradgraph/core";
+import { type Attrs, type GraphJSON, gradientTargets, Tensor, topologicalOrder } from "@gradgraph/core";
 
 /** What the exporters accept: live tensors (the graph they depend on) or a graph saved with core's `toJSON`. */
 export type GraphSource = Tensor | readonly Tensor[] | GraphJSON;
@@ -16,6 +16,8 @@ export interface FlatNode {
   readonly requiresGrad: boolean;
   /** The value of a one-element constant, worth printing instead of "constant". */
   readonly scalarValue: number | string | undefined;
+  /** What `grad` returned this node as the gradient of, as labels: `∂loss/∂rnn.weight_ih_l0`. */
+  readonly gradientOf: readonly string[];
 }
 
 export interface FlatGraph {
@@ -36,6 +38,18 @@ export function flattenSource(source: GraphSource, caller: string): FlatGraph {
   return flattenJSON(source as GraphJSON, caller);
 }
 
+/** How a gradient's label names what was differentiated: an unnamed scalar is what users call the loss. */
+function outputName(output: Tensor): string {
+  return output.name ?? (output.size === 1 ? "loss" : "output");
+}
+
+/** How a gradient's label names the input: by name, else by op and position if it is drawn too. */
+function inputName(input: Tensor, index: ReadonlyMap<Tensor, number>): string {
+  if (input.name !== undefined) return input.name;
+  const at = index.get(input);
+  return at === undefined ? input.op : `${input.op} #${at}`;
+}
+
 function flattenTensors(outputs: readonly Tensor[]): FlatGraph {
   // The same order `toJSON` uses, so node numbers agree between a live graph and its saved file.
   const order = topologicalOrder(outputs);
@@ -51,6 +65,7 @@ function flattenTensors(outputs: readonly Tensor[]): FlatGraph {
       name: node.name,
       requiresGrad: node.requiresGrad,
       scalarValue: node.op === "constant" && node.size === 1 ? node.leafValue?.[0] : undefined,
+      gradientOf: gradientTargets(node).map(({ output, input }) => `∂${outputName(output)}/∂${inputName(input, index)}`),
     }),
   );
   return { nodes, outputs: outputs.map((o) => index.get(o)!) };
@@ -85,6 +100,7 @@ function flattenJSON(json: GraphJSON, caller: string): FlatGraph {
       name: spec.name,
       requiresGrad: spec.requiresGrad === true,
       scalarValue: spec.op === "constant" && Array.isArray(data) && data.length === 1 ? data[0] : undefined,
+      gradientOf: [],
     };
   });
   const outputs = json.outputs ?? [];

@@ -25,6 +25,9 @@ interface GroupingOptions {
   /** Collapse every scope this many levels deep (and deeper) into one box. */
   readonly collapseDepth: number | undefined;
   readonly maxNodes: number;
+  readonly maxEdges: number;
+  /** The edges a picture of these boxes would draw (the box count is checked first: it is cheaper). */
+  readonly countEdges: (units: readonly Unit[]) => number;
 }
 
 /** Thousands separators, independent of the machine's locale so output stays byte-identical. */
@@ -75,24 +78,38 @@ function mergeRuns(units: readonly Unit[], maxUnits: number): Unit[] {
 }
 
 /**
- * Decides the boxes: the user's collapse depth if it fits the node budget, else the deepest depth
- * that fits, else runs of top-level boxes. The full graph is never materialized past the budget.
+ * Decides the boxes: the user's collapse depth if it fits the budgets of boxes and of edges, else
+ * the deepest depth that fits, else runs of top-level boxes, fewer until their edges fit too. The
+ * full graph is never materialized past the box budget. Edges are budgeted because Graphviz's
+ * time follows them: a collapse that keeps the boxes few but the edges long and many is slower
+ * to lay out than no collapse at all.
  */
 export function groupNodes(nodes: readonly FlatNode[], drawn: readonly number[], options: GroupingOptions): Grouping {
-  const { collapseDepth, maxNodes } = options;
+  const { collapseDepth, maxNodes, maxEdges, countEdges } = options;
   const requestedCount = collapseDepth === undefined ? drawn.length : countAt(nodes, drawn, collapseDepth);
-  if (requestedCount <= maxNodes) return { units: unitsAt(nodes, drawn, collapseDepth), note: undefined };
+  let over = `the graph has ${formatCount(drawn.length)} nodes, more than the budget of ${formatCount(maxNodes)}`;
+  if (requestedCount <= maxNodes) {
+    const units = unitsAt(nodes, drawn, collapseDepth);
+    const edges = countEdges(units);
+    if (edges <= maxEdges) return { units, note: undefined };
+    over = `the picture has ${formatCount(edges)} edges, more than the budget of ${formatCount(maxEdges)}`;
+  }
 
-  const over = `the graph has ${formatCount(drawn.length)} nodes, more than the budget of ${formatCount(maxNodes)}`;
   let deepest = 0;
   for (const i of drawn) deepest = Math.max(deepest, scopeDepth(nodes[i].scope));
   const start = Math.min(collapseDepth === undefined ? deepest : collapseDepth - 1, deepest);
   for (let depth = start; depth >= 1; depth--) {
-    if (countAt(nodes, drawn, depth) <= maxNodes) {
-      return { units: unitsAt(nodes, drawn, depth), note: `Collapsed scopes at depth ${depth}: ${over}` };
-    }
+    if (countAt(nodes, drawn, depth) > maxNodes) continue;
+    const units = unitsAt(nodes, drawn, depth);
+    if (countEdges(units) <= maxEdges) return { units, note: `Collapsed scopes at depth ${depth}: ${over}` };
   }
-  const runs = mergeRuns(unitsAt(nodes, drawn, 1), maxNodes);
+  const topLevel = unitsAt(nodes, drawn, 1);
+  let runs = mergeRuns(topLevel, maxNodes);
+  // Halving the runs ends at one run, which has no edges.
+  for (let target = maxNodes; runs.length > 1 && countEdges(runs) > maxEdges; ) {
+    target = Math.ceil(target / 2);
+    runs = mergeRuns(topLevel, target);
+  }
   const runLength = runs[0].merged!.length;
   return {
     units: runs,
