@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tensor, toJSON, withScope } from "@gradgraph/core";
-import { toDot, writeGraph } from "@gradgraph/viz";
+import { toDot, toHtml, writeGraph } from "@gradgraph/viz";
 import { beforeAll, describe, expect, test } from "vitest";
 import { labelOf, parseDot } from "./helpers";
 
@@ -51,6 +51,13 @@ describe("gradgraph-viz", () => {
     const svg = await readFile(out, "utf8");
     expect(svg).toMatch(/<svg[\s\S]*<\/svg>/);
     for (const text of ["rnn.weight_hh_l0", "t0", "t1", "t2", "tanh"]) expect(svg).toContain(`>${text}</text>`);
+  });
+
+  test("-o page.html writes the interactive page (the same text toHtml gives)", async () => {
+    const out = join(dir, "graph.html");
+    const run = await runCli([graphPath, "-o", out]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(await readFile(out, "utf8")).toBe(await toHtml(savedGraph()));
   });
 
   test("without -o prints DOT, identical to toDot in this process (ids do not depend on tensor ids)", async () => {

@@ -52,6 +52,19 @@ describe("escaping", () => {
     expect(svg).toContain("say &quot;hi&quot;");
   });
 
+  test("ampersands and entity-like text show as written: Graphviz would read `&amp;` as an entity", async () => {
+    const names = ["a&amp;b", "x & y", "&#60;tag&#62;", "&lt;"];
+    const output = names.map((name, i) => tensor([i], { name })).reduce((a, b) => a.add(b));
+    const svg = await toSvg(toDot(output));
+    // The SVG's text, read as XML reads it (entities decoded once), is the name itself.
+    const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map(([, text]) =>
+      text.replace(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi, (entity, body: string) =>
+        body.startsWith("#x") ? String.fromCodePoint(parseInt(body.slice(2), 16)) : body.startsWith("#") ? String.fromCodePoint(Number(body.slice(1))) : ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[body] ?? entity,
+      ),
+    );
+    for (const name of names) expect(texts).toContain(name);
+  });
+
   test("control characters and broken surrogates become visible, valid text", async () => {
     const x = tensor([1], { name: "bell\u0007 tab\t cr\r\nend \ud800 lone" });
     const dot = toDot(x);

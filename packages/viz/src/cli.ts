@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { graphToDot } from "./dot";
 import { buildVizGraph, DEFAULT_MAX_FAN_IN, DEFAULT_MAX_FAN_OUT, DEFAULT_MAX_NODES, type Rankdir, type VizOptions } from "./graph";
-import { formatForPath, writeDot } from "./render";
+import { formatForPath, writeDot, writeGraph } from "./render";
 import type { GraphSource } from "./source";
 
 const HELP = `Usage: gradgraph-viz <graph.json> [-o <file>] [options]
@@ -14,8 +14,9 @@ const HELP = `Usage: gradgraph-viz <graph.json> [-o <file>] [options]
 Draws a graph saved with toJSON from @gradgraph/core. No Graphviz install needed.
 
 Options:
-  -o, --output <file>       write to <file>: .svg renders the picture, .dot or .gv
-                            writes Graphviz DOT (default: DOT on standard output)
+  -o, --output <file>       write to <file>: .svg renders the picture, .html an
+                            interactive page (pan, zoom, scopes that open on click),
+                            .dot or .gv Graphviz DOT (default: DOT on standard output)
       --rankdir <dir>       layout direction: TB (default), LR, BT or RL
       --collapse-depth <n>  draw each scope <n> levels deep as one box
                             (1 = top-level scopes such as rnn)
@@ -116,7 +117,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return 0;
     }
-    const dot = graphToDot(buildVizGraph(await readGraph(args.input), args.options, `'${args.input}'`));
+    const source = await readGraph(args.input);
+    if (args.output !== undefined && formatForPath(args.output) === "html") {
+      await writeGraph(args.output, source, args.options);
+      return 0;
+    }
+    const dot = graphToDot(buildVizGraph(source, args.options, `'${args.input}'`));
     if (args.output === undefined) process.stdout.write(dot);
     else await writeDot(args.output, dot);
     return 0;

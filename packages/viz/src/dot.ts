@@ -36,7 +36,9 @@ function dotString(text: string): string {
     .replace(LONE_SURROGATE, "\uFFFD")
     .replace(/\r\n?/g, "\n")
     .replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return `"${printable.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
+  // Graphviz reads entities (`&amp;`) in labels and writes them into its SVG as such: an `&` of the
+  // user's own is written as `&amp;`, so the picture shows the text as it was.
+  return `"${printable.replace(/&/g, "&amp;").replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 }
 
 function attributeList(attributes: Record<string, string | number | undefined>): string {

@@ -6,7 +6,14 @@ import type { GraphSource } from "./source";
 
 /** Renders DOT to SVG with the bundled Graphviz. Layout errors throw; warnings (font metrics) do not. */
 export async function toSvg(dot: string): Promise<string> {
-  const result = (await bundledGraphviz()).render(dot, { format: "svg" });
+  const graphviz = await bundledGraphviz();
+  let result: ReturnType<typeof graphviz.render>;
+  try {
+    result = graphviz.render(dot, { format: "svg" });
+  } catch (error) {
+    // Graphviz's WebAssembly traps (out of memory on a huge layout) come as bare RuntimeErrors.
+    throw new Error(`toSvg: Graphviz failed on a graph of ${dot.length} characters of DOT (${(error as Error).message}); a smaller budget (maxNodes, maxEdges) or a collapse depth gives a smaller picture`, { cause: error });
+  }
   if (result.status === "failure") {
     const messages = result.errors.filter((e) => e.level !== "warning").map((e) => e.message.trim());
     throw new Error(`toSvg: Graphviz could not render the graph: ${messages.join("; ") || "unknown error"}`);
