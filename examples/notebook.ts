@@ -62,7 +62,8 @@ const sameBits = (t: Tensor, data: number[]) => Array.from(t.data()).every((v, i
 
 /** Prints the comparison and the checks; returns whether every check passed. */
 export function reportNotebook(): boolean {
-  const { output, hN, byHand } = runNotebook();
+  const { rnn, output, hN, byHand } = runNotebook();
+  console.log(`${rnn}\nh_n = ${hN}`); // printed as PyTorch prints the module and the tensor
   const seedCase = firstCase<SeedCase>(seedFixture);
   const expected = seedCase.notebook_expected.output_rounded_4;
   console.log(`nn.RNN forward  ${format(rows(output))}`);

@@ -12,15 +12,17 @@ import { grad } from "@gradgraph/core";
 import { writeGraph } from "@gradgraph/viz";
 import { runNotebook } from "./notebook";
 
-/** Writes `notebook-rnn-forward.svg` and `notebook-rnn-backward.svg` into `outDir`; returns their paths. */
+/**
+ * Writes `notebook-rnn-forward.svg`, `notebook-rnn-backward.svg` and the interactive
+ * `notebook-rnn.html` (pan, zoom, steps that open on click) into `outDir`; returns their paths.
+ */
 export async function writeNotebookGraphs(outDir: string): Promise<string[]> {
   const { rnn, input, output, hN } = runNotebook();
   input.name ??= "input";
   const loss = output.sum().add(hN.sum());
   const parameters = rnn.parameters();
+  // Each gradient is labelled with what it is the gradient of (∂loss/∂weight_ih_l0) without a name.
   const gradients = grad(loss, parameters);
-  // Named nodes show their name, so each gradient says which parameter it belongs to.
-  gradients.forEach((g, i) => (g.name ??= `grad ${parameters[i].name}`));
 
   await mkdir(outDir, { recursive: true });
   const forward = join(outDir, "notebook-rnn-forward.svg");
@@ -28,7 +30,9 @@ export async function writeNotebookGraphs(outDir: string): Promise<string[]> {
   await writeGraph(forward, loss);
   // Only what grad built; the forward values it reads appear as dashed references.
   await writeGraph(backward, gradients, { backwardOnly: true });
-  return [forward, backward];
+  const page = join(outDir, "notebook-rnn.html");
+  await writeGraph(page, [loss, ...gradients]);
+  return [forward, backward, page];
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

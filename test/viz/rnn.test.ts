@@ -76,14 +76,16 @@ describe("the notebook's RNN", () => {
 });
 
 describe("examples/viz.ts", () => {
-  test("writes the notebook's forward and backward graphs as SVG", async () => {
+  test("writes the notebook's forward and backward graphs as SVG, and the interactive page", async () => {
     const dir = await mkdtemp(join(tmpdir(), "gradgraph-notebook-"));
     const paths = await writeNotebookGraphs(join(dir, "out"));
-    expect(paths.map((p) => p.slice(dir.length + 1))).toEqual(["out/notebook-rnn-forward.svg", "out/notebook-rnn-backward.svg"]);
-    const [forward, backward] = await Promise.all(paths.map((p) => readFile(p, "utf8")));
+    expect(paths.map((p) => p.slice(dir.length + 1))).toEqual(["out/notebook-rnn-forward.svg", "out/notebook-rnn-backward.svg", "out/notebook-rnn.html"]);
+    const [forward, backward, page] = await Promise.all(paths.map((p) => readFile(p, "utf8")));
     for (const svg of [forward, backward]) expect(svg).toMatch(/<svg[\s\S]*>t2<\/text>[\s\S]*<\/svg>/);
     expect(forward).toContain(">rnn.weight_ih_l0</text>");
     expect(backward).toContain(">backward</text>");
-    expect(backward).toContain(">grad rnn.weight_ih_l0</text>");
+    // labelled by what they are the gradients of, with no name given in the example
+    for (const name of ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"]) expect(backward).toContain(`>∂loss/∂rnn.${name}</text>`);
+    expect(page).toMatch(/^<!DOCTYPE html>/i);
   });
 });
