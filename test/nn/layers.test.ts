@@ -183,6 +183,31 @@ describe("ModuleList and ModuleDict", () => {
     expect(gradients.every((g) => g.data().some((v) => v !== 0))).toBe(true);
   });
 
+  test("ModuleList set, insert and pop renumber the children as PyTorch's __setitem__, insert and pop do", () => {
+    // PyTorch 1.13: ModuleList([Linear(1,1), Linear(1,2), Linear(1,3)]); del l[0]; l.insert(0, Linear(1,4));
+    // l[-1] = Linear(1,5); l.pop(1) -> out_features [4, 5], children '0', '1'
+    const widths = (list: ModuleList<Linear>) => [...list].map((layer) => layer.stateDict().bias.shape[0]);
+    const list = new ModuleList([new Linear(1, 1), new Linear(1, 2), new Linear(1, 3)]);
+    list.pop(0);
+    expect(Object.keys(list.stateDict())).toEqual(["0.weight", "0.bias", "1.weight", "1.bias"]);
+    expect(widths(list)).toEqual([2, 3]);
+    list.insert(0, new Linear(1, 4));
+    expect(widths(list)).toEqual([4, 2, 3]);
+    expect(list.namedChildren().map(([name]) => name)).toEqual(["0", "1", "2"]);
+    list.set(-1, new Linear(1, 5));
+    expect(widths(list)).toEqual([4, 2, 5]);
+    expect(list.stateDict()["2.bias"].shape).toEqual([5]);
+    expect(widths([list.pop(1)] as unknown as ModuleList<Linear>)).toEqual([2]);
+    expect(widths(list)).toEqual([4, 5]);
+    expect(list.namedChildren().map(([name]) => name)).toEqual(["0", "1"]);
+    // Python's list.insert reading of the index: from the end when negative, clamped to the ends
+    list.insert(-1, new Linear(1, 6)).insert(10, new Linear(1, 7));
+    expect(widths(list)).toEqual([4, 6, 5, 7]);
+    expect(Object.keys(list.stateDict())).toEqual([0, 1, 2, 3].flatMap((i) => [`${i}.weight`, `${i}.bias`]));
+    expect(() => list.set(4, new Linear(1, 1))).toThrow("ModuleList.set: index 4 is out of range for 4 modules");
+    expect(() => new ModuleList().pop()).toThrow("ModuleList.pop: index -1 is out of range for 0 modules");
+  });
+
   test("ModuleDict keeps insertion order, names children by key, and its modules follow train/eval and to()", () => {
     const dict = new ModuleDict<Module>({ encoder: new Linear(2, 3), act: new ReLU() });
     dict.update([["norm", new BatchNorm1d(3)]]);

@@ -48,6 +48,36 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], neve
     return this;
   }
 
+  /** Puts `module` in place of the one at `index` (negative counts from the end), as `list[i] = module`. */
+  set(index: number, module: M): this {
+    checkModule("ModuleList.set", "module", module);
+    const position = this.position("ModuleList.set", index);
+    this.items[position] = module;
+    (this as unknown as Record<string, unknown>)[String(position)] = module;
+    return this;
+  }
+
+  /**
+   * Inserts `module` before `index` and renumbers the children after it, as `list.insert(i, module)`;
+   * `index` is read as Python's list.insert reads it (negative from the end, clamped to the ends).
+   */
+  insert(index: number, module: M): this {
+    checkInteger("ModuleList.insert", "index", index);
+    checkModule("ModuleList.insert", "module", module);
+    const n = this.items.length;
+    const position = index < 0 ? Math.max(0, n + index) : Math.min(index, n);
+    this.renumber(() => this.items.splice(position, 0, module));
+    return this;
+  }
+
+  /** Removes the module at `index` (the last by default) and renumbers the children after it, as `list.pop(i)` or `del list[i]`. */
+  pop(index = -1): M {
+    const position = this.position("ModuleList.pop", index);
+    let removed!: M;
+    this.renumber(() => ([removed] = this.items.splice(position, 1)));
+    return removed;
+  }
+
   /** Appends each of `modules` in order. */
   extend(modules: Iterable<M>): this {
     if (modules === null || typeof (modules as Partial<Iterable<M>>)[Symbol.iterator] !== "function") {
@@ -60,6 +90,20 @@ export class ModuleList<M extends AnyModule = AnyModule> extends Module<[], neve
   /** The modules in order. */
   [Symbol.iterator](): Iterator<M> {
     return this.items[Symbol.iterator]();
+  }
+
+  private position(owner: string, index: number): number {
+    checkInteger(owner, "index", index);
+    const position = index < 0 ? this.items.length + index : index;
+    if (position < 0 || position >= this.items.length) throw new RangeError(`${owner}: index ${index} is out of range for ${this.items.length} modules`);
+    return position;
+  }
+
+  /** Children are named by position, so a change of positions registers them all again, in order. */
+  private renumber(change: () => void): void {
+    for (let position = 0; position < this.items.length; position++) delete (this as unknown as Record<string, unknown>)[String(position)];
+    change();
+    this.items.forEach((module, position) => this.registerModule(String(position), module));
   }
 
   forward(): never {
