@@ -1,4 +1,4 @@
-export { LRScheduler, type ScheduledGroup } from "./scheduler";
+export { LRScheduler, type ScheduledGroup, type SchedulerStateDict } from "./scheduler";
 export { StepLR, type StepLROptions } from "./stepLR";
 export { MultiStepLR, type MultiStepLROptions } from "./multiStepLR";
 export { ExponentialLR, type ExponentialLROptions } from "./exponentialLR";

@@ -1,7 +1,7 @@
 import { Tensor } from "@gradgraph/core";
 import type { Optimizer } from "../optimizer";
 import { describeValue, readOptions } from "../../validation";
-import { checkOptimizer, groupsOf, isFiniteNumber, isNonNegativeInteger, perGroup, requireOption } from "./scheduler";
+import { type SchedulerStateDict, checkOptimizer, groupsOf, isFiniteNumber, isNonNegativeInteger, perGroup, readSchedulerState, requireOption } from "./scheduler";
 
 /** Options of `ReduceLROnPlateau`. */
 export interface ReduceLROnPlateauOptions {
@@ -96,6 +96,22 @@ export class ReduceLROnPlateau {
   /** The groups' learning rates after the last step (before any, their current ones). */
   getLastLr(): number[] {
     return [...this.lastLrs];
+  }
+
+  /** Where the schedule is, in PyTorch's key names (`best` may be ±Infinity before the first step). See LRScheduler.stateDict. */
+  stateDict(): SchedulerStateDict {
+    return { last_epoch: this.lastEpoch, best: this.best, num_bad_epochs: this.badSteps, cooldown_counter: this.cooldownLeft, _last_lr: [...this.lastLrs] };
+  }
+
+  /** Restores a `stateDict()`; the next `step(metric)` goes on from there. */
+  loadStateDict(state: SchedulerStateDict): void {
+    const fields = { last_epoch: "count", best: "number", num_bad_epochs: "count", cooldown_counter: "count", _last_lr: "perGroup" } as const;
+    const loaded = readSchedulerState(this.name, state, groupsOf(this.optimizer).length, fields);
+    this.lastEpoch = loaded.last_epoch;
+    this.best = loaded.best;
+    this.badSteps = loaded.num_bad_epochs;
+    this.cooldownLeft = loaded.cooldown_counter;
+    this.lastLrs = [...loaded._last_lr];
   }
 
   private isBetter(metric: number): boolean {

@@ -39,6 +39,38 @@ export function requireOption<T = number>(owner: string, option: string, value: 
   if (!ok) throw new RangeError(`${owner}: ${option} must be ${expected}, got ${describeValue(value)}`);
 }
 
+/** A scheduler's progress as PyTorch's `state_dict()` names it: plain data, what `loadStateDict` resumes from. */
+export type SchedulerStateDict = Record<string, number | number[]>;
+
+/**
+ * Reads `state` for `owner.loadStateDict`: each of `fields` must be there and pass its check
+ * (a number field, or a list of one number per parameter group); anything else is refused by name.
+ */
+export function readSchedulerState(
+  owner: string,
+  state: unknown,
+  groups: number,
+  fields: Record<string, "count" | "number" | "perGroup">,
+): Record<string, number & number[]> {
+  const where = `${owner}.loadStateDict`;
+  if (state === null || typeof state !== "object" || Array.isArray(state)) throw new TypeError(`${where}: expected a scheduler's stateDict() (an object), got ${describeValue(state)}`);
+  const record = state as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !Object.hasOwn(fields, key));
+  if (unknown.length > 0) throw new Error(`${where}: unexpected keys ${unknown.map((k) => `'${k}'`).join(", ")} (a ${owner} state has ${Object.keys(fields).join(", ")})`);
+  for (const [key, kind] of Object.entries(fields)) {
+    if (!Object.hasOwn(record, key)) throw new Error(`${where}: missing key '${key}'`);
+    const value = record[key];
+    const ok =
+      kind === "count" ? isNonNegativeInteger(value)
+      : kind === "number" ? typeof value === "number" && !Number.isNaN(value)
+      : Array.isArray(value) && value.length === groups && value.every(isFiniteNumber);
+    const expected = kind === "count" ? "a non-negative integer" : kind === "number" ? "a number" : `a list of one finite number per parameter group (${groups})`;
+    const got = Array.isArray(value) ? `[${value.map((v) => describeValue(v)).join(", ")}]` : describeValue(value);
+    if (!ok) throw new TypeError(`${where}: '${key}' must be ${expected}, got ${got}`);
+  }
+  return record as Record<string, number & number[]>;
+}
+
 export const isFiniteNumber = (value: unknown): value is number => Number.isFinite(value);
 export const isNonNegativeInteger = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 export const isPositiveInteger = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
@@ -71,7 +103,7 @@ export abstract class LRScheduler<Settings> {
   /** PyTorch's `last_epoch`: the number of `step()` calls since construction (0 right after it). */
   lastEpoch = -1;
   /** Each group's learning rate when the first scheduler was attached to it (PyTorch's `base_lrs`). */
-  readonly baseLrs: readonly number[];
+  baseLrs: readonly number[];
   /** The scheduler's options, validated once at construction. */
   protected readonly settings: Settings;
   private lastLrs: number[] = [];
@@ -107,5 +139,25 @@ export abstract class LRScheduler<Settings> {
   /** The learning rates the last step set, one per group (PyTorch's `get_last_lr()`). */
   getLastLr(): number[] {
     return [...this.lastLrs];
+  }
+
+  /**
+   * Where the schedule is, in PyTorch's key names. With the optimizer's own `stateDict()` (which
+   * holds the groups' current learning rates) it resumes a run: build the optimizer and the
+   * scheduler as before, load the optimizer's state, then this one's. The options are not in it:
+   * they come from the constructor, as the code that resumes builds it.
+   */
+  stateDict(): SchedulerStateDict {
+    return { last_epoch: this.lastEpoch, base_lrs: [...this.baseLrs], _last_lr: [...this.lastLrs] };
+  }
+
+  /** Restores a `stateDict()`; the next `step()` goes on from there. */
+  loadStateDict(state: SchedulerStateDict): void {
+    const groups = groupsOf(this.optimizer);
+    const { last_epoch, base_lrs, _last_lr } = readSchedulerState(this.name, state, groups.length, { last_epoch: "count", base_lrs: "perGroup", _last_lr: "perGroup" });
+    this.lastEpoch = last_epoch;
+    this.baseLrs = [...base_lrs];
+    this.lastLrs = [..._last_lr];
+    groups.forEach((group, i) => recordInitialLr(group, base_lrs[i]));
   }
 }
