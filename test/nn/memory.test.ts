@@ -4,23 +4,10 @@
  * bias corrections used to leave a constant behind every step) and on an LSTM.
  */
 import { describe, expect, it } from "vitest";
-import { Generator, liveObjects, type Tensor, tensor, trackLiveObjects } from "@gradgraph/core";
+import { Generator, type Tensor, tensor, trackLiveObjects } from "@gradgraph/core";
 import { Adam, Linear, LSTM, Module, mseLoss } from "@gradgraph/nn";
+import { settledLiveCounts } from "../helpers/liveCounts";
 
-const collect = (globalThis as { gc?: () => void }).gc;
-
-/** Collects until finalizers have reported every reclaimed object (the counts stop changing). */
-async function settledCounts(): Promise<Readonly<Record<string, number>>> {
-  let previous = "";
-  for (let round = 0; round < 20; round++) {
-    collect!();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const counts = JSON.stringify(liveObjects());
-    if (counts === previous) break;
-    previous = counts;
-  }
-  return liveObjects();
-}
 
 function randomTensor(generator: Generator, shape: number[]): Tensor {
   const values = new Float32Array(shape.reduce((n, d) => n * d, 1));
@@ -39,7 +26,7 @@ async function countsAt(model: Module<[Tensor], Tensor>, x: Tensor, y: Tensor): 
     loss.backward();
     optimizer.step();
     last = loss.item();
-    if (step === 50 || step === 500) counts.push(await settledCounts());
+    if (step === 50 || step === 500) counts.push(await settledLiveCounts());
   }
   expect(Number.isFinite(last)).toBe(true);
   return counts;
@@ -60,7 +47,6 @@ class LastStep extends Module {
 }
 
 async function flatCounts(build: (generator: Generator) => { model: Module<[Tensor], Tensor>; x: Tensor; y: Tensor }): Promise<void> {
-  if (collect === undefined) throw new Error("the memory tests need node --expose-gc (set in vitest.config.ts)");
   trackLiveObjects(true);
   try {
     const { model, x, y } = build(new Generator(1));

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { Generator, type Tensor, liveObjects, programCacheStats, tensor, trackLiveObjects } from "@gradgraph/core";
+import { Generator, type Tensor, programCacheStats, tensor, trackLiveObjects } from "@gradgraph/core";
 import { assertClose } from "@gradgraph/core/testing";
 import {
   Adagrad,
@@ -28,6 +28,7 @@ import {
   mseLoss,
 } from "../../packages/nn/src";
 import type { FixtureTensor } from "../helpers/fixtures";
+import { settledLiveCounts } from "../helpers/liveCounts";
 
 type TorchOptions = Record<string, unknown>;
 type SchedulerSpec = { type: string; options: TorchOptions };
@@ -240,24 +241,11 @@ describe("a scheduled PyTorch-style loop stays fast and memory-flat", () => {
   });
 
   test("the same live nodes and arrays at step 50 and at step 300", async () => {
-    const collect = (globalThis as { gc?: () => void }).gc;
-    if (collect === undefined) throw new Error("the memory tests need node --expose-gc (set in vitest.config.ts)");
-    const settled = async () => {
-      let previous = "";
-      for (let round = 0; round < 20; round++) {
-        collect();
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        const counts = JSON.stringify(liveObjects());
-        if (counts === previous) break;
-        previous = counts;
-      }
-      return liveObjects();
-    };
     trackLiveObjects(true);
     try {
       const counts: Readonly<Record<string, number>>[] = [];
       await scheduledLoop(300, async (step) => {
-        if (step === 50 || step === 300) counts.push(await settled());
+        if (step === 50 || step === 300) counts.push(await settledLiveCounts());
       });
       expect(counts[0].nodes).toBeGreaterThan(0);
       expect(counts[1]).toEqual(counts[0]);
