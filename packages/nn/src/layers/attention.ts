@@ -1,4 +1,4 @@
-import { isFloat, type FloatDType, type Generator, type Tensor, formatShape, sameShape, scalar, scaledDotProductAttention, where, zeros } from "@gradgraph/core";
+import { concat, isFloat, type FloatDType, type Generator, type Tensor, formatShape, sameShape, scalar, scaledDotProductAttention, where, zeros } from "@gradgraph/core";
 import { init } from "../init";
 import { Module, type ModuleOptions } from "../module";
 import { checkBoolean, checkFloatDType, checkGenerator, checkPositiveInteger, checkProbability, checkTensor, readOptions } from "../validation";
@@ -14,6 +14,10 @@ export interface MultiheadAttentionOptions extends ModuleOptions {
   kdim?: number;
   /** The values' feature size, embedDim by default. */
   vdim?: number;
+  /** Learned bias_k and bias_v, each appended to the keys and values as one more position (false by default). */
+  addBiasKv?: boolean;
+  /** One more key and value position of zeros, after the others (false by default). */
+  addZeroAttn?: boolean;
   /** Inputs and output are (batch, seq, feature) instead of (seq, batch, feature). */
   batchFirst?: boolean;
   dtype?: FloatDType;
@@ -74,6 +78,10 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
   readonly kProjWeight: Tensor | undefined;
   readonly vProjWeight: Tensor | undefined;
   readonly inProjBias: Tensor | undefined;
+  /** (1, 1, embedDim) each, with addBiasKv. */
+  readonly biasK: Tensor | undefined;
+  readonly biasV: Tensor | undefined;
+  readonly addZeroAttn: boolean;
   readonly outProj: Linear;
   private readonly generator: Generator | undefined;
 
@@ -82,8 +90,8 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     readonly numHeads: number,
     options?: MultiheadAttentionOptions,
   ) {
-    const read = readOptions("MultiheadAttention", options, ["dropout", "bias", "kdim", "vdim", "batchFirst", "dtype", "generator", "name"]);
-    const { dropout = 0, bias = true, kdim = embedDim, vdim = embedDim, batchFirst = false, dtype = "float32", generator, name } = read;
+    const read = readOptions("MultiheadAttention", options, ["dropout", "bias", "addBiasKv", "addZeroAttn", "kdim", "vdim", "batchFirst", "dtype", "generator", "name"]);
+    const { dropout = 0, bias = true, addBiasKv = false, addZeroAttn = false, kdim = embedDim, vdim = embedDim, batchFirst = false, dtype = "float32", generator, name } = read;
     super({ name });
     const owner = "MultiheadAttention";
     checkPositiveInteger(owner, "embedDim", embedDim);
@@ -91,6 +99,8 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     if (embedDim % numHeads !== 0) throw new RangeError(`${owner}: embed_dim must be divisible by num_heads, got embedDim ${embedDim} and numHeads ${numHeads}`);
     checkProbability(owner, dropout);
     checkBoolean(owner, "bias", bias);
+    checkBoolean(owner, "addBiasKv", addBiasKv);
+    checkBoolean(owner, "addZeroAttn", addZeroAttn);
     checkPositiveInteger(owner, "kdim", kdim);
     checkPositiveInteger(owner, "vdim", vdim);
     checkBoolean(owner, "batchFirst", batchFirst);
@@ -109,6 +119,9 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     this.kProjWeight = packed ? undefined : projection("k_proj_weight", embedDim, kdim);
     this.vProjWeight = packed ? undefined : projection("v_proj_weight", embedDim, vdim);
     this.inProjBias = bias ? this.registerParameter("in_proj_bias", zeros([3 * embedDim], { dtype })) : undefined;
+    this.biasK = addBiasKv ? this.registerParameter("bias_k", zeros([1, 1, embedDim], { dtype })) : undefined;
+    this.biasV = addBiasKv ? this.registerParameter("bias_v", zeros([1, 1, embedDim], { dtype })) : undefined;
+    this.addZeroAttn = addZeroAttn;
     this.outProj = this.registerModule("out_proj", new NonDynamicallyQuantizableLinear(embedDim, embedDim, { bias, dtype, generator }));
     // PyTorch's _reset_parameters, after out_proj's own initialization has drawn.
     for (const weight of [this.inProjWeight, this.qProjWeight, this.kProjWeight, this.vProjWeight]) {
@@ -118,6 +131,7 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
       init.zeros(this.inProjBias);
       init.zeros(this.outProj.bias!);
     }
+    for (const extra of [this.biasK, this.biasV]) if (extra !== undefined) init.xavierNormal(extra, { generator });
   }
 
   /**
@@ -152,19 +166,28 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
       if (t.shape[2] !== size) throw new RangeError(`${owner}: expected ${what} with ${size} features (${what[0]}dim), got ${what} ${formatShape(t.shape)}`);
     }
     const heads = this.numHeads;
-    const mask = this.combinedMask(q.dtype as FloatDType, targetLength, sourceLength, batch, batched ? keyPaddingMask : keyPaddingMask?.unsqueeze(0), attnMask);
+    const dtype = q.dtype as FloatDType;
+    // bias_k / bias_v and the zero attention are key positions after the given ones, never masked.
+    const extraKeys = (this.biasK === undefined ? 0 : 1) + (this.addZeroAttn ? 1 : 0);
+    const mask = this.combinedMask(dtype, targetLength, sourceLength, extraKeys, batch, batched ? keyPaddingMask : keyPaddingMask?.unsqueeze(0), attnMask);
+    const keyLength = sourceLength + extraKeys;
     // (seq, batch, E) → (batch·heads, seq, headDim): each head of each batch element is one attention.
-    const split = (t: Tensor, length: number) => t.reshape(length, batch * heads, this.headDim).transpose(0, 1);
+    const split = (t: Tensor) => t.reshape(t.shape[0], batch * heads, this.headDim).transpose(0, 1);
+    const withExtras = (projected: Tensor, bias: Tensor | undefined) => {
+      const withBias = bias === undefined ? projected : concat([projected, bias.expand(1, batch, this.embedDim)], 0);
+      const perHead = split(withBias);
+      return this.addZeroAttn ? concat([perHead, zeros([batch * heads, 1, this.headDim], { dtype })], 1) : perHead;
+    };
     const { output, attnWeights } = scaledDotProductAttention(
-      split(this.project(q, 0), targetLength),
-      split(this.project(k, 1), sourceLength),
-      split(this.project(v, 2), sourceLength),
+      split(this.project(q, 0)),
+      withExtras(this.project(k, 1), this.biasK),
+      withExtras(this.project(v, 2), this.biasV),
       { attnMask: mask, dropoutP: this.training ? this.dropout : 0, generator: this.generator },
     );
     const merged = this.outProj.forward(output.transpose(0, 1).reshape(targetLength, batch, this.embedDim));
     const result = !batched ? merged.squeeze(1) : this.batchFirst ? merged.transpose(0, 1) : merged;
     if (!needWeights) return [result, undefined];
-    const perHead = attnWeights.reshape(batch, heads, targetLength, sourceLength);
+    const perHead = attnWeights.reshape(batch, heads, targetLength, keyLength);
     const weights = averageAttnWeights ? perHead.sum(1).div(heads) : perHead;
     return [result, batched ? weights : weights.squeeze(0)];
   }
@@ -195,12 +218,14 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
 
   /**
    * The attention mask and the key padding mask as one float mask to add to the scores, shaped
-   * to broadcast over (batch·heads, L, S), with PyTorch's shape checks; undefined for neither.
+   * to broadcast over (batch·heads, L, S + extraKeys), with PyTorch's shape checks (on the S keys
+   * given); the extra keys are not masked. Undefined for neither.
    */
   private combinedMask(
     dtype: FloatDType,
     targetLength: number,
     sourceLength: number,
+    extraKeys: number,
     batch: number,
     keyPaddingMask: Tensor | undefined,
     attnMask: Tensor | undefined,
@@ -225,7 +250,8 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
         .reshape(batch * this.numHeads, 1, sourceLength);
       combined = combined === undefined ? padding : combined.add(padding);
     }
-    return combined;
+    if (combined === undefined || extraKeys === 0) return combined;
+    return concat([combined, zeros([...combined.shape.slice(0, -1), extraKeys], { dtype: combined.dtype })], -1);
   }
 
   /** Input projection `which` (0 query, 1 key, 2 value): x Wᵀ + b with that block of the weights. */
