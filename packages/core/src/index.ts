@@ -43,6 +43,9 @@ export { unaryOp, binaryOp } from "./ops/elementwise";
 export { viewKernel, placementKernel, reductionKernel } from "./ops/ruleKernels";
 export { grad, valueAndGrad, gradientTargets, type GradientTarget } from "./autodiff/grad";
 export { zeroGrad } from "./autodiff/backward";
+/** Function transforms as in `torch.func` and JAX: `func.grad`, `func.vjp`, `func.jvp`, `func.jacrev`, `func.hessian`, `func.customVjp`, `func.checkpoint`, ... */
+export * as func from "./autodiff/func";
+export { stopGradient } from "./autodiff/customGradients";
 export { evaluate, evaluationStats, setAnomalyDetection, AnomalyError } from "./exec/evaluate";
 export {
   configureProgramCache,
