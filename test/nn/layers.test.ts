@@ -130,7 +130,6 @@ describe("errors name the module and say what was expected and what came, in PyT
     ["ModuleList, an index out of range", () => new ModuleList([new ReLU()]).at(3), "ModuleList: index 3 is out of range for 1 modules"],
     ["ModuleDict, a dotted key", () => new ModuleDict({ "a.b": new ReLU() }), 'ModuleDict: module name must be a non-empty string without ".", got "a.b"'],
     ["ModuleDict, a missing key", () => new ModuleDict({ a: new ReLU() }).get("b"), 'ModuleDict: no module named "b" (keys are a)'],
-    ["ModuleDict, a key set twice", () => new ModuleDict<Module>({ a: new ReLU() }).set("a", new Tanh()), "ModuleDict: 'a' already holds a module; children cannot be replaced"],
     ["the functional layerNorm", () => layerNorm(x23, [4]), "layerNorm: Given normalized_shape=[4], expected input with shape [*, 4], but got input of size[2, 3]"],
     [
       "the functional groupNorm",
@@ -206,6 +205,23 @@ describe("ModuleList and ModuleDict", () => {
     expect(Object.keys(list.stateDict())).toEqual([0, 1, 2, 3].flatMap((i) => [`${i}.weight`, `${i}.bias`]));
     expect(() => list.set(4, new Linear(1, 1))).toThrow("ModuleList.set: index 4 is out of range for 4 modules");
     expect(() => new ModuleList().pop()).toThrow("ModuleList.pop: index -1 is out of range for 0 modules");
+  });
+
+  test("ModuleDict set replaces in place, pop and clear remove, as PyTorch's __setitem__, pop and clear", () => {
+    // PyTorch 1.13: d = ModuleDict({"a": Linear(1, 1), "b": Linear(1, 2)}); d["a"] = Linear(1, 3);
+    // list(d.state_dict()) keeps a first; d.pop("a"); list(d.keys()) == ["b"]
+    const dict = new ModuleDict<Linear>({ a: new Linear(1, 1), b: new Linear(1, 2) });
+    dict.set("a", new Linear(1, 3));
+    expect(Object.keys(dict.stateDict())).toEqual(["a.weight", "a.bias", "b.weight", "b.bias"]);
+    expect(dict.stateDict()["a.bias"].shape).toEqual([3]);
+    expect(dict.pop("a").stateDict().bias.shape).toEqual([3]);
+    expect(dict.keys()).toEqual(["b"]);
+    expect(Object.keys(dict.stateDict())).toEqual(["b.weight", "b.bias"]);
+    expect(() => dict.pop("a")).toThrow('ModuleDict: no module named "a" (keys are b)');
+    dict.set("a", new Linear(1, 4));
+    expect(dict.keys()).toEqual(["b", "a"]);
+    expect(dict.clear().size).toBe(0);
+    expect(dict.parameters()).toEqual([]);
   });
 
   test("ModuleDict keeps insertion order, names children by key, and its modules follow train/eval and to()", () => {

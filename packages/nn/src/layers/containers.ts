@@ -2,10 +2,8 @@
  * torch.nn.ModuleList and ModuleDict: modules held as registered children, so their parameters
  * and buffers are the container's (state-dict keys `0.weight` and `name.weight`, as PyTorch's)
  * and train/eval, to(), apply() reach them. They have no forward: the module that owns one calls
- * its modules as it sees fit.
- *
- * Modules are only added: PyTorch's item assignment, `insert` and deletion, which replace or
- * renumber children, are not offered.
+ * its modules as it sees fit. Item assignment, insertion and deletion replace, renumber or remove
+ * children as PyTorch's do (ModuleList's set/insert/pop, ModuleDict's set/pop/clear).
  */
 import { type AnyModule, Module, type ModuleOptions } from "../module";
 import { checkInteger, describeValue, readOptions } from "../validation";
@@ -137,11 +135,26 @@ export class ModuleDict<M extends AnyModule = AnyModule> extends Module<[], neve
     return module;
   }
 
-  /** Adds `module` under `key` (a new name: see the note on replacing above). */
+  /** Puts `module` under `key`, as `dict[key] = module`: a key already held keeps its place. */
   set(key: string, module: M): this {
     checkModule("ModuleDict.set", `module '${key}'`, module);
-    if (this.items.has(key)) throw new Error(`ModuleDict: '${key}' already holds a module; children cannot be replaced`);
-    this.items.set(key, this.registerModule(key, module));
+    if (this.items.has(key)) (this as unknown as Record<string, unknown>)[key] = module;
+    else this.registerModule(key, module);
+    this.items.set(key, module);
+    return this;
+  }
+
+  /** Removes the module under `key` and returns it, as `dict.pop(key)` (and `del dict[key]`). */
+  pop(key: string): M {
+    const module = this.get(key);
+    delete (this as unknown as Record<string, unknown>)[key];
+    this.items.delete(key);
+    return module;
+  }
+
+  /** Removes every module, as `dict.clear()`. */
+  clear(): this {
+    for (const key of this.keys()) this.pop(key);
     return this;
   }
 
