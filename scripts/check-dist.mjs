@@ -3,7 +3,7 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const entries = ["@gradgraph/core", "@gradgraph/core/testing", "@gradgraph/nn", "@gradgraph/viz"];
+const entries = ["@gradgraph/core", "@gradgraph/core/testing", "@gradgraph/nn", "@gradgraph/viz", "@gradgraph/onnx"];
 for (const entry of entries) {
   const esm = await import(entry);
   const cjs = require(entry);

@@ -1,4 +1,4 @@
-// CI, after `pnpm build`: packs the three packages as they would be published, installs the
+// CI, after `pnpm build`: packs the four packages as they would be published, installs the
 // tarballs into a fresh folder outside the workspace (registry packages from the pnpm store, or the
 // registry where the store lacks a newer patch), and runs what a user would: an ES module, a
 // CommonJS module that also imports core as ESM (one package, not two), and a strict TypeScript
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { packageProblems } from "./check-package-files.mjs";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const packages = ["core", "nn", "viz"];
+const packages = ["core", "nn", "viz", "onnx"];
 const started = performance.now();
 const work = mkdtempSync(join(tmpdir(), "gradgraph-tarballs-"));
 const tarballs = join(work, "tarballs");
@@ -62,10 +62,11 @@ async function main() {
   for (const nodeVersion of lowestVersions) {
     rmSync(join(consumer, "node_modules"), { recursive: true, force: true });
     rmSync(join(consumer, "pnpm-lock.yaml"), { force: true });
-    // nn and viz depend on core by version: the override keeps the registry out of it.
+    // nn, viz and onnx depend on core (onnx on nn too) by version: the overrides keep the registry out of it.
+    const overrides = Object.keys(manifests).map((name) => `  "${name}": "${dependencies[name]}"\n`).join("");
     writeFileSync(
       join(consumer, "pnpm-workspace.yaml"),
-      `overrides:\n  "@gradgraph/core": "${dependencies["@gradgraph/core"]}"\nengineStrict: true\nnodeVersion: ${nodeVersion}\nstrictPeerDependencies: true\n`,
+      `overrides:\n${overrides}engineStrict: true\nnodeVersion: ${nodeVersion}\nstrictPeerDependencies: true\n`,
     );
     const { stdout, stderr } = run("pnpm", ["install", "--prefer-offline"], consumer);
     const complaints = `${stdout}${stderr}`.split("\n").filter((line) => /EBADENGINE|unsupported engine|peer dep|unmet peer|missing peer/i.test(line));

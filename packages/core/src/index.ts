@@ -21,6 +21,7 @@ export type { Window } from "./basics/window";
 export type { Formula } from "./basics/formula";
 export { type Attrs, type AttrValue } from "./ir/attrs";
 export { apply, buildStats, topologicalOrder } from "./ir/graph";
+export type { OnnxAttr, OnnxAttrs, OnnxBuilder, OnnxDType, OnnxMapping, OnnxTensor, OnnxValue } from "./ir/onnx";
 export { noGrad, withScope, currentScope } from "./ir/scope";
 export {
   registerOp,

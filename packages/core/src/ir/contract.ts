@@ -12,7 +12,7 @@ import { currentScope } from "./scope";
  */
 
 const compiledMeanings = ["elementwise", "view", "reduction", "placement", "matrixProduct"] as const;
-const fields: readonly string[] = ["name", "arity", "canonicalize", "infer", "kernel", "vjp", ...compiledMeanings];
+const fields: readonly string[] = ["name", "arity", "canonicalize", "infer", "kernel", "vjp", ...compiledMeanings, "onnx"];
 /** Node kinds that files and the evaluator treat as leaves: an op under either name would be loaded as one. */
 const leafNames = ["constant", "placeholder"];
 
@@ -57,6 +57,7 @@ export function checkOpDef(def: unknown): asserts def is AnyOpDef {
     return isFunction(rule?.dims) && typeof rule?.identity === "number" && typeof rule?.combine === "string";
   });
   optional("matrixProduct", "true", (m) => m === true);
+  optional("onnx", "a function (the ONNX mapping)", isFunction);
   const meanings = compiledMeanings.filter((field) => d[field] !== undefined);
   if (meanings.length > 1) throw new Error(`registerOp: '${d.name}' may have at most one compiled meaning, got ${meanings.join(" and ")}`);
 }

@@ -4,6 +4,7 @@ import type { Shape } from "../basics/shape";
 import type { Window } from "../basics/window";
 import type { Attrs } from "./attrs";
 import { checkOpDef } from "./contract";
+import type { OnnxMapping } from "./onnx";
 import type { Tensor } from "./tensor";
 
 /** What a shape rule sees and returns: shapes and dtypes, never data. */
@@ -120,6 +121,8 @@ export interface OpDef<A extends Attrs = Attrs> {
   readonly placement?: PlacementRule<A>;
   /** out[..., i, j] = Σ_k a[..., i, k]·b[..., k, j] over broadcast batch dims: compiled to gemm on operands read in place. */
   readonly matrixProduct?: true;
+  /** How the op is written in ONNX (`@gradgraph/onnx` exports it); an op without one cannot be exported. */
+  readonly onnx?: OnnxMapping<A>;
 }
 
 /**

@@ -5,7 +5,10 @@ import { sign } from "./sign";
 import { unaryOp } from "./elementwise";
 import { registerOp } from "../ir/registry";
 
-export const absOp = registerOp(unaryOp("abs", "Math.abs(a)", (g, { inputs: [x] }) => [mul(g, sign(x))]));
+export const absOp = registerOp({
+  ...unaryOp("abs", "Math.abs(a)", (g, { inputs: [x] }) => [mul(g, sign(x))]),
+  onnx: (b, [x]) => b.op("Abs", [x]),
+});
 
 /** torch.abs: the absolute value of each element. */
 export function abs(x: Tensor): Tensor {

@@ -8,9 +8,10 @@ import { rsqrt } from "./rsqrt";
 import { sub } from "./sub";
 
 /** derivatives.yaml: -grad · rsqrt(1 - x²). */
-export const acosOp = registerOp(
-  unaryOp("acos", "Math.acos(a)", (g, { inputs: [x] }) => [neg(mul(g, rsqrt(sub(1, mul(x, x)))))]),
-);
+export const acosOp = registerOp({
+  ...unaryOp("acos", "Math.acos(a)", (g, { inputs: [x] }) => [neg(mul(g, rsqrt(sub(1, mul(x, x)))))]),
+  onnx: (b, [x]) => b.op("Acos", [x]),
+});
 
 /** torch.acos: the arccosine of each element. */
 export function acos(x: Tensor): Tensor {

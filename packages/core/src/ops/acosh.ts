@@ -7,9 +7,10 @@ import { rsqrt } from "./rsqrt";
 import { sub } from "./sub";
 
 /** derivatives.yaml: grad · rsqrt(x² - 1); NaN below 1, where acosh is NaN. */
-export const acoshOp = registerOp(
-  unaryOp("acosh", "Math.acosh(a)", (g, { inputs: [x] }) => [mul(g, rsqrt(sub(mul(x, x), 1)))]),
-);
+export const acoshOp = registerOp({
+  ...unaryOp("acosh", "Math.acosh(a)", (g, { inputs: [x] }) => [mul(g, rsqrt(sub(mul(x, x), 1)))]),
+  onnx: (b, [x]) => b.op("Acosh", [x]),
+});
 
 /** torch.acosh: the inverse hyperbolic cosine of each element. */
 export function acosh(x: Tensor): Tensor {

@@ -5,9 +5,10 @@ import { binaryOp } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
 import { registerOp } from "../ir/registry";
 
-export const addOp = registerOp(
-  binaryOp("add", { expr: "a + b", addition: true }, (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]),
-);
+export const addOp = registerOp({
+  ...binaryOp("add", { expr: "a + b", addition: true }, (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]),
+  onnx: (b, [x, y], _attrs, out) => b.op(out.dtype === "bool" ? "Or" : "Add", [x, y]),
+});
 
 /** torch.add: `a + b`, broadcast and promoted as in PyTorch. */
 export function add(a: TensorLike, b: TensorLike): Tensor {

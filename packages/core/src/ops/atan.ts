@@ -6,9 +6,10 @@ import { div } from "./div";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
-export const atanOp = registerOp(
-  unaryOp("atan", "Math.atan(a)", (g, { inputs: [x] }) => [div(g, add(mul(x, x), 1))]),
-);
+export const atanOp = registerOp({
+  ...unaryOp("atan", "Math.atan(a)", (g, { inputs: [x] }) => [div(g, add(mul(x, x), 1))]),
+  onnx: (b, [x]) => b.op("Atan", [x]),
+});
 
 /** torch.atan: the arctangent of each element. */
 export function atan(x: Tensor): Tensor {

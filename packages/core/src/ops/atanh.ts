@@ -6,9 +6,10 @@ import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { sub } from "./sub";
 
-export const atanhOp = registerOp(
-  unaryOp("atanh", "Math.atanh(a)", (g, { inputs: [x] }) => [div(g, sub(1, mul(x, x)))]),
-);
+export const atanhOp = registerOp({
+  ...unaryOp("atanh", "Math.atanh(a)", (g, { inputs: [x] }) => [div(g, sub(1, mul(x, x)))]),
+  onnx: (b, [x]) => b.op("Atanh", [x]),
+});
 
 /** torch.atanh: the inverse hyperbolic tangent of each element. */
 export function atanh(x: Tensor): Tensor {

@@ -30,6 +30,7 @@ export const castOp = registerOp<{ readonly dtype: DType }>({
   // Integer results are piecewise constant and integer inputs take no gradient, as in PyTorch.
   vjp: (g, { inputs: [x], output }) => [isFloat(x.dtype) && isFloat(output.dtype) ? cast(g, x.dtype) : null],
   elementwise: rule,
+  onnx: (b, [x], { dtype }) => b.cast(x, dtype),
 });
 
 /**

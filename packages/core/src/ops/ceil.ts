@@ -4,9 +4,10 @@ import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 
 /** Piecewise constant: the gradient is zero everywhere, as PyTorch's (which is defined, not missing). */
-export const ceilOp = registerOp(
-  unaryOp("ceil", "Math.ceil(a)", () => [null]),
-);
+export const ceilOp = registerOp({
+  ...unaryOp("ceil", "Math.ceil(a)", () => [null]),
+  onnx: (b, [x]) => b.op("Ceil", [x]),
+});
 
 /** torch.ceil: each element rounded up. */
 export function ceil(x: Tensor): Tensor {

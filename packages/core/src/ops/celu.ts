@@ -24,6 +24,7 @@ export const celuOp = registerOp({
     if (canonical.alpha === 0) throw new OpError("celu", "ZeroDivisionError: alpha cannot be 0 (the formula divides by it)");
     return canonical;
   },
+  onnx: (b, [x], { alpha }) => b.op("Celu", [x], { alpha: { float: alpha } }),
 });
 
 /** torch.nn.functional.celu: `max(0, x) + min(0, alpha·(exp(x/alpha) - 1))`. */

@@ -29,6 +29,7 @@ export const clampOp = registerOp({
     }
     return x;
   },
+  onnx: (b, [x], { min, max }) => b.op("Clip", [x, Number.isFinite(min) ? b.scalar(min, x.dtype) : null, Number.isFinite(max) ? b.scalar(max, x.dtype) : null]),
 });
 
 /**

@@ -1,3 +1,5 @@
+import type { Attrs } from "../ir/attrs";
+import type { OnnxMapping } from "../ir/onnx";
 import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp, withBoolResult } from "./elementwise";
@@ -8,16 +10,22 @@ import { type OpDef, registerOp } from "../ir/registry";
  * Comparisons give bool tensors, as PyTorch's do (a NaN compares false, but ne); they are
  * piecewise constant, so no gradient flows through them.
  */
-function comparison(name: string, operator: string): OpDef {
-  return registerOp(withBoolResult(binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable")));
+function comparison(name: string, operator: string, onnx: OnnxMapping<Attrs>): OpDef {
+  return registerOp({ ...withBoolResult(binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable")), onnx });
 }
 
-export const eqOp = comparison("eq", "===");
-export const neOp = comparison("ne", "!==");
-export const ltOp = comparison("lt", "<");
-export const leOp = comparison("le", "<=");
-export const gtOp = comparison("gt", ">");
-export const geOp = comparison("ge", ">=");
+/** The ONNX comparison of that name. */
+const onnxComparison =
+  (opType: string): OnnxMapping<Attrs> =>
+  (b, [x, y]) =>
+    b.op(opType, [x, y]);
+
+export const eqOp = comparison("eq", "===", onnxComparison("Equal"));
+export const neOp = comparison("ne", "!==", (b, [x, y]) => b.op("Not", [b.op("Equal", [x, y])]));
+export const ltOp = comparison("lt", "<", onnxComparison("Less"));
+export const leOp = comparison("le", "<=", onnxComparison("LessOrEqual"));
+export const gtOp = comparison("gt", ">", onnxComparison("Greater"));
+export const geOp = comparison("ge", ">=", onnxComparison("GreaterOrEqual"));
 
 /** torch.eq: `a == b`, as bool. */
 export const eq = (a: TensorLike, b: TensorLike): Tensor => apply(eqOp, sameDTypeOperands("eq", a, b));

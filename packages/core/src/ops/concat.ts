@@ -66,6 +66,7 @@ export const concatOp = registerOp<ConcatAttrs>({
     });
   },
   placement,
+  onnx: (b, inputs, { dim }) => b.op("Concat", inputs, { axis: dim }),
 });
 
 /** torch.cat: the tensors joined along `dim`; every other size must agree. */

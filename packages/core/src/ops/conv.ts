@@ -96,6 +96,14 @@ export const convOp = registerOp<SizedConvAttrs>({
     needs[1] ? convWeightBackward(x, g, { ...sharedAttrs(attrs), kernelSize: w.shape.slice(2) }) : null,
     ...(bias === undefined ? [] : [needs[2] ? biasGradient(g) : null]),
   ],
+  onnx: (b, inputs, { stride, padding, dilation, groups, outputSize }) => {
+    const [x, w] = inputs;
+    const input = x.shape.slice(2);
+    const extent = w.shape.slice(2).map((k, d) => dilation[d] * (k - 1) + 1);
+    // The padding after each dim that gives `outputSize` windows (PyTorch's padding is symmetric or implied by the output size).
+    const after = input.map((size, d) => Math.max(0, (outputSize[d] - 1) * stride[d] + extent[d] - size - padding[d]));
+    return b.op("Conv", inputs, { strides: stride, pads: [...padding, ...after], dilations: dilation, group: groups });
+  },
 });
 
 /** The conv node of input `x`, weight `w` and an optional bias (attributes in any form `convOp` reads). */

@@ -14,12 +14,18 @@ import { where } from "./where";
  * counts as positive: JS cannot read a NaN's sign bit, and the NaNs PyTorch makes are positive.
  * derivatives.yaml: a's gradient is grad · result / a (0 where a = 0); b gets none.
  */
-export const copysignOp = registerOp(
-  floatBinaryOp("copysign", "b < 0 || (b === 0 && 1 / b < 0) ? -Math.abs(a) : Math.abs(a)", (g, { inputs: [a], output, needs }) => [
+export const copysignOp = registerOp({
+  ...floatBinaryOp("copysign", "b < 0 || (b === 0 && 1 / b < 0) ? -Math.abs(a) : Math.abs(a)", (g, { inputs: [a], output, needs }) => [
     needs[0] ? unbroadcast(mul(g, where(eq(a, 0), 0, div(output, a))), a.shape) : null,
     null,
   ]),
-);
+  onnx: (b, [x, y]) => {
+    // 1 / y is negative for y < 0 and for -0 too.
+    const negative = b.op("Less", [b.op("Reciprocal", [y]), b.scalar(0, y.dtype)]);
+    const magnitude = b.op("Abs", [x]);
+    return b.op("Where", [negative, b.op("Neg", [magnitude]), magnitude]);
+  },
+});
 
 /** torch.copysign: `|a|` with the sign of `b`. */
 export function copysign(a: TensorLike, b: TensorLike): Tensor {

@@ -6,9 +6,10 @@ import { mul } from "./mul";
 import { neg } from "./neg";
 import { sin } from "./sin";
 
-export const cosOp = registerOp(
-  unaryOp("cos", "Math.cos(a)", (g, { inputs: [x] }) => [neg(mul(g, sin(x)))]),
-);
+export const cosOp = registerOp({
+  ...unaryOp("cos", "Math.cos(a)", (g, { inputs: [x] }) => [neg(mul(g, sin(x)))]),
+  onnx: (b, [x]) => b.op("Cos", [x]),
+});
 
 /** torch.cos: the cosine of each element (radians). */
 export function cos(x: Tensor): Tensor {

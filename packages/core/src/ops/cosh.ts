@@ -5,9 +5,10 @@ import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { sinh } from "./sinh";
 
-export const coshOp = registerOp(
-  unaryOp("cosh", "Math.cosh(a)", (g, { inputs: [x] }) => [mul(g, sinh(x))]),
-);
+export const coshOp = registerOp({
+  ...unaryOp("cosh", "Math.cosh(a)", (g, { inputs: [x] }) => [mul(g, sinh(x))]),
+  onnx: (b, [x]) => b.op("Cosh", [x]),
+});
 
 /** torch.cosh: the hyperbolic cosine of each element. */
 export function cosh(x: Tensor): Tensor {

@@ -27,6 +27,9 @@ export const cumsumOp = registerOp<ScanAttrs>({
     return result;
   },
   vjp: (g, { attrs: { dim, reverse } }) => [cumsum(g, dim, { reverse: !reverse })],
+  onnx: (b, [x], { dim, reverse }, out) =>
+    // ONNX refuses to scan a 0-d tensor, whose scan is itself.
+    x.shape.length === 0 ? b.op("Identity", [b.cast(x, out.dtype)]) : b.op("CumSum", [b.cast(x, out.dtype), b.scalar(dim, "int64")], { reverse: reverse ? 1 : 0 }),
 });
 
 /** torch.cumsum(x, dim); `reverse` sums from the end (TensorFlow's option). */

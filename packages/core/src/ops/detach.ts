@@ -15,6 +15,7 @@ export const detachOp = registerOp({
   kernel: viewKernel(view),
   vjp: "nondifferentiable",
   view,
+  onnx: (b, [x]) => b.op("Identity", [x]),
 });
 
 /** torch.detach: the same values, cut off from the graph (no gradient flows through). */

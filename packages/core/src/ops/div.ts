@@ -30,6 +30,7 @@ export const divOp = registerOp({
     }
     return division.infer(inputs, attrs);
   },
+  onnx: (b, [x, y]) => b.op("Div", [x, y]),
 });
 
 /** a / b; int32 operands are divided as float32, so 7 / 2 is 3.5 and 1 / 0 is Infinity (PyTorch's true division). */

@@ -11,9 +11,10 @@ import { neg } from "./neg";
 export const twoOverSqrtPi = 2 / Math.sqrt(Math.PI);
 
 /** The error function (FreeBSD's algorithm, via @stdlib: within an ulp of C's erf, which PyTorch calls). */
-export const erfOp = registerOp(
-  unaryOp("erf", { expr: "erf(a)", helpers: { erf: erfOf } }, (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x, x))), twoOverSqrtPi))]),
-);
+export const erfOp = registerOp({
+  ...unaryOp("erf", { expr: "erf(a)", helpers: { erf: erfOf } }, (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x, x))), twoOverSqrtPi))]),
+  onnx: (b, [x]) => b.op("Erf", [x]),
+});
 
 /** torch.erf: the error function of each element. */
 export function erf(x: Tensor): Tensor {

@@ -44,6 +44,7 @@ export const expandOp = registerOp<ExpandAttrs>({
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x] }) => [unbroadcast(g, x.shape)],
   view,
+  onnx: (b, [x], _attrs, out) => b.op("Expand", [x, b.int64s(out.shape)]),
 });
 
 /** torch.Tensor.expand: size-1 dims broadcast to `shape` (-1 keeps a size; new leading dims allowed). */

@@ -6,9 +6,10 @@ import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
 /** e^x - 1, exact for small x; derivatives.yaml: grad · (result + 1). */
-export const expm1Op = registerOp(
-  unaryOp("expm1", "Math.expm1(a)", (g, { output }) => [mul(g, add(output, 1))]),
-);
+export const expm1Op = registerOp({
+  ...unaryOp("expm1", "Math.expm1(a)", (g, { output }) => [mul(g, add(output, 1))]),
+  onnx: (b, [x]) => b.op("Sub", [b.op("Exp", [x]), b.scalar(1, x.dtype)]),
+});
 
 /** torch.expm1: `exp(x) - 1`, accurate near 0. */
 export function expm1(x: Tensor): Tensor {

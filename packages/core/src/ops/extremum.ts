@@ -44,6 +44,9 @@ export function extremumReduction(name: string, better: Better): OpDef<ReduceAtt
       return [mul(expand(reshape(div(g, reshape(ties, g.shape)), kept), x.shape), isExtremum)];
     },
     reduction: rule,
+    // Opset 17 reads an empty `axes` as every axis: a reduction over no dims is the input.
+    onnx: (b, [x], { dims, keepdim }) =>
+      dims.length === 0 ? b.op("Identity", [x]) : b.op(better === ">" ? "ReduceMax" : "ReduceMin", [x], { axes: dims, keepdims: keepdim ? 1 : 0 }),
   };
 }
 
@@ -94,5 +97,14 @@ export function argExtremum(name: string, better: Better): OpDef<ArgAttrs> {
       return result;
     },
     vjp: "nondifferentiable",
+    onnx: (b, [x], { dim, keepdim }, out) => {
+      const opType = better === ">" ? "ArgMax" : "ArgMin";
+      // Over the flattened tensor: one line, then the result's shape (all ones with keepdim).
+      const found =
+        dim === null
+          ? b.op("Reshape", [b.op(opType, [b.op("Reshape", [x, b.int64s([-1])])], { axis: 0, keepdims: 0 }), b.int64s(out.shape)])
+          : b.op(opType, [x], { axis: dim, keepdims: keepdim ? 1 : 0 });
+      return b.cast(found, "int32");
+    },
   };
 }

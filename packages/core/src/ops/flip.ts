@@ -32,6 +32,11 @@ export const flipOp: OpDef<FlipAttrs> = registerOp<FlipAttrs>({
     return gatherAlongDims(x.data, x.shape, maps, x.shape, out.dtype);
   },
   vjp: (g, { attrs }) => [applyCanonical(flipOp, [g], attrs)],
+  // From the last element (-1) past the first: an end below -size is clamped to "before index 0".
+  onnx: (b, [x], { dims }) =>
+    dims.length === 0
+      ? b.op("Identity", [x])
+      : b.op("Slice", [x, b.int64s(dims.map(() => -1)), b.int64s(dims.map(() => Number.MIN_SAFE_INTEGER)), b.int64s(dims), b.int64s(dims.map(() => -1))]),
 });
 
 /** torch.flip: the order of the elements reversed along each of `dims`. */

@@ -17,12 +17,13 @@ const truncatedRemainder = (a: number, b: number) => a % b;
  * `%` is exactly fmod; an int32 divisor of 0 is PyTorch's ZeroDivisionError. derivatives.yaml:
  * grad for a, -grad · trunc(a / b) for b.
  */
-export const fmodOp = registerOp(
-  binaryOp("fmod", { expr: "a % b", int32: { expr: "fmod(a, b)", helpers: { fmod: int32Division("fmod", truncatedRemainder) } } }, (g, { inputs: [a, b], needs }) => [
+export const fmodOp = registerOp({
+  ...binaryOp("fmod", { expr: "a % b", int32: { expr: "fmod(a, b)", helpers: { fmod: int32Division("fmod", truncatedRemainder) } } }, (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(g, a.shape) : null,
     needs[1] ? unbroadcast(neg(mul(g, trunc(div(a, b)))), b.shape) : null,
   ]),
-);
+  onnx: (b, [x, y]) => b.op("Mod", [x, y], { fmod: 1 }),
+});
 
 /** torch.fmod: int32 operands give int32, as in PyTorch. */
 export function fmod(a: TensorLike, b: TensorLike): Tensor {

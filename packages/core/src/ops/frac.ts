@@ -2,11 +2,13 @@ import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
+import { truncOnnx } from "./trunc";
 
 /** x - trunc(x): the fractional part, with x's sign. */
-export const fracOp = registerOp(
-  unaryOp("frac", "a - Math.trunc(a)", (g) => [g]),
-);
+export const fracOp = registerOp({
+  ...unaryOp("frac", "a - Math.trunc(a)", (g) => [g]),
+  onnx: (b, [x]) => b.op("Sub", [x, truncOnnx(b, [x])]),
+});
 
 /** torch.frac: `x - trunc(x)`, the fractional part with x's sign. */
 export function frac(x: Tensor): Tensor {

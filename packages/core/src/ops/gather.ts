@@ -25,6 +25,7 @@ export const gatherOp = registerOp<{ readonly dim: number }>({
     scatterAdd(expand(scalarNode(0, x.dtype), x.shape), dim, index, g),
     null,
   ],
+  onnx: (b, [x, index], { dim }) => b.op("GatherElements", [x, index], { axis: dim }),
 });
 
 /** torch.gather: along `dim`, the element `index` names for each position of `index`. */

@@ -11,8 +11,8 @@ import { geluTanhOp } from "./geluTanh";
 import { mul } from "./mul";
 
 /** x · Φ(x), Φ the standard normal CDF (PyTorch's `approximate='none'`). */
-export const geluOp = registerOp(
-  unaryOp(
+export const geluOp = registerOp({
+  ...unaryOp(
     "gelu",
     { expr: "0.5 * a * (1 + erf(a * Math.SQRT1_2))", helpers: { erf: erfOf } },
     (g, { inputs: [x] }) => {
@@ -21,7 +21,11 @@ export const geluOp = registerOp(
       return [mul(g, add(cdf, mul(x, pdf)))];
     },
   ),
-);
+  onnx: (b, [x]) => {
+    const cdf = b.op("Add", [b.op("Erf", [b.op("Mul", [x, b.scalar(Math.SQRT1_2, x.dtype)])]), b.scalar(1, x.dtype)]);
+    return b.op("Mul", [b.op("Mul", [x, b.scalar(0.5, x.dtype)]), cdf]);
+  },
+});
 
 /** PyTorch's `gelu(x, approximate)`: the exact form, or the tanh approximation (a distinct op, `geluTanh`). */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {

@@ -12,8 +12,8 @@ const kappa = 0.044715;
  * PyTorch's `gelu(x, approximate='tanh')`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), with its
  * gradient written as PyTorch's gelu_backward writes it.
  */
-export const geluTanhOp = registerOp(
-  unaryOp(
+export const geluTanhOp = registerOp({
+  ...unaryOp(
     "geluTanh",
     `0.5 * a * (1 + Math.tanh(${sqrtTwoOverPi} * (a + ${kappa} * a * a * a)))`,
     (g, { inputs: [x] }) => {
@@ -24,4 +24,9 @@ export const geluTanhOp = registerOp(
       return [mul(g, slope)];
     },
   ),
-);
+  onnx: (b, [x]) => {
+    const cube = b.op("Mul", [b.op("Mul", [x, x]), x]);
+    const inner = b.op("Mul", [b.op("Add", [x, b.op("Mul", [cube, b.scalar(kappa, x.dtype)])]), b.scalar(sqrtTwoOverPi, x.dtype)]);
+    return b.op("Mul", [b.op("Mul", [x, b.scalar(0.5, x.dtype)]), b.op("Add", [b.op("Tanh", [inner]), b.scalar(1, x.dtype)])]);
+  },
+});

@@ -13,13 +13,14 @@ import { where } from "./where";
 const floatOneSixth = Math.fround(1 / 6);
 
 /** relu6(x + 3) / 6; the gradient is (float32's) 1/6 strictly inside (-3, 3), as PyTorch's hardsigmoid_backward. */
-export const hardsigmoidOp = registerOp(
-  unaryOp(
+export const hardsigmoidOp = registerOp({
+  ...unaryOp(
     "hardsigmoid",
     "a <= -3 ? 0 : a >= 3 ? 1 : a / 6 + 0.5",
     (g, { inputs: [x] }) => [where(gt(x, -3), where(lt(x, 3), mul(g, floatOneSixth), 0), 0)],
   ),
-);
+  onnx: (b, [x]) => b.op("HardSigmoid", [x], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } }),
+});
 
 /** torch.nn.functional.hardsigmoid: `clamp(x / 6 + 1 / 2, 0, 1)`. */
 export function hardsigmoid(x: Tensor): Tensor {

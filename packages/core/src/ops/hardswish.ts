@@ -9,13 +9,14 @@ import { mul } from "./mul";
 import { where } from "./where";
 
 /** x · relu6(x + 3) / 6; the gradient as PyTorch's hardswish_backward (x < -3: 0, x ≤ 3: x/3 + 0.5, else 1). */
-export const hardswishOp = registerOp(
-  unaryOp(
+export const hardswishOp = registerOp({
+  ...unaryOp(
     "hardswish",
     "a <= -3 ? 0 : a >= 3 ? a : a * (a + 3) / 6",
     (g, { inputs: [x] }) => [where(lt(x, -3), 0, where(le(x, 3), mul(g, add(div(x, 3), 0.5)), g))],
   ),
-);
+  onnx: (b, [x]) => b.op("HardSwish", [x]),
+});
 
 /** torch.nn.functional.hardswish: `x · hardsigmoid(x)`. */
 export function hardswish(x: Tensor): Tensor {

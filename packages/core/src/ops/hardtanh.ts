@@ -9,14 +9,15 @@ import { where } from "./where";
  * x clamped to [minVal, maxVal] (as clamp: minVal > maxVal gives maxVal). Unlike clamp, the gradient
  * is 0 at the bounds themselves (PyTorch's hardtanh_backward); NaN passes through with its gradient.
  */
-export const hardtanhOp = registerOp(
-  unaryOp<{ readonly minVal: number; readonly maxVal: number }>(
+export const hardtanhOp = registerOp({
+  ...unaryOp<{ readonly minVal: number; readonly maxVal: number }>(
     "hardtanh",
     "a < minVal ? (minVal > maxVal ? maxVal : minVal) : a > maxVal ? maxVal : a",
     (g, { inputs: [x], attrs: { minVal, maxVal } }) => [where(gt(x, minVal), where(lt(x, maxVal), g, 0), 0)],
     { minVal: -1, maxVal: 1 },
   ),
-);
+  onnx: (b, [x], { minVal, maxVal }) => b.op("Clip", [x, b.scalar(minVal, x.dtype), b.scalar(maxVal, x.dtype)]),
+});
 
 /** torch.nn.functional.hardtanh: `x` clamped into [minVal, maxVal]. */
 export function hardtanh(x: Tensor, minVal = -1, maxVal = 1): Tensor {

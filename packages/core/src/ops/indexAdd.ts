@@ -39,6 +39,11 @@ export const indexAddOp = registerOp<{ readonly dim: number }>({
     return result;
   },
   vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? indexSelect(g, dim, index) : null],
+  onnx: (b, [x, index, src], { dim }) => {
+    // Each index spread over its slice of src: ScatterElements adds element by element.
+    const column = b.op("Reshape", [index, b.int64s(src.shape.map((size, d) => (d === dim ? size : 1)))], { allowzero: 1 });
+    return b.op("ScatterElements", [x, b.op("Expand", [column, b.int64s(src.shape)]), src], { axis: dim, reduction: "add" });
+  },
 });
 
 /** `index_add(base, dim, index, source, alpha=...)`: source scaled by alpha first, as PyTorch's `self[index] += alpha * source`. */

@@ -36,6 +36,7 @@ export const indexSelectOp = registerOp<{ readonly dim: number }>({
     return result;
   },
   vjp: (g, { inputs: [x, index], attrs: { dim } }) => [indexAdd(expand(scalarNode(0, x.dtype), x.shape), dim, index, g), null],
+  onnx: (b, [x, index], { dim }) => b.op("Gather", [x, index], { axis: dim }),
 });
 
 /** torch.index_select: the entries along `dim` at the int32 indices in the 1-D `index`. */

@@ -3,10 +3,20 @@ import { formatShape, normalizeDim, type Shape, sizeOf, stridesOf } from "../bas
 import { broadcastWindow, denseWindow } from "../basics/window";
 import { checkTensor } from "../ir/args";
 import { type Attrs, checkAttrNames, dimAttr, integerListAttr } from "../ir/attrs";
+import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
 import type { TensorMeta, Value } from "../ir/registry";
 import { Tensor } from "../ir/tensor";
 import { readWindow } from "../kernels/strided";
 import { slice } from "./slice";
+
+/**
+ * The part of `src` that an index of `shape` reads (its leading corner): ONNX's ScatterElements
+ * takes updates of the index's shape, where PyTorch's scatter reads src through the index.
+ */
+export function srcForIndexOnnx(b: OnnxBuilder, src: OnnxTensor, shape: readonly number[]): OnnxValue {
+  if (shape.every((size, d) => size === src.shape[d])) return src;
+  return b.op("Slice", [src, b.int64s(shape.map(() => 0)), b.int64s(shape), b.int64s(shape.map((_, d) => d))]);
+}
 
 /** Shared checks and index arithmetic of the indexing ops (gather, scatter*, indexSelect, indexAdd, advancedIndex, indexPut). */
 export function checkIndexTensor(op: string, index: TensorMeta): void {

@@ -4,7 +4,10 @@ import type { Tensor } from "../ir/tensor";
 import { unaryOp, withBoolResult } from "./elementwise";
 
 /** True where x is NaN, as a bool tensor. */
-export const isnanOp = registerOp(withBoolResult(unaryOp("isnan", "a !== a ? 1 : 0", "nondifferentiable")));
+export const isnanOp = registerOp({
+  ...withBoolResult(unaryOp("isnan", "a !== a ? 1 : 0", "nondifferentiable")),
+  onnx: (b, [x]) => b.op("IsNaN", [x]),
+});
 
 /** torch.isnan: whether each element is NaN, as bool. */
 export function isnan(x: Tensor): Tensor {

@@ -33,6 +33,12 @@ export const lerpOp = registerOp({
     needs[2] ? unbroadcast(mul(g, sub(end, start)), weight.shape) : null,
   ],
   elementwise: rule,
+  onnx: (b, [start, end, weight]) => {
+    const span = b.op("Sub", [end, start]);
+    const fromStart = b.op("Add", [start, b.op("Mul", [weight, span])]);
+    const fromEnd = b.op("Sub", [end, b.op("Mul", [span, b.op("Sub", [b.scalar(1, weight.dtype), weight])])]);
+    return b.op("Where", [b.op("Less", [weight, b.scalar(0.5, weight.dtype)]), fromStart, fromEnd]);
+  },
 });
 
 /** The weight may be a number or a tensor of the same dtype. */

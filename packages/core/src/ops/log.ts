@@ -4,7 +4,10 @@ import { div } from "./div";
 import { unaryOp } from "./elementwise";
 import { registerOp } from "../ir/registry";
 
-export const logOp = registerOp(unaryOp("log", "Math.log(a)", (g, { inputs: [x] }) => [div(g, x)]));
+export const logOp = registerOp({
+  ...unaryOp("log", "Math.log(a)", (g, { inputs: [x] }) => [div(g, x)]),
+  onnx: (b, [x]) => b.op("Log", [x]),
+});
 
 /** torch.log: the natural logarithm of each element. */
 export function log(x: Tensor): Tensor {

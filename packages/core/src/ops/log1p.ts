@@ -6,9 +6,10 @@ import { div } from "./div";
 import { unaryOp } from "./elementwise";
 
 /** log(1 + x), exact for small x. */
-export const log1pOp = registerOp(
-  unaryOp("log1p", "Math.log1p(a)", (g, { inputs: [x] }) => [div(g, add(x, 1))]),
-);
+export const log1pOp = registerOp({
+  ...unaryOp("log1p", "Math.log1p(a)", (g, { inputs: [x] }) => [div(g, add(x, 1))]),
+  onnx: (b, [x]) => b.op("Log", [b.op("Add", [x, b.scalar(1, x.dtype)])]),
+});
 
 /** torch.log1p: `log(1 + x)`, accurate near 0. */
 export function log1p(x: Tensor): Tensor {

@@ -18,12 +18,16 @@ function scalarLogAddExp(a: number, b: number): number {
   return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
 }
 
-export const logAddExpOp = registerOp(
-  floatBinaryOp("logAddExp", { expr: "logAddExp(a, b)", helpers: { logAddExp: scalarLogAddExp } }, (g, { inputs: [a, b], needs }) => [
+export const logAddExpOp = registerOp({
+  ...floatBinaryOp("logAddExp", { expr: "logAddExp(a, b)", helpers: { logAddExp: scalarLogAddExp } }, (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(div(g, add(exp(sub(b, a)), 1)), a.shape) : null,
     needs[1] ? unbroadcast(div(g, add(exp(sub(a, b)), 1)), b.shape) : null,
   ]),
-);
+  onnx: (b, [x, y]) => {
+    const gap = b.op("Neg", [b.op("Abs", [b.op("Sub", [x, y])])]);
+    return b.op("Add", [b.op("Max", [x, y]), b.op("Log", [b.op("Add", [b.op("Exp", [gap]), b.scalar(1, x.dtype)])])]);
+  },
+});
 
 /** torch.logaddexp: `log(exp(a) + exp(b))` without overflow. */
 export function logAddExp(a: TensorLike, b: TensorLike): Tensor {

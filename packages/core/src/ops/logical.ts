@@ -10,13 +10,16 @@ import { elementwiseKernel } from "./ruleKernels";
  * Logical and, or, xor and not of tensors of any dtype: nonzero (NaN included) is true, as in
  * PyTorch; the result is bool, and no gradient flows.
  */
-function logical(name: string, test: string): OpDef {
-  return registerOp(withBoolResult(binaryOp(name, `${test} ? 1 : 0`, "nondifferentiable")));
+function logical(name: string, test: string, onnxOpType: string): OpDef {
+  return registerOp({
+    ...withBoolResult(binaryOp(name, `${test} ? 1 : 0`, "nondifferentiable")),
+    onnx: (b, [x, y]) => b.op(onnxOpType, [b.cast(x, "bool"), b.cast(y, "bool")]),
+  });
 }
 
-export const logicalAndOp = logical("logicalAnd", "a !== 0 && b !== 0");
-export const logicalOrOp = logical("logicalOr", "a !== 0 || b !== 0");
-export const logicalXorOp = logical("logicalXor", "(a !== 0) !== (b !== 0)");
+export const logicalAndOp = logical("logicalAnd", "a !== 0 && b !== 0", "And");
+export const logicalOrOp = logical("logicalOr", "a !== 0 || b !== 0", "Or");
+export const logicalXorOp = logical("logicalXor", "(a !== 0) !== (b !== 0)", "Xor");
 
 const notRule = { expr: "a === 0 ? 1 : 0" };
 export const logicalNotOp = registerOp({
@@ -27,6 +30,7 @@ export const logicalNotOp = registerOp({
   kernel: elementwiseKernel(notRule),
   vjp: "nondifferentiable",
   elementwise: notRule,
+  onnx: (b, [x]) => b.op("Not", [b.cast(x, "bool")]),
 });
 
 /** torch.logical_and: both nonzero, as bool. */

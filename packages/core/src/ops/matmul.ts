@@ -51,6 +51,7 @@ export const matmulOp = registerOp({
     needs[1] ? unbroadcast(matmulOrThrow(transpose(a, -1, -2), g), b.shape) : null,
   ],
   matrixProduct: true,
+  onnx: (b, [x, y]) => b.op("MatMul", [x, y]),
 });
 
 function matmulOrThrow(a: Tensor, b: Tensor): Tensor {

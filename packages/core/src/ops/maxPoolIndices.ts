@@ -1,3 +1,4 @@
+import { sizeOf } from "../basics/shape";
 import { OpError } from "../basics/errors";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
@@ -5,7 +6,7 @@ import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { maxPoolIndices as maxPoolIndicesKernel } from "../kernels/pool";
 import { spatialListAttr } from "./convolution";
-import { checkPoolInput, kernelAxes, type MaxPoolAttrs, maxPoolAxis, planesOf, pooledSizes, windowAttrs } from "./pooling";
+import { batchedOnnx, checkPoolInput, kernelAxes, type MaxPoolAttrs, maxPoolAxis, planesOf, pooledSizes, windowAttrs } from "./pooling";
 
 /** Each window's taps inside the input, per pooled dim; a window with none has no maximum. */
 function axesOf(input: readonly number[], output: readonly number[], { kernelSize, stride, padding, dilation }: MaxPoolAttrs) {
@@ -42,6 +43,19 @@ export const maxPoolIndicesOp = registerOp<MaxPoolAttrs>({
     return maxPoolIndicesKernel(x.data, planesOf(x.shape, spatial), kernelAxes(axesOf(x.shape.slice(-spatial), out.shape.slice(-spatial), attrs)));
   },
   vjp: "nondifferentiable",
+  onnx: (b, [x], { kernelSize, stride, padding, dilation, ceilMode }) => {
+    const spatial = kernelSize.length;
+    // A NaN wins over any number, as +Infinity does in ONNX's MaxPool (of several NaNs in one
+    // window, PyTorch's last wins and ONNX's first: only the indices tell).
+    const nanWins = b.op("Where", [b.op("IsNaN", [x]), b.scalar(Infinity, x.dtype), x]);
+    const positions = batchedOnnx(b, nanWins, x.shape.length, spatial, (batched) => {
+      const attrs = { kernel_shape: kernelSize, strides: stride, pads: [...padding, ...padding], dilations: dilation, ceil_mode: ceilMode ? 1 : 0 };
+      const [, indices] = b.opOutputs("MaxPool", [batched], attrs, 2);
+      // ONNX counts positions over the whole tensor, PyTorch within each plane.
+      return b.op("Mod", [indices, b.scalar(sizeOf(x.shape.slice(-spatial)), "int64")]);
+    });
+    return b.cast(positions, "int32");
+  },
 });
 
 /** The maxPoolIndices node of `x` (attributes in any form `maxPoolIndicesOp` reads). */

@@ -1,3 +1,4 @@
+import type { OnnxValue } from "../ir/onnx";
 import { OpError } from "../basics/errors";
 import { formatShape, sizeOf } from "../basics/shape";
 import { checkAttrNames, integerAttr } from "../ir/attrs";
@@ -42,6 +43,13 @@ export const maxPoolValuesOp = registerOp<{ readonly spatialDims: number }>({
     return gatherInPlanes(x.data, positions, planes, planeSize, out.dtype);
   },
   vjp: (g, { inputs: [x, indices], attrs: { spatialDims } }) => [maxPoolBackward(g, indices, x.shape.slice(-spatialDims)), null],
+  onnx: (b, [x, indices], { spatialDims }, out) => {
+    // Gathered plane by plane: both flattened to (planes..., positions), then the pooled shape.
+    const lead = x.shape.slice(0, -spatialDims);
+    const flat = (v: OnnxValue, shape: readonly number[]) => b.op("Reshape", [v, b.int64s([...lead, sizeOf(shape.slice(-spatialDims))])], { allowzero: 1 });
+    const gathered = b.op("GatherElements", [flat(x, x.shape), flat(indices, indices.shape)], { axis: lead.length });
+    return b.op("Reshape", [gathered, b.int64s(out.shape)], { allowzero: 1 });
+  },
 });
 
 /** The values of `x` at max pooling's `indices` over its last `spatialDims` dims. */

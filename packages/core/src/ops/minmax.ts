@@ -24,9 +24,15 @@ function extremumVjp(loses: (x: Tensor, y: Tensor) => Tensor): Vjp<Attrs> {
 }
 
 // NaN wins, as in PyTorch's maximum/minimum.
-export const maximumOp = registerOp(binaryOp("maximum", "(a > b || a !== a) ? a : b", extremumVjp(lt)));
+export const maximumOp = registerOp({
+  ...binaryOp("maximum", "(a > b || a !== a) ? a : b", extremumVjp(lt)),
+  onnx: (b, [x, y]) => b.op("Max", [x, y]),
+});
 
-export const minimumOp = registerOp(binaryOp("minimum", "(a < b || a !== a) ? a : b", extremumVjp(gt)));
+export const minimumOp = registerOp({
+  ...binaryOp("minimum", "(a < b || a !== a) ? a : b", extremumVjp(gt)),
+  onnx: (b, [x, y]) => b.op("Min", [x, y]),
+});
 
 /** torch.maximum: the elementwise larger (NaN if either is NaN). */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {

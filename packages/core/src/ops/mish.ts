@@ -10,8 +10,8 @@ import { sub } from "./sub";
 import { tanh } from "./tanh";
 
 /** x · tanh(softplus(x)); the gradient as PyTorch's mish_backward. */
-export const mishOp = registerOp(
-  unaryOp(
+export const mishOp = registerOp({
+  ...unaryOp(
     "mish",
     "a * Math.tanh(Math.log1p(Math.exp(a)))",
     (g, { inputs: [x] }) => {
@@ -19,7 +19,8 @@ export const mishOp = registerOp(
       return [mul(g, add(t, mul(mul(x, sigmoid(x)), sub(1, mul(t, t)))))];
     },
   ),
-);
+  onnx: (b, [x]) => b.op("Mul", [x, b.op("Tanh", [b.op("Softplus", [x])])]),
+});
 
 /** torch.nn.functional.mish: `x · tanh(softplus(x))`. */
 export function mish(x: Tensor): Tensor {

@@ -7,12 +7,13 @@ import { registerOp } from "../ir/registry";
 
 // An int32 product can need 62 bits, more than a double holds exactly: Math.imul keeps the low 32
 // bits, the wrap-around of PyTorch's int32 multiplication.
-export const mulOp = registerOp(
-  binaryOp("mul", { expr: "a * b", int32: { expr: "Math.imul(a, b)" } }, (g, { inputs: [a, b], needs }) => [
+export const mulOp = registerOp({
+  ...binaryOp("mul", { expr: "a * b", int32: { expr: "Math.imul(a, b)" } }, (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(mul(g, b), a.shape) : null,
     needs[1] ? unbroadcast(mul(g, a), b.shape) : null,
   ]),
-);
+  onnx: (b, [x, y], _attrs, out) => b.op(out.dtype === "bool" ? "And" : "Mul", [x, y]),
+});
 
 /** torch.mul: `a * b`, broadcast and promoted as in PyTorch. */
 export function mul(a: TensorLike, b: TensorLike): Tensor {

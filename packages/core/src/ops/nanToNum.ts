@@ -1,3 +1,4 @@
+import type { OnnxValue } from "../ir/onnx";
 import { checkAttrNames, numberAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
@@ -31,6 +32,11 @@ export const nanToNumOp = registerOp<Replacements>({
       posinf: numberAttr("nanToNum", attrs, "posinf", max),
       neginf: numberAttr("nanToNum", attrs, "neginf", -max),
     };
+  },
+  onnx: (b, [x], { nan, posinf, neginf }) => {
+    const replace = (test: OnnxValue, value: number, rest: OnnxValue) => b.op("Where", [test, b.scalar(value, x.dtype), rest]);
+    const infinities = replace(b.op("IsInf", [x], { detect_negative: 0 }), posinf, replace(b.op("IsInf", [x], { detect_positive: 0 }), neginf, x));
+    return replace(b.op("IsNaN", [x]), nan, infinities);
   },
 });
 

@@ -3,7 +3,10 @@ import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 import { registerOp } from "../ir/registry";
 
-export const negOp = registerOp(unaryOp("neg", "-a", (g) => [neg(g)]));
+export const negOp = registerOp({
+  ...unaryOp("neg", "-a", (g) => [neg(g)]),
+  onnx: (b, [x]) => b.op("Neg", [x]),
+});
 
 /** torch.neg: `-x`. */
 export function neg(x: Tensor): Tensor {

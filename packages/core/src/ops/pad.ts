@@ -1,3 +1,4 @@
+import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
 import { describeValue, OpError } from "../basics/errors";
 import { formatShape, type Shape } from "../basics/shape";
 import { type Attrs, checkAttrNames, integerListAttr, numberAttr } from "../ir/attrs";
@@ -65,6 +66,40 @@ export function checkPads(op: string, shape: Shape, pads: readonly number[], mod
   }
 }
 
+const onnxPadModes = { constant: "constant", reflect: "reflect", replicate: "edge" } as const;
+
+/**
+ * ONNX's Pad takes every dim's amounts, all the befores then all the afters; opset 17 has no
+ * circular mode (`wrap` came in opset 19), so that one is cropped and wrapped with Slice and Concat.
+ */
+function padOnnx(b: OnnxBuilder, [x]: readonly OnnxTensor[], { pads, mode, value }: PadAttrs): OnnxValue {
+  const rank = x.shape.length;
+  if (pads.length === 0) return b.op("Identity", [x]);
+  const amounts = (p: number) => [pads[2 * p] ?? 0, pads[2 * p + 1] ?? 0];
+  if (mode !== "circular") {
+    // Negative amounts crop the padded result, as PyTorch reads them: padded first, then sliced.
+    const perDim = x.shape.map((_, d) => amounts(rank - 1 - d));
+    const constant = mode === "constant" ? b.scalar(value, x.dtype) : null;
+    const grown = perDim.map(([left, right]) => [Math.max(left, 0), Math.max(right, 0)]);
+    const padded = b.op("Pad", [x, b.int64s([...grown.map(([left]) => left), ...grown.map(([, right]) => right)]), constant], { mode: onnxPadModes[mode] });
+    const cropped = perDim.flatMap(([left, right], d) => (left < 0 || right < 0 ? [d] : []));
+    if (cropped.length === 0) return padded;
+    const ends = cropped.map((d) => x.shape[d] + Math.max(perDim[d][0], 0) + perDim[d][1]);
+    return b.op("Slice", [padded, b.int64s(cropped.map((d) => Math.max(-perDim[d][0], 0))), b.int64s(ends), b.int64s(cropped)]);
+  }
+  let padded: OnnxValue = x;
+  for (let p = 0; 2 * p < pads.length; p++) {
+    const dim = paddedDim(rank, p);
+    const [left, right] = amounts(p);
+    const part = (start: number, end: number) => b.op("Slice", [padded, b.int64s([start]), b.int64s([end]), b.int64s([dim])]);
+    const kept = x.shape[dim] + Math.min(left, 0) + Math.min(right, 0);
+    padded = part(Math.max(-left, 0), Math.max(-left, 0) + kept);
+    const pieces = [...(left > 0 ? [part(kept - left, kept)] : []), padded, ...(right > 0 ? [part(0, right)] : [])];
+    if (pieces.length > 1) padded = b.op("Concat", pieces, { axis: dim });
+  }
+  return padded;
+}
+
 /** The shape after padding (or, with `sign` -1, before it). */
 export function paddedShape(shape: Shape, pads: readonly number[], sign = 1): number[] {
   const out = [...shape];
@@ -124,6 +159,7 @@ export const padOp = registerOp<PadAttrs>({
     return { pads, mode, value: mode === "constant" ? value : 0 };
   },
   infer: ([x], { pads }) => ({ shape: paddedShape(x.shape, pads), dtype: x.dtype }),
+  onnx: padOnnx,
   kernel: ([x], { pads, mode, value }, out) => gatherAlongDims(x.data, x.shape, padMaps(x.shape, pads, mode), out.shape, out.dtype, value),
   vjp: (g, { attrs: { pads, mode } }) => [
     mode === "constant" ? pad(g, pads.map((p) => -p)) : padBackward(g, pads, mode),

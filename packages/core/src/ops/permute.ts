@@ -35,6 +35,7 @@ export const permuteOp: OpDef<PermuteAttrs> = registerOp<PermuteAttrs>({
     return [applyCanonical(permuteOp, [g], { dims: inverse })];
   },
   view,
+  onnx: (b, [x], { dims }) => b.op("Transpose", [x], { perm: dims }),
 });
 
 /** torch.permute: dim i of the result is dim `dims[i]` of x. */

@@ -1,3 +1,4 @@
+import type { OnnxBuilder, OnnxValue } from "../ir/onnx";
 /**
  * What the pooling ops share: their attributes as PyTorch checks them, its output-size rule and
  * the windows each output position reads, clipped to the input, for the kernels in
@@ -43,6 +44,20 @@ export function checkPoolInput(op: string, x: TensorMeta, spatial: number): void
     throw new OpError(op, `Expected ${spatial + 1}D or ${spatial + 2}D (batch mode) tensor with optional 0 dim batch size for input, but got:${formatShape(x.shape)}`);
   }
   if (!isFloat(x.dtype)) throw new OpError(op, `expected a float tensor, got ${x.dtype}`);
+}
+
+/** ONNX's pooling wants (N, C, spatial...): an unbatched input (of rank spatial + 1) is pooled as a batch of one. */
+export function batchedOnnx(b: OnnxBuilder, x: OnnxValue, rank: number, spatial: number, pool: (batched: OnnxValue) => OnnxValue): OnnxValue {
+  if (rank === spatial + 2) return pool(x);
+  return b.op("Squeeze", [pool(b.op("Unsqueeze", [x, b.int64s([0])])), b.int64s([0])]);
+}
+
+/**
+ * The padding after each pooled dim with which ONNX's window count (floor mode) is `output`:
+ * PyTorch's ceil mode keeps a last window that runs past the padding.
+ */
+export function endPadsOnnx(input: readonly number[], output: readonly number[], extent: readonly number[], stride: readonly number[], padding: readonly number[]): number[] {
+  return input.map((size, d) => Math.max(padding[d], (output[d] - 1) * stride[d] + extent[d] - size - padding[d]));
 }
 
 /** The planes pooled alike: every dim before the last `spatial`. */

@@ -34,12 +34,13 @@ function powInt32(base: number, exponent: number): number {
  * constant there, though a^b·log a is 0·-∞); for b < 0 it stays ±∞ (∞·-∞), as PyTorch's. The
  * masks and products come in PyTorch's order, so even the signs of zero gradients agree.
  */
-export const powOp = registerOp(
-  binaryOp("pow", { expr: "Math.pow(a, b)", int32: { expr: "powInt32(a, b)", helpers: { powInt32 } } }, (g, { inputs: [a, b], output, needs }) => [
+export const powOp = registerOp({
+  ...binaryOp("pow", { expr: "Math.pow(a, b)", int32: { expr: "powInt32(a, b)", helpers: { powInt32 } } }, (g, { inputs: [a, b], output, needs }) => [
     needs[0] ? unbroadcast(where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))), a.shape) : null,
     needs[1] ? unbroadcast(mul(g, where(mul(eq(a, 0), ge(b, 0)), 0, mul(output, log(a)))), b.shape) : null,
   ]),
-);
+  onnx: (b, [x, y]) => b.op("Pow", [x, y]),
+});
 
 /** Refuses what PyTorch refuses when the exponent is a number: int32 tensors to negative powers. */
 export function pow(a: TensorLike, b: TensorLike): Tensor {

@@ -44,6 +44,8 @@ export const prodOp = registerOp<ReduceAttrs>({
     return [mul(spread, permute(others, inverse))];
   },
   reduction: rule,
+  onnx: (b, [x], { dims, keepdim }, out) =>
+    dims.length === 0 ? b.cast(x, out.dtype) : b.op("ReduceProd", [b.cast(x, out.dtype)], { axes: dims, keepdims: keepdim ? 1 : 0 }),
 });
 
 /**

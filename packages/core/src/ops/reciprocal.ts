@@ -6,9 +6,10 @@ import { mul } from "./mul";
 import { neg } from "./neg";
 
 /** 1 / x; derivatives.yaml: -grad · result². */
-export const reciprocalOp = registerOp(
-  unaryOp("reciprocal", "1 / a", (g, { output }) => [neg(mul(g, mul(output, output)))]),
-);
+export const reciprocalOp = registerOp({
+  ...unaryOp("reciprocal", "1 / a", (g, { output }) => [neg(mul(g, mul(output, output)))]),
+  onnx: (b, [x]) => b.op("Reciprocal", [x]),
+});
 
 /** torch.reciprocal: `1 / x`. */
 export function reciprocal(x: Tensor): Tensor {

@@ -22,8 +22,8 @@ function remainderOf(a: number, b: number): number {
  * so -7 % 2 is 1 and 7 % -2 is -1. Gradients as in derivatives.yaml: the gradient to a, and
  * -gradient·floorDivide(a, b) to b.
  */
-export const remainderOp = registerOp(
-  binaryOp(
+export const remainderOp = registerOp({
+  ...binaryOp(
     "remainder",
     {
       expr: "remainder(a, b)",
@@ -35,7 +35,14 @@ export const remainderOp = registerOp(
       needs[1] ? unbroadcast(neg(mul(g, floorDivide(a, b))), b.shape) : null,
     ],
   ),
-);
+  onnx: (b, [x, y]) => {
+    // The truncated remainder, moved by one divisor where it is nonzero and its sign is not the divisor's.
+    const mod = b.op("Mod", [x, y], { fmod: 1 });
+    const zero = b.scalar(0, x.dtype);
+    const moves = b.op("And", [b.op("Not", [b.op("Equal", [mod, zero])]), b.op("Xor", [b.op("Less", [y, zero]), b.op("Less", [mod, zero])])]);
+    return b.op("Where", [moves, b.op("Add", [mod, y]), mod]);
+  },
+});
 
 /** torch.remainder (Python's `%`): the remainder of floor division, with the divisor's sign. */
 export function remainder(a: TensorLike, b: TensorLike): Tensor {

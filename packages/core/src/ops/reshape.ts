@@ -53,6 +53,7 @@ export const reshapeOp = registerOp<ReshapeAttrs>({
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
   view,
+  onnx: (b, [x], _attrs, out) => b.op("Reshape", [x, b.int64s(out.shape)], { allowzero: 1 }),
 });
 
 /** torch.reshape: the same elements in row-major order in `shape` (one size may be -1, inferred). */

@@ -1,3 +1,4 @@
+import type { OnnxValue } from "../ir/onnx";
 import { OpError } from "../basics/errors";
 import { normalizeDim } from "../basics/shape";
 import { checkAttrNames, integerListAttr } from "../ir/attrs";
@@ -40,6 +41,14 @@ export const rollOp: OpDef<RollAttrs> = registerOp<RollAttrs>({
   },
   // Rolled back by the rest of each turn, which is canonical too.
   vjp: (g, { inputs: [x], attrs: { shifts, dims } }) => [applyCanonical(rollOp, [g], { shifts: shifts.map((s, i) => x.shape[dims[i]] - s), dims })],
+  onnx: (b, [x], { shifts, dims }) =>
+    dims.reduce<OnnxValue>((rolled, dim, i) => {
+      const size = x.shape[dim];
+      const shift = size === 0 ? 0 : ((shifts[i] % size) + size) % size;
+      if (shift === 0) return rolled;
+      const part = (start: number, end: number) => b.op("Slice", [rolled, b.int64s([start]), b.int64s([end]), b.int64s([dim])]);
+      return b.op("Concat", [part(size - shift, size), part(0, size - shift)], { axis: dim });
+    }, b.op("Identity", [x])),
 });
 
 /**

@@ -10,9 +10,10 @@ function roundHalfEven(x: number): number {
 }
 
 /** Rounds half to even, as PyTorch (and C's nearbyint) do: round(2.5) is 2, round(-0.5) is -0. The gradient is zero. */
-export const roundOp = registerOp(
-  unaryOp("round", { expr: "roundHalfEven(a)", helpers: { roundHalfEven } }, () => [null]),
-);
+export const roundOp = registerOp({
+  ...unaryOp("round", { expr: "roundHalfEven(a)", helpers: { roundHalfEven } }, () => [null]),
+  onnx: (b, [x]) => b.op("Round", [x]),
+});
 
 /** torch.round: to the nearest integer, halves to even. */
 export function round(x: Tensor): Tensor {

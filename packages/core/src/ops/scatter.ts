@@ -6,7 +6,7 @@ import { registerOp } from "../ir/registry";
 import { Tensor, type TensorLike } from "../ir/tensor";
 import { expand } from "./expand";
 import { gather } from "./gather";
-import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex } from "./indexing";
+import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
 
 /**
  * out = x; out[i][index[i][j]] = src[i][j] for dim 1 (likewise for any dim), as torch.scatter.
@@ -36,6 +36,7 @@ export const scatterOp = registerOp<{ readonly dim: number }>({
     null,
     needs[2] ? gather(g, dim, index) : null,
   ],
+  onnx: (b, [x, index, src], { dim }) => b.op("ScatterElements", [x, index, srcForIndexOnnx(b, src, index.shape)], { axis: dim }),
 });
 
 /**

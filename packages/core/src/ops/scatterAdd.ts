@@ -4,7 +4,7 @@ import { apply } from "../ir/graph";
 import { formatShape, sameShape } from "../basics/shape";
 import type { Tensor } from "../ir/tensor";
 import { gather } from "./gather";
-import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex } from "./indexing";
+import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
 import { registerOp } from "../ir/registry";
 
 /** out = base; out[...index[i]...] += src[i] along `dim`: the gradient of gather. */
@@ -26,6 +26,7 @@ export const scatterAddOp = registerOp<{ readonly dim: number }>({
     return result;
   },
   vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? gather(g, dim, index) : null],
+  onnx: (b, [x, index, src], { dim }) => b.op("ScatterElements", [x, index, srcForIndexOnnx(b, src, index.shape)], { axis: dim, reduction: "add" }),
 });
 
 /** src may be larger than index: only the part index covers is read, as in PyTorch. */

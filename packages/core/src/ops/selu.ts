@@ -11,13 +11,14 @@ const seluAlpha = 1.6732632423543772848170429916717;
 const seluScale = 1.0507009873554804934193349852946;
 
 /** scale · elu(x, alpha) with the self-normalizing constants of Klambauer et al. (PyTorch's values). */
-export const seluOp = registerOp(
-  unaryOp(
+export const seluOp = registerOp({
+  ...unaryOp(
     "selu",
     `a > 0 ? ${seluScale} * a : ${seluScale * seluAlpha} * Math.expm1(a)`,
     (g, { inputs: [x] }) => [where(le(x, 0), mul(g, mul(exp(x), seluScale * seluAlpha)), mul(g, seluScale))],
   ),
-);
+  onnx: (b, [x]) => b.op("Selu", [x], { alpha: { float: seluAlpha }, gamma: { float: seluScale } }),
+});
 
 /** torch.nn.functional.selu: `scale · elu(x, alpha)` with PyTorch's constants. */
 export function selu(x: Tensor): Tensor {

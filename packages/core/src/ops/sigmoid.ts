@@ -5,7 +5,10 @@ import { sub } from "./sub";
 import { unaryOp } from "./elementwise";
 import { registerOp } from "../ir/registry";
 
-export const sigmoidOp = registerOp(unaryOp("sigmoid", "1 / (1 + Math.exp(-a))", (g, { output }) => [mul(g, mul(output, sub(1, output)))]));
+export const sigmoidOp = registerOp({
+  ...unaryOp("sigmoid", "1 / (1 + Math.exp(-a))", (g, { output }) => [mul(g, mul(output, sub(1, output)))]),
+  onnx: (b, [x]) => b.op("Sigmoid", [x]),
+});
 
 /** torch.sigmoid: `1 / (1 + exp(-x))`. */
 export function sigmoid(x: Tensor): Tensor {

@@ -4,7 +4,10 @@ import { unaryOp } from "./elementwise";
 import { registerOp } from "../ir/registry";
 
 // sign has zero derivative wherever it has one; NaN stays NaN.
-export const signOp = registerOp(unaryOp("sign", "a > 0 ? 1 : a < 0 ? -1 : a", "nondifferentiable"));
+export const signOp = registerOp({
+  ...unaryOp("sign", "a > 0 ? 1 : a < 0 ? -1 : a", "nondifferentiable"),
+  onnx: (b, [x]) => b.op("Sign", [x]),
+});
 
 /** torch.sign: -1, 0 or 1 by each element's sign. */
 export function sign(x: Tensor): Tensor {

@@ -8,8 +8,8 @@ import { sigmoid } from "./sigmoid";
 import { sub } from "./sub";
 
 /** x · sigmoid(x) (swish); derivatives.yaml: grad · s · (1 + x · (1 - s)). */
-export const siluOp = registerOp(
-  unaryOp(
+export const siluOp = registerOp({
+  ...unaryOp(
     "silu",
     "a / (1 + Math.exp(-a))",
     (g, { inputs: [x] }) => {
@@ -17,7 +17,8 @@ export const siluOp = registerOp(
       return [mul(g, mul(s, add(mul(x, sub(1, s)), 1)))];
     },
   ),
-);
+  onnx: (b, [x]) => b.op("Mul", [x, b.op("Sigmoid", [x])]),
+});
 
 /** torch.nn.functional.silu: `x · sigmoid(x)`. */
 export function silu(x: Tensor): Tensor {

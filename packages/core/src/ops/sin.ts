@@ -5,9 +5,10 @@ import { cos } from "./cos";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
-export const sinOp = registerOp(
-  unaryOp("sin", "Math.sin(a)", (g, { inputs: [x] }) => [mul(g, cos(x))]),
-);
+export const sinOp = registerOp({
+  ...unaryOp("sin", "Math.sin(a)", (g, { inputs: [x] }) => [mul(g, cos(x))]),
+  onnx: (b, [x]) => b.op("Sin", [x]),
+});
 
 /** torch.sin: the sine of each element (radians). */
 export function sin(x: Tensor): Tensor {

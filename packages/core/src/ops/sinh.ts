@@ -5,9 +5,10 @@ import { cosh } from "./cosh";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
-export const sinhOp = registerOp(
-  unaryOp("sinh", "Math.sinh(a)", (g, { inputs: [x] }) => [mul(g, cosh(x))]),
-);
+export const sinhOp = registerOp({
+  ...unaryOp("sinh", "Math.sinh(a)", (g, { inputs: [x] }) => [mul(g, cosh(x))]),
+  onnx: (b, [x]) => b.op("Sinh", [x]),
+});
 
 /** torch.sinh: the hyperbolic sine of each element. */
 export function sinh(x: Tensor): Tensor {

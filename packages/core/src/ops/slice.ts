@@ -41,6 +41,7 @@ export const sliceOp = registerOp<SliceAttrs>({
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x], attrs: { dim, start, step } }) => [sliceBackward(g, dim, start, step, x.shape[dim])],
   view,
+  onnx: (b, [x], { dim, start, end, step }) => b.op("Slice", [x, b.int64s([start]), b.int64s([end]), b.int64s([dim]), b.int64s([step])]),
 });
 
 /** Python's `x[start:end:step]` along `dim`: bounds negative from the end and clamped, as Python's. */

@@ -1,3 +1,4 @@
+import type { OnnxValue } from "../ir/onnx";
 import { OpError } from "../basics/errors";
 import { stridesOf } from "../basics/shape";
 import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
@@ -46,6 +47,20 @@ export const sliceBackwardOp = registerOp<SliceBackwardAttrs>({
     return [slice(gg, dim, start, count === 0 ? start : start + step * (count - 1) + 1, step)];
   },
   placement,
+  onnx: (b, [g], { dim, start, step, size }) => {
+    const n = g.shape[dim];
+    const rank = g.shape.length;
+    const pads = (d: number, before: number, after: number, r: number) => [...Array.from({ length: r }, (_, i) => (i === d ? before : 0)), ...Array.from({ length: r }, (_, i) => (i === d ? after : 0))];
+    let spread: OnnxValue = g;
+    if (step > 1 && n > 0) {
+      // step - 1 zeros after each element: a new dim padded, merged into `dim`, the trailing zeros cut.
+      const widened = b.op("Pad", [b.op("Unsqueeze", [g, b.int64s([dim + 1])]), b.int64s(pads(dim + 1, 0, step - 1, rank + 1))]);
+      const merged = b.op("Reshape", [widened, b.int64s(g.shape.map((s, d) => (d === dim ? s * step : s)))], { allowzero: 1 });
+      spread = b.op("Slice", [merged, b.int64s([0]), b.int64s([(n - 1) * step + 1]), b.int64s([dim])]);
+    }
+    const length = n === 0 ? 0 : (n - 1) * step + 1;
+    return b.op("Pad", [spread, b.int64s(pads(dim, n === 0 ? size : start, n === 0 ? 0 : size - start - length, rank))]);
+  },
 });
 
 /** The gradient of `slice`: `g` written into zeros of the sliced dim's full `size`. */

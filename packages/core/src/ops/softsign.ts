@@ -8,8 +8,8 @@ import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
 /** x / (1 + |x|). */
-export const softsignOp = registerOp(
-  unaryOp(
+export const softsignOp = registerOp({
+  ...unaryOp(
     "softsign",
     "a / (1 + Math.abs(a))",
     (g, { inputs: [x] }) => {
@@ -17,7 +17,8 @@ export const softsignOp = registerOp(
       return [div(g, mul(d, d))];
     },
   ),
-);
+  onnx: (b, [x]) => b.op("Softsign", [x]),
+});
 
 /** torch.nn.functional.softsign: `x / (1 + |x|)`. */
 export function softsign(x: Tensor): Tensor {

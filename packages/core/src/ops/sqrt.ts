@@ -5,7 +5,10 @@ import { mul } from "./mul";
 import { unaryOp } from "./elementwise";
 import { registerOp } from "../ir/registry";
 
-export const sqrtOp = registerOp(unaryOp("sqrt", "Math.sqrt(a)", (g, { output }) => [div(g, mul(output, 2))]));
+export const sqrtOp = registerOp({
+  ...unaryOp("sqrt", "Math.sqrt(a)", (g, { output }) => [div(g, mul(output, 2))]),
+  onnx: (b, [x]) => b.op("Sqrt", [x]),
+});
 
 /** torch.sqrt: the square root of each element. */
 export function sqrt(x: Tensor): Tensor {

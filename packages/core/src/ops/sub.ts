@@ -21,6 +21,7 @@ export const subOp = registerOp({
     }
     return subtraction.infer(inputs, attrs);
   },
+  onnx: (b, [x, y]) => b.op("Sub", [x, y]),
 });
 
 /** torch.sub: `a - b`, broadcast and promoted as in PyTorch. */

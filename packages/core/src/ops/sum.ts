@@ -17,6 +17,7 @@ export const sumOp = registerOp<ReduceAttrs>({
   kernel: reductionKernel(rule),
   vjp: (g, { inputs: [x], attrs }) => [expand(reshape(g, reducedShape(x, { ...attrs, keepdim: true })), x.shape)],
   reduction: rule,
+  onnx: (b, [x], { dims, keepdim }, out) => b.op("ReduceSum", [b.cast(x, out.dtype), b.int64s(dims)], { keepdims: keepdim ? 1 : 0, noop_with_empty_axes: 1 }),
 });
 
 /**

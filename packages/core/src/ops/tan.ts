@@ -6,9 +6,10 @@ import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
 /** derivatives.yaml: grad · (1 + result²). */
-export const tanOp = registerOp(
-  unaryOp("tan", "Math.tan(a)", (g, { output }) => [mul(g, add(mul(output, output), 1))]),
-);
+export const tanOp = registerOp({
+  ...unaryOp("tan", "Math.tan(a)", (g, { output }) => [mul(g, add(mul(output, output), 1))]),
+  onnx: (b, [x]) => b.op("Tan", [x]),
+});
 
 /** torch.tan: the tangent of each element (radians). */
 export function tan(x: Tensor): Tensor {

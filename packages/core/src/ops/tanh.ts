@@ -5,7 +5,10 @@ import { sub } from "./sub";
 import { unaryOp } from "./elementwise";
 import { registerOp } from "../ir/registry";
 
-export const tanhOp = registerOp(unaryOp("tanh", "Math.tanh(a)", (g, { output }) => [mul(g, sub(1, mul(output, output)))]));
+export const tanhOp = registerOp({
+  ...unaryOp("tanh", "Math.tanh(a)", (g, { output }) => [mul(g, sub(1, mul(output, output)))]),
+  onnx: (b, [x]) => b.op("Tanh", [x]),
+});
 
 /** torch.tanh: the hyperbolic tangent of each element. */
 export function tanh(x: Tensor): Tensor {

@@ -29,6 +29,7 @@ export const transposeOp: OpDef<TransposeAttrs> = registerOp<TransposeAttrs>({
   kernel: viewKernel(view),
   vjp: (g, { attrs }) => [applyCanonical(transposeOp, [g], attrs)],
   view,
+  onnx: (b, [x], { dim0, dim1 }) => b.op("Transpose", [x], { perm: x.shape.map((_, d) => (d === dim0 ? dim1 : d === dim1 ? dim0 : d)) }),
 });
 
 /** torch.transpose: dims `dim0` and `dim1` swapped. */

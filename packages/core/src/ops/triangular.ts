@@ -29,6 +29,7 @@ function triangle(name: "tril" | "triu"): OpDef<TriangleAttrs> {
       return { diagonal: Math.min(Math.max(diagonal, Math.min(keepsAll, keepsNone)), Math.max(keepsAll, keepsNone)) };
     },
     infer: ([x]) => x,
+    onnx: (b, [x], { diagonal }) => b.op("Trilu", [x, b.scalar(diagonal, "int64")], { upper: upper ? 1 : 0 }),
     kernel([x], { diagonal }, out) {
       const [rows, cols] = matrixSize(x);
       const result = allocate(out.dtype, sizeOf(x.shape));

@@ -28,6 +28,7 @@ export const whereOp = registerOp({
     needs[2] ? unbroadcast(where(cond, 0, g), y.shape) : null,
   ],
   elementwise: rule,
+  onnx: (b, [cond, x, y]) => b.op("Where", [b.cast(cond, "bool"), x, y]),
 });
 
 /** torch.where: `x` where `cond` is nonzero, else `y`, all three broadcast together. */
