@@ -62,6 +62,12 @@ describe("function transforms against torch.autograd.functional (float64)", () =
       const pushed = func.jvp(fn, inputs, tensors(c.tangents));
       expectEach(pushed.outputs as Tensor[], c.values, "jvp outputs");
       expectEach(pushed.tangents as Tensor[], c.jvp, "jvp");
+      // linearize: the same J·t from a linearization built once, and linear in the tangent
+      const linear = func.linearize(fn, ...inputs);
+      expectEach(linear.outputs as Tensor[], c.values, "linearize outputs");
+      expectEach(linear.jvp(...tensors(c.tangents)) as Tensor[], c.jvp, "linearize jvp");
+      const doubled = linear.jvp(...tensors(c.tangents).map((t) => t.mul(2))) as Tensor[];
+      expectEach(doubled.map((t) => t.div(2)), c.jvp, "linearize jvp of doubled tangents, halved");
       const { output, hvp } = func.hvp(scalar, inputs, tensors(c.tangents));
       assertClose(output, c.scalar, { ...FLOAT64, label: "hvp output" });
       expectEach(hvp, c.hvp, "hvp");

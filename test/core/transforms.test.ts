@@ -72,6 +72,9 @@ describe("func.grad and func.valueAndGrad", () => {
     expect(() => func.grad((() => 3) as never)(x)).toThrow(/func\.grad: the function's result must be a Tensor or a non-empty array of Tensors, got number 3/);
     expect(() => func.grad((w: Tensor) => F.sum(w), { hasAux: true })(x)).toThrow(/func\.grad: with hasAux, fn must return \[output, aux\]/);
     expect(() => func.grad(3 as never)).toThrow(/func\.grad: fn must be a function, got number 3/);
+    const linear = func.linearize((w: Tensor) => F.mul(w, w), x);
+    expect(() => linear.jvp()).toThrow(/func\.linearize: expected 1 tangents, one per primal, got 0/);
+    expect(() => linear.jvp(tensor([1, 2, 3], { dtype: x.dtype }))).toThrow(/func\.linearize: tangent 0 has .* \[3\], but primal 0 is .* \[2\]/);
   });
 });
 

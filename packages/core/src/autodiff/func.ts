@@ -1,6 +1,6 @@
 /**
  * Function transforms in the style of JAX and `torch.func`: `grad`, `valueAndGrad`, `vjp`, `jvp`,
- * `jacrev`, `jacfwd`, `jacobian`, `hessian`, `hvp`, `customVjp`. They take a function of tensors
+ * `linearize`, `jacrev`, `jacfwd`, `jacobian`, `hessian`, `hvp`, `customVjp`. They take a function of tensors
  * and give a function (or the values) of its derivatives, as lazy graphs of registered ops that can
  * be evaluated, compiled, exported and transformed again.
  *
@@ -178,6 +178,29 @@ export function jvp(fn: TensorFunction, primals: readonly Tensor[], tangents: re
   const restored = restore([...traced.outputs, ...pushed], traced.standIns);
   const count = traced.outputs.length;
   return { outputs: shaped(traced.single, restored.slice(0, count)), tangents: shaped(traced.single, restored.slice(count)) };
+}
+
+/** The result of `func.linearize`: fn's outputs, and the linear map t ↦ J·t at the primals. */
+export interface LinearizeResult {
+  readonly outputs: Tensor | Tensor[];
+  /** J·tangents, one tangent per primal (shaped as it); shaped as fn's outputs. Can be called many times. */
+  readonly jvp: (...tangents: Tensor[]) => Tensor | Tensor[];
+}
+
+/**
+ * `jax.linearize`: fn's outputs at `primals` and its Jacobian-vector product there as a function,
+ * for pushing many tangents through one linearization (the transposed pullback is built once).
+ */
+export function linearize(fn: TensorFunction, ...primals: Tensor[]): LinearizeResult {
+  const where = "func.linearize";
+  const traced = trace(where, fn, primals, primals.map((_, i) => i), false);
+  const { push, dummies } = transposedPullback(traced.outputs, traced.standIns);
+  const jvpAt = (...tangents: Tensor[]) => {
+    if (tangents.length !== primals.length) throw new OpError(where, `expected ${primals.length} tangents, one per primal, got ${tangents.length}`);
+    const checked = tangents.map((t, i) => checkLike(where, `tangent ${i}`, t, primals[i], `primal ${i}`));
+    return shaped(traced.single, restore(restore(push(checked), dummies), traced.standIns));
+  };
+  return { outputs: shaped(traced.single, restore(traced.outputs, traced.standIns)), jvp: jvpAt };
 }
 
 /** A one-hot constant: 1 at flat position `index`, 0 elsewhere. */
