@@ -65,7 +65,7 @@ class Vocabulary {
 
 type LstmState = [Tensor, Tensor];
 
-class CharModel extends Module<[Tensor, LstmState?], [Tensor, LstmState]> {
+export class CharModel extends Module<[Tensor, LstmState?], [Tensor, LstmState]> {
   readonly embed: Embedding;
   readonly lstm: LSTM;
   readonly head: Linear;

@@ -92,7 +92,7 @@ function readData(path: string): { size: number; classes: number; train: Split; 
 }
 
 /** Conv → ReLU → pool twice, then Linear: (B, 1, size, size) -> logits (B, classes). */
-function digitClassifier(size: number, classes: number, channels: number, generator: Generator): Module {
+export function digitClassifier(size: number, classes: number, channels: number, generator: Generator): Module {
   // A 3×3 convolution padded by 1 keeps the size, one without takes 2 off; each pooling halves it.
   const side = Math.floor((Math.floor(size / 2) - 2) / 2);
   return new Sequential(

@@ -89,7 +89,7 @@ function readData(path: string): { letters: string; length: number; train: Split
   return { letters, length, train: split(data.train), test: split(data.test) };
 }
 
-class FirstRepeatClassifier extends Module {
+export class FirstRepeatClassifier extends Module {
   readonly letterEmbedding: Embedding;
   readonly positionEmbedding: Embedding;
   readonly encoder: TransformerEncoder;

@@ -30,7 +30,7 @@ export interface SineResult {
 /** Radians per sample: about 20 samples per period. */
 const FREQUENCY = 0.3;
 
-class NextValue extends Module {
+export class NextValue extends Module {
   readonly rnn: RNN;
   readonly head: Linear;
 
