@@ -5,3 +5,4 @@
  */
 export { toOnnx, OPSET_VERSION, type ToOnnxOptions } from "./export";
 export { exportOnnx, type ExportOnnxOptions, type SampleInputs } from "./module";
+export { fromOnnx, type FromOnnxOptions, type FromOnnxResult } from "./import";
