@@ -1,5 +1,5 @@
 import { placeholder, type Tensor } from "@gradgraph/core";
-import type { AnyModule } from "@gradgraph/nn";
+import { type AnyModule, writeFileAtomic } from "@gradgraph/nn";
 import { encodeModel, type ToOnnxOptions, toOnnx } from "./export";
 import { isRecurrent, recurrentOnnx } from "./recurrent";
 
@@ -77,16 +77,7 @@ export async function exportOnnx(
         "exportOnnx",
       )
     : toOnnx(outputs, { inputs: slots, outputNames, dynamicAxes: options.dynamicAxes, names: stateNames });
-  if (path !== undefined) await writeFile(path, model);
+  // nn's atomic write: a reader (or a crash) never sees half a model; in a page it says what to do instead.
+  if (path !== undefined) await writeFileAtomic(path, model);
   return model;
-}
-
-/** Node's file system, looked up when it is needed, so that bundling this package for a page pulls in no Node module. */
-async function writeFile(path: string, bytes: Uint8Array): Promise<void> {
-  const proc = globalThis.process as { getBuiltinModule?: (id: string) => unknown } | undefined;
-  if (typeof proc?.getBuiltinModule !== "function") {
-    throw new Error("exportOnnx: writing a file needs Node.js; in a page, leave out the path and use the returned bytes");
-  }
-  const fs = proc.getBuiltinModule("node:fs/promises") as typeof import("node:fs/promises");
-  await fs.writeFile(path, bytes);
 }
