@@ -8,8 +8,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { apply, type Attrs, type BuiltinOpName, builtinOps, type DType,
-  isFloat, evaluate, grad, type OpDef, type Tensor, tensor } from "@gradgraph/core";
-import { assertClose, checkGrad, checkGradGrad } from "@gradgraph/core/testing";
+  isFloat, evaluate, func, grad, type OpDef, stack, type Tensor, tensor } from "@gradgraph/core";
+import { assertClose, checkGrad, checkGradGrad, checkJvp } from "@gradgraph/core/testing";
 import { cases, type OpCase, type OpSample, sizeOf, toRef } from "./op-cases";
 
 // ---------------------------------------------------------------------------------------------
@@ -33,6 +33,25 @@ const upstreamLike = (output: Tensor) =>
   tensor(Array.from({ length: output.size }, (_, i) => (i % 2 === 0 ? 1 : output.dtype === "bool" ? 0 : -2)), { shape: output.shape, dtype: output.dtype });
 
 const opNames = Object.keys(builtinOps).sort();
+
+/**
+ * Sample k of a batch made from one sample's input: its elements rotated by k places, so every
+ * sample holds the same values (in the op's domain, indices in range) at other positions.
+ */
+function rotated(x: Tensor, k: number): Tensor {
+  const data = Array.from(x.data());
+  const shift = data.length === 0 ? 0 : k % data.length;
+  return tensor([...data.slice(shift), ...data.slice(0, shift)], { shape: x.shape, dtype: x.dtype });
+}
+
+/** A batch size, and for each input its batch dim or null (unbatched); at least one input is batched. */
+const batchingArb = (sample: OpSample) =>
+  fc.record({
+    size: fc.integer({ min: 1, max: 3 }),
+    dims: fc
+      .tuple(...sample.inputs.map((x) => fc.option(fc.integer({ min: 0, max: x.shape.length }), { nil: null })))
+      .filter((dims) => dims.some((d) => d !== null)),
+  });
 
 it("the property suite has a case for every built-in op, and no others", () => {
   expect(Object.keys(cases).sort()).toEqual(opNames);
@@ -78,6 +97,38 @@ describe.each(Object.keys(cases) as BuiltinOpName[])("op %s", (name) => {
         grads.forEach((g) => expect(g.every((v) => v === 0)).toBe(true));
       }),
       { numRuns: 30 },
+    );
+  });
+
+  it(c.nondifferentiable ? "forward mode gives no tangent" : "forward-mode tangent matches central finite differences in float64", () => {
+    fc.assert(
+      fc.property(c.sample, (sample) => {
+        const wrt = wrtOf(c, sample);
+        if (wrt.length > 0) checkJvp(build(sample.attrs), sample.inputs, { ...c.gradCheck, wrt });
+        const moving = c.nondifferentiable ? floatInputs(sample.inputs) : [];
+        const output = apply(def, sample.inputs, sample.attrs);
+        if (moving.length === 0 || !isFloat(output.dtype)) return;
+        const fn = (...xs: Tensor[]) => apply(def, sample.inputs.map((x, i) => (moving.includes(i) ? xs[moving.indexOf(i)] : x)), sample.attrs);
+        const { tangents } = func.jvp(fn, moving.map((i) => sample.inputs[i]), moving.map((i) => upstreamLike(sample.inputs[i])));
+        expect((tangents as Tensor).data().every((v) => v === 0)).toBe(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("vmap equals a loop over the samples, batched at random dims of random inputs", () => {
+    fc.assert(
+      fc.property(c.sample.chain((sample) => fc.tuple(fc.constant(sample), batchingArb(sample))), ([{ inputs, attrs }, { size, dims }]) => {
+        const samples = Array.from({ length: size }, (_, k) => inputs.map((x) => rotated(x, k)));
+        const batchedInputs = inputs.map((x, i) => (dims[i] === null ? x : stack(samples.map((s) => s[i]), dims[i]!)));
+        const perSample = samples.map((s) => apply(def, s.map((x, i) => (dims[i] === null ? inputs[i] : x)), attrs));
+        const expected = stack(perSample, 0);
+        const mapped = func.vmap(build(attrs), { inDims: dims })(...batchedInputs) as Tensor;
+        expect(mapped.shape).toEqual(expected.shape);
+        expect(mapped.dtype).toBe(expected.dtype);
+        assertClose(mapped, expected, { atol: 1e-12, rtol: 1e-12, equalNaN: true, label: `vmap of ${name}` });
+      }),
+      { numRuns: 20 },
     );
   });
 

@@ -1,9 +1,9 @@
 /**
- * Gradients other than the ones the ops' VJPs give: `customVjp` (PyTorch's autograd.Function,
- * JAX's custom_vjp), `checkpoint` (torch.utils.checkpoint: recompute instead of keep) and
- * `stopGradient`.
+ * Derivatives other than the ones the ops' rules give: `customVjp` (PyTorch's autograd.Function,
+ * JAX's custom_vjp), `customJvp` (JAX's custom_jvp), `checkpoint` (torch.utils.checkpoint:
+ * recompute instead of keep) and `stopGradient`.
  *
- * Both wrap fn's output in a node whose value is that output (its kernel passes the array
+ * All three wrap fn's output in a node whose value is that output (its kernel passes the array
  * through) and whose VJP gives nothing to the output itself: the gradient reaches fn's arguments
  * only through the wrapper's own rule, so fn's graph stays as fn built it (drawn, fused and
  * compiled like any other) and is never differentiated.
@@ -13,26 +13,71 @@ import { OpError } from "../basics/errors";
 import { formatShape, sameShape } from "../basics/shape";
 import { checkFunction, checkOptions, checkTensor, describeValue } from "../ir/args";
 import { apply, topologicalOrder } from "../ir/graph";
-import { type OpDef, registerOp, type Value, type Vjp } from "../ir/registry";
+import { type Jvp, type OpDef, registerOp, type Value, type Vjp } from "../ir/registry";
 import { Tensor } from "../ir/tensor";
 import { concat } from "../ops/concat";
 import { detach } from "../ops/detach";
 import { reshape } from "../ops/reshape";
 import { slice } from "../ops/slice";
 import { grad } from "./grad";
-import { readOutputs, restore, standIn, substitute } from "./trace";
+import { readOutputs, restore, standIn, substitute, zerosOf } from "./trace";
 
 const passThrough = ([output]: readonly Value[]) => output.data;
 
-/** A wrapper op over inputs `[fn's output, ...sources]`: the output's value, with `vjp` for the sources. */
-function wrapperOp(name: string, sourcesVjp: Vjp<Record<string, never>>): OpDef<Record<string, never>> {
+type NoAttrs = Record<string, never>;
+
+/**
+ * A wrapper op over inputs `[fn's output, ...sources]`: the output's value, with `vjp` for the
+ * sources, and `jvp` when given (else forward mode transposes the VJP).
+ */
+function wrapperOp(name: string, sourcesVjp: Vjp<NoAttrs>, jvp?: Jvp<NoAttrs>): OpDef<NoAttrs> {
   return registerOp({
     name,
     arity: "variadic",
     infer: ([output]) => output,
     kernel: passThrough,
     vjp: sourcesVjp,
+    ...(jvp === undefined ? {} : { jvp }),
   });
+}
+
+/** A custom rule's result for an argument checked: null, or a Tensor of the argument's shape and dtype. */
+function checkShapedLike(where: string, what: string, value: unknown, like: Tensor, likeWhat: string): void {
+  if (value === null) return;
+  if (!(value instanceof Tensor)) throw new OpError(where, `${what} must be a Tensor or null, got ${describeValue(value)}`);
+  if (!sameShape(value.shape, like.shape) || value.dtype !== like.dtype) {
+    throw new OpError(where, `${what} has ${value.dtype} ${formatShape(value.shape)}, but ${likeWhat} is ${like.dtype} ${formatShape(like.shape)}`);
+  }
+}
+
+/** The function that calls fn and wraps its output in `op`'s node; the op registered under `opName`, refused when the name is taken. */
+function customFunction(
+  where: string,
+  fn: (...args: Tensor[]) => Tensor,
+  opName: string,
+  makeOp: () => OpDef<NoAttrs>,
+): (...args: Tensor[]) => Tensor {
+  let op: OpDef<NoAttrs>;
+  try {
+    op = makeOp();
+  } catch (error) {
+    throw new OpError(where, `an op named '${opName}' is already registered: give this custom rule another name`, { cause: error });
+  }
+  return (...args: Tensor[]) => {
+    args.forEach((a, i) => checkTensor(opName, `argument ${i}`, a));
+    const output: unknown = fn(...args);
+    if (!(output instanceof Tensor)) throw new OpError(opName, `fn must return one Tensor, got ${describeValue(output)}`);
+    return apply(op, [output, ...args]);
+  };
+}
+
+/** A custom rule's name (options.name, else fn's) and its op's, `<kind>.<name>`. */
+function customNames(where: string, kind: string, fn: { name: string }, options: { name?: string } | undefined) {
+  const { name = fn.name } = checkOptions(where, options, ["name"]);
+  if (typeof name !== "string" || name === "") {
+    throw new OpError(where, `fn has no name: pass options.name, the name its op is registered and exported under`);
+  }
+  return { name, opName: `${kind}.${name}` };
 }
 
 /** What a custom backward is given besides the output's gradient. */
@@ -63,43 +108,61 @@ export function customVjp(
   const where = "func.customVjp";
   checkFunction(where, "fn", fn);
   checkFunction(where, "bwd", bwd);
-  const { name = fn.name } = checkOptions(where, options, ["name"]);
-  if (typeof name !== "string" || name === "") {
-    throw new OpError(where, `fn has no name: pass options.name, the name its op is registered and exported under`);
-  }
-  const opName = `customVjp.${name}`;
-  const of = `the custom gradient '${name}'`;
-  const sourcesVjp: Vjp<Record<string, never>> = (g, { inputs: [output, ...args] }) => {
+  const { name, opName } = customNames(where, "customVjp", fn, options);
+  const sourcesVjp: Vjp<NoAttrs> = (g, { inputs: [output, ...args] }) => {
     const grads: unknown = bwd(g, { inputs: args, output });
+    const of = `the custom gradient '${name}'`;
     if (!Array.isArray(grads) || grads.length !== args.length) {
       const got = Array.isArray(grads) ? `${grads.length} entries` : describeValue(grads);
       throw new OpError(where, `${of} must return a list of ${args.length} entries, one per argument (null for none), got ${got}`);
     }
-    grads.forEach((gradient: unknown, i) => {
-      if (gradient === null) return;
-      if (!(gradient instanceof Tensor)) throw new OpError(where, `${of} for argument ${i} must be a Tensor or null, got ${describeValue(gradient)}`);
-      const arg = args[i];
-      if (!sameShape(gradient.shape, arg.shape) || gradient.dtype !== arg.dtype) {
-        throw new OpError(
-          where,
-          `${of} for argument ${i} has ${gradient.dtype} ${formatShape(gradient.shape)}, but the argument is ${arg.dtype} ${formatShape(arg.shape)}`,
-        );
-      }
-    });
+    grads.forEach((gradient: unknown, i) => checkShapedLike(where, `${of} for argument ${i}`, gradient, args[i], "the argument"));
     return [null, ...(grads as (Tensor | null)[])];
   };
-  let op: OpDef<Record<string, never>>;
-  try {
-    op = wrapperOp(opName, sourcesVjp);
-  } catch (error) {
-    throw new OpError(where, `an op named '${opName}' is already registered: give this custom gradient another name`, { cause: error });
-  }
-  return (...args: Tensor[]) => {
-    args.forEach((a, i) => checkTensor(opName, `argument ${i}`, a));
-    const output: unknown = fn(...args);
-    if (!(output instanceof Tensor)) throw new OpError(opName, `fn must return one Tensor, got ${describeValue(output)}`);
-    return apply(op, [output, ...args]);
+  return customFunction(where, fn, opName, () => wrapperOp(opName, sourcesVjp));
+}
+
+/** What a custom JVP rule is given besides the arguments' tangents. */
+export interface CustomJvpContext {
+  /** The arguments fn was called with. */
+  readonly inputs: readonly Tensor[];
+  /** fn's output. */
+  readonly output: Tensor;
+}
+
+/**
+ * JAX's `custom_jvp` (PyTorch: `autograd.Function.jvp`): a function whose value is fn's and whose
+ * tangent is what `jvp(tangents, { inputs, output })` returns, from one tangent per argument
+ * (null for a zero one or an integer argument), shaped as the output (or null for zero). The rule
+ * must be linear in the tangents, as JAX requires: reverse mode transposes it, so the gradient is
+ * the custom one too (the gradient of ⟨jvp(t), g⟩ with respect to t).
+ *
+ * Registered, exported and compiled as `customJvp.<name>`, as `customVjp` is.
+ */
+export function customJvp(
+  fn: (...args: Tensor[]) => Tensor,
+  jvp: (tangents: readonly (Tensor | null)[], ctx: CustomJvpContext) => Tensor | null,
+  options?: { name?: string },
+): (...args: Tensor[]) => Tensor {
+  const where = "func.customJvp";
+  checkFunction(where, "fn", fn);
+  checkFunction(where, "jvp", jvp);
+  const { name, opName } = customNames(where, "customJvp", fn, options);
+  const tangentOf = (tangents: readonly (Tensor | null)[], args: readonly Tensor[], output: Tensor): Tensor | null => {
+    const tangent: unknown = jvp(tangents, { inputs: args, output });
+    checkShapedLike(where, `the custom tangent '${name}'`, tangent, output, "the output");
+    return tangent as Tensor | null;
   };
+  const sourcesJvp: Jvp<NoAttrs> = ([, ...tangents], { inputs: [output, ...args] }) => tangentOf(tangents, args, output);
+  const transposedVjp: Vjp<NoAttrs> = (g, { inputs: [output, ...args], needs }) => {
+    const variables = args.map((a, i) => (needs[i + 1] && isFloat(a.dtype) ? standIn(zerosOf(a)) : null));
+    const wanted = variables.filter((v): v is Tensor => v !== null);
+    const tangent = wanted.length === 0 ? null : tangentOf(variables, args, output);
+    if (tangent === null) return [null, ...args.map(() => null)];
+    const gradients = restore(grad(tangent, wanted, g), wanted);
+    return [null, ...variables.map((v) => (v === null ? null : gradients[wanted.indexOf(v)]))];
+  };
+  return customFunction(where, fn, opName, () => wrapperOp(opName, transposedVjp, sourcesJvp));
 }
 
 /**
@@ -107,6 +170,10 @@ export function customVjp(
  * are interned into one recomputation of fn rather than one per output.
  */
 const recomputedSources = new WeakMap<Tensor, Map<Tensor, Tensor>>();
+
+// Forward mode needs no recomputation: the checkpoint's value is fn's output, whose tangent the
+// forward walk has already pushed through fn's nodes.
+const checkpointJvp: Jvp<NoAttrs> = ([outputTangent]) => outputTangent;
 
 const checkpointOp = wrapperOp("checkpoint", (g, { inputs: [output, ...sources], output: node, needs }) => {
   let variables = recomputedSources.get(node);
@@ -120,7 +187,7 @@ const checkpointOp = wrapperOp("checkpoint", (g, { inputs: [output, ...sources],
   const gradients = new Map(wanted.map((s, i) => [s, i] as const));
   const values = computedTogether(grad(recomputed, wanted.map((s) => variables.get(s)!), g));
   return [null, ...sources.map((s) => (gradients.has(s) ? values[gradients.get(s)!] : null))];
-});
+}, checkpointJvp);
 
 /**
  * The gradients as slices of one node that holds them all (one per dtype). Whichever of them the

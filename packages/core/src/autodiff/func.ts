@@ -1,16 +1,13 @@
 /**
  * Function transforms in the style of JAX and `torch.func`: `grad`, `valueAndGrad`, `vjp`, `jvp`,
- * `linearize`, `jacrev`, `jacfwd`, `jacobian`, `hessian`, `hvp`, `customVjp`. They take a function of tensors
- * and give a function (or the values) of its derivatives, as lazy graphs of registered ops that can
- * be evaluated, compiled, exported and transformed again.
+ * `linearize`, `jacrev`, `jacfwd`, `jacobian`, `hessian`, `hvp`, `vmap`, `customVjp`, `customJvp`.
+ * They take a function of tensors and give a function (or the values) of its derivatives, as lazy
+ * graphs of registered ops that can be evaluated, compiled, exported and transformed again.
  *
  * They live in the `func` namespace (`func.grad(loss)(w)`) because the graph-level `grad(y, xs)`
- * and `valueAndGrad(fn)` keep their names and meaning.
- *
- * Forward mode has no per-op rules yet: `jvp` and `jacfwd` transpose the VJP, which is exact
- * because a VJP is linear in its cotangent (J·t is the gradient of ⟨Jᵀu, t⟩ with respect to u),
- * at the cost of about two reverse passes per tangent. For the same reason `hessian` is reverse
- * over reverse.
+ * and `valueAndGrad(fn)` keep their names and meaning. Reverse mode walks the ops' VJPs
+ * (autodiff/grad.ts), forward mode their JVP rules (autodiff/forward.ts), vmap their batching
+ * rules (autodiff/vmap.ts).
  */
 import { allocate, type DType, isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
@@ -21,8 +18,9 @@ import { Tensor } from "../ir/tensor";
 import { add } from "../ops/add";
 import { concat } from "../ops/concat";
 import { reshape } from "../ops/reshape";
+import { pushForward } from "./forward";
 import { grad as gradOfGraph } from "./grad";
-import { readOutputs, restore, restoreIn, standIn, type TracedOutputs, zerosOf, zerosOfShape } from "./trace";
+import { readOutputs, restore, restoreIn, standIn, substitute, type TracedOutputs, zerosOf, zerosOfShape } from "./trace";
 
 /** A function of tensors returning one tensor or a list of them, as the transforms accept. */
 export type TensorFunction = (...args: Tensor[]) => Tensor | readonly Tensor[];
@@ -90,26 +88,6 @@ function pullBack(outputs: readonly Tensor[], inputs: readonly Tensor[], cotange
   return totals!;
 }
 
-/**
- * The inputs' pullbacks taken at zero stand-in cotangents, ready to be pushed forward: Jᵢᵀ·u for
- * each input i is linear in u, so its gradient with respect to u, contracted with a tangent tᵢ, is J·tᵢ.
- */
-function transposedPullback(outputs: readonly Tensor[], inputs: readonly Tensor[]) {
-  const dummies = outputs.map((y) => standIn(zerosOf(y)));
-  const pulled = pullBack(outputs, inputs, dummies);
-  /** J·t for each output, given a tangent per input (undefined for a zero one). */
-  const push = (tangents: readonly (Tensor | undefined)[]): Tensor[] => {
-    let totals: Tensor[] | undefined;
-    tangents.forEach((t, i) => {
-      if (t === undefined) return;
-      const parts = gradOfGraph(pulled[i], dummies, t);
-      totals = totals === undefined ? parts : totals.map((total, k) => add(total, parts[k]));
-    });
-    return totals ?? outputs.map(zerosOf);
-  };
-  return { push, dummies };
-}
-
 function checkLike(where: string, what: string, value: unknown, like: Tensor, likeWhat: string): Tensor {
   checkTensor(where, what, value);
   if (!sameShape(value.shape, like.shape) || value.dtype !== like.dtype) {
@@ -162,8 +140,7 @@ export interface JvpResult {
 
 /**
  * `torch.func.jvp` / `jax.jvp`: fn's outputs at `primals` and J·tangents, the directional
- * derivative along `tangents` (one per primal, shaped as it). Computed by transposing the VJP
- * (see the module's note): exact, about twice the cost of a reverse pass.
+ * derivative along `tangents` (one per primal, shaped as it), in one forward pass.
  */
 export function jvp(fn: TensorFunction, primals: readonly Tensor[], tangents: readonly Tensor[]): JvpResult {
   const where = "func.jvp";
@@ -173,8 +150,7 @@ export function jvp(fn: TensorFunction, primals: readonly Tensor[], tangents: re
   }
   const traced = trace(where, fn, primals, primals.map((_, i) => i), false);
   const checked = tangents.map((t, i) => checkLike(where, `tangent ${i}`, t, primals[i], `primal ${i}`));
-  const { push, dummies } = transposedPullback(traced.outputs, traced.standIns);
-  const pushed = restore(push(checked), dummies);
+  const pushed = pushForward(traced.outputs, traced.standIns, checked);
   const restored = restore([...traced.outputs, ...pushed], traced.standIns);
   const count = traced.outputs.length;
   return { outputs: shaped(traced.single, restored.slice(0, count)), tangents: shaped(traced.single, restored.slice(count)) };
@@ -189,16 +165,18 @@ export interface LinearizeResult {
 
 /**
  * `jax.linearize`: fn's outputs at `primals` and its Jacobian-vector product there as a function,
- * for pushing many tangents through one linearization (the transposed pullback is built once).
+ * for pushing many tangents through one linearization: the tangents' graph is built once, on
+ * stand-in tangents, and each call puts the given ones in their place.
  */
 export function linearize(fn: TensorFunction, ...primals: Tensor[]): LinearizeResult {
   const where = "func.linearize";
   const traced = trace(where, fn, primals, primals.map((_, i) => i), false);
-  const { push, dummies } = transposedPullback(traced.outputs, traced.standIns);
+  const tangentStandIns = primals.map((x) => standIn(zerosOf(x)));
+  const linear = restore(pushForward(traced.outputs, traced.standIns, tangentStandIns), traced.standIns);
   const jvpAt = (...tangents: Tensor[]) => {
     if (tangents.length !== primals.length) throw new OpError(where, `expected ${primals.length} tangents, one per primal, got ${tangents.length}`);
     const checked = tangents.map((t, i) => checkLike(where, `tangent ${i}`, t, primals[i], `primal ${i}`));
-    return shaped(traced.single, restore(restore(push(checked), dummies), traced.standIns));
+    return shaped(traced.single, substitute(linear, new Map(tangentStandIns.map((s, i) => [s, checked[i]]))));
   };
   return { outputs: shaped(traced.single, restore(traced.outputs, traced.standIns)), jvp: jvpAt };
 }
@@ -227,20 +205,17 @@ function jacobianByRows(outputs: readonly Tensor[], inputs: readonly Tensor[]): 
   });
 }
 
-/** J[k][j] by columns: one push of each input element's basis tangent. */
+/** J[k][j] by columns: one forward pass of each input element's basis tangent. */
 function jacobianByColumns(outputs: readonly Tensor[], inputs: readonly Tensor[]): Tensor[][] {
-  const { push, dummies } = transposedPullback(outputs, inputs);
   const byInput = inputs.map((x, j) =>
-    Array.from({ length: x.size }, (_, c) => push(inputs.map((_, i) => (i === j ? basisVector(x, c) : undefined)))),
+    Array.from({ length: x.size }, (_, c) => pushForward(outputs, inputs, inputs.map((_, i) => (i === j ? basisVector(x, c) : undefined)))),
   );
-  const jacobian = outputs.map((y, k) =>
+  return outputs.map((y, k) =>
     inputs.map((x, j) => {
       const columns = byInput[j].map((column) => column[k]);
       return stackInto(columns, y.shape.length, [...y.shape, ...x.shape], y.dtype);
     }),
   );
-  const restored = restore(jacobian.flat(), dummies);
-  return outputs.map((_, k) => restored.slice(k * inputs.length, (k + 1) * inputs.length));
 }
 
 type JacobianMode = "reverse" | "forward" | "auto";
@@ -253,8 +228,8 @@ function jacobianTransform(where: string, fn: TensorFunction, options: { argnums
     const traced = trace(where, fn, args, positions, false);
     const inputSize = traced.standIns.reduce((n, x) => n + x.size, 0);
     const outputSize = traced.outputs.reduce((n, y) => n + y.size, 0);
-    // A column costs about two reverse passes while forward mode is the transposed VJP.
-    const forward = mode === "forward" || (mode === "auto" && 2 * inputSize < outputSize);
+    // A row costs one reverse pass, a column one forward pass: build the fewer.
+    const forward = mode === "forward" || (mode === "auto" && inputSize < outputSize);
     const byOutput = (forward ? jacobianByColumns : jacobianByRows)(traced.outputs, traced.standIns);
     const restored = restore(byOutput.flat(), traced.standIns);
     const nested = traced.outputs.map((_, k) => restored.slice(k * positions.length, (k + 1) * positions.length));
@@ -272,14 +247,14 @@ export function jacrev(fn: TensorFunction, options?: { argnums?: Argnums }): (..
   return jacobianTransform("func.jacrev", fn, options, "reverse");
 }
 
-/** `torch.func.jacfwd`: `jacrev`'s result, built by columns: one JVP per argument element (see `jvp` for how). */
+/** `torch.func.jacfwd`: `jacrev`'s result, built by columns: one JVP per argument element. */
 export function jacfwd(fn: TensorFunction, options?: { argnums?: Argnums }): (...args: Tensor[]) => Jacobian {
   return jacobianTransform("func.jacfwd", fn, options, "forward");
 }
 
 /**
- * The Jacobian by whichever mode builds fewer passes for these shapes: by rows when the outputs
- * have fewer elements than twice the differentiated arguments (a column costs two passes), else by columns.
+ * The Jacobian by whichever mode builds fewer passes for these shapes: by rows (reverse) unless
+ * the differentiated arguments have fewer elements than the outputs, then by columns (forward).
  */
 export function jacobian(fn: TensorFunction, options?: { argnums?: Argnums }): (...args: Tensor[]) => Jacobian {
   return jacobianTransform("func.jacobian", fn, options, "auto");
@@ -288,7 +263,8 @@ export function jacobian(fn: TensorFunction, options?: { argnums?: Argnums }): (
 /**
  * `torch.func.hessian` for a function returning one Tensor: the Jacobian of its Jacobian, blocks of
  * shape `[...output.shape, ...argument i, ...argument j]` nested [i][j] when argnums is a list.
- * Reverse over reverse until forward mode has rules of its own.
+ * Forward over reverse, as `torch.func.hessian`: the gradient's graph by one reverse pass, its
+ * Jacobian by one forward pass per argument element.
  */
 export function hessian(fn: (...args: Tensor[]) => Tensor, options?: { argnums?: Argnums }): (...args: Tensor[]) => Jacobian {
   const where = "func.hessian";
@@ -299,7 +275,7 @@ export function hessian(fn: (...args: Tensor[]) => Tensor, options?: { argnums?:
     return result;
   };
   const gradient = jacobianTransform(where, singleOutput, options, "reverse");
-  return jacobianTransform(where, (...args) => gradient(...args) as Tensor | Tensor[], options, "reverse");
+  return jacobianTransform(where, (...args) => gradient(...args) as Tensor | Tensor[], options, "forward");
 }
 
 function checkScalar(where: string, output: Tensor): void {
@@ -316,8 +292,8 @@ export interface HvpResult {
 
 /**
  * `torch.autograd.functional.hvp`: the value of a scalar fn and the Hessian times `tangents` (one
- * per primal), by differentiating ⟨∇fn, v⟩ again: that is vᵀH, which is H·v because a Hessian of
- * a twice continuously differentiable fn is symmetric.
+ * per primal): the gradient's graph pushed forward along them (forward over reverse, as
+ * `torch.func` writes hvp), one reverse and one forward pass.
  */
 export function hvp(fn: (...args: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[]): HvpResult {
   const where = "func.hvp";
@@ -331,7 +307,7 @@ export function hvp(fn: (...args: Tensor[]) => Tensor, primals: readonly Tensor[
   checkScalar(where, output);
   const checked = tangents.map((t, i) => checkLike(where, `tangent ${i}`, t, primals[i], `primal ${i}`));
   const gradient = gradOfGraph(output, traced.standIns);
-  const products = pullBack(gradient, traced.standIns, checked);
+  const products = pushForward(gradient, traced.standIns, checked);
   const [value, ...restored] = restore([output, ...products], traced.standIns);
   return { output: value, hvp: restored };
 }
@@ -389,4 +365,5 @@ export function valueAndGrad(
   };
 }
 
-export { customVjp, checkpoint, type CustomVjpContext } from "./customGradients";
+export { customVjp, customJvp, checkpoint, type CustomVjpContext, type CustomJvpContext } from "./customGradients";
+export { vmap, type VmapOptions } from "./vmap";

@@ -72,7 +72,7 @@ function sumContributions(parts: readonly Tensor[]): Tensor {
  * short list would otherwise read as zero gradients, silently. An error inside the VJP is
  * rethrown naming the op and the node's module path.
  */
-function runVjp(node: Tensor, vjp: Vjp<Attrs>, g: Tensor, needs: readonly boolean[]): readonly (Tensor | null)[] {
+export function runVjp(node: Tensor, vjp: Vjp<Attrs>, g: Tensor, needs: readonly boolean[]): readonly (Tensor | null)[] {
   let grads: unknown;
   try {
     grads = withExactScope(backwardScope(node), () => vjp(g, { inputs: node.inputs, output: node, attrs: node.attrs, needs }));

@@ -29,6 +29,9 @@ const standInOp = registerOp({
   infer: ([x]) => x,
   kernel: viewKernel(sameWindow),
   vjp: (g) => [g],
+  jvp: ([t]) => t,
+  // A stand-in of a batch stays a variable of its own, as `substitute` keeps it.
+  batch: ({ inputs: [x] }) => standIn(x),
   view: sameWindow,
 });
 

@@ -12,7 +12,7 @@ import { currentScope } from "./scope";
  */
 
 const compiledMeanings = ["elementwise", "view", "reduction", "placement", "matrixProduct"] as const;
-const fields: readonly string[] = ["name", "arity", "canonicalize", "infer", "kernel", "vjp", ...compiledMeanings, "onnx"];
+const fields: readonly string[] = ["name", "arity", "canonicalize", "infer", "kernel", "vjp", "jvp", "batch", ...compiledMeanings, "onnx"];
 /** Node kinds that files and the evaluator treat as leaves: an op under either name would be loaded as one. */
 const leafNames = ["constant", "placeholder"];
 
@@ -45,6 +45,8 @@ export function checkOpDef(def: unknown): asserts def is AnyOpDef {
   if (!isFunction(d.kernel)) throw fail("kernel", "a function", d.kernel);
   if (!isFunction(d.vjp) && d.vjp !== "nondifferentiable") throw fail("vjp", 'a function or "nondifferentiable"', d.vjp);
   optional("canonicalize", "a function", isFunction);
+  optional("jvp", 'a function, "linear" or "multilinear"', (j) => isFunction(j) || j === "linear" || j === "multilinear");
+  optional("batch", 'a function or "loop"', (b) => isFunction(b) || b === "loop");
   optional("elementwise", "{ expr: string, params?: names }", (e) => {
     const rule = e as { expr?: unknown; params?: unknown } | null;
     const names = (p: unknown) => p === undefined || (Array.isArray(p) && p.every((n) => typeof n === "string" && /^[A-Za-z_]\w*$/.test(n)));

@@ -36,6 +36,49 @@ export interface VjpContext<A extends Attrs> {
  */
 export type Vjp<A extends Attrs> = (g: Tensor, ctx: VjpContext<A>) => readonly (Tensor | null)[];
 
+/** What a JVP rule is given besides the inputs' tangents: the node's inputs, output and attributes. */
+export interface JvpContext<A extends Attrs> {
+  readonly inputs: readonly Tensor[];
+  readonly output: Tensor;
+  readonly attrs: A;
+}
+
+/**
+ * The Jacobian-vector product: the output's tangent from the inputs' tangents (`null` for a zero
+ * one, never all of them), built from registered ops; `null` for a zero result.
+ */
+export type Jvp<A extends Attrs> = (tangents: readonly (Tensor | null)[], ctx: JvpContext<A>) => Tensor | null;
+
+/**
+ * An op's forward-mode rule. Besides a `Jvp`: "linear", the op is linear in its float inputs
+ * taken together (slice, concat, sum, gather in its source), so the output's tangent is the op
+ * applied to their tangents, zeros for the missing ones; "multilinear", linear in each float
+ * input alone (matmul), so the tangent is the sum over the inputs with a tangent of the op with
+ * that one input replaced by it. Elementwise ops need no rule: their Jacobian, once the operands
+ * are broadcast, is diagonal, so their VJP applied to a tangent is their JVP (autodiff/forward.ts).
+ */
+export type JvpRule<A extends Attrs> = Jvp<A> | "linear" | "multilinear";
+
+/** What a batching rule is given: the node's inputs with the batch added, and how to build the op again. */
+export interface BatchContext<A extends Attrs> {
+  /** The inputs: a batched one has the batch as dim 0 (shape `[size, ...sample shape]`), the others are as the node has them. */
+  readonly inputs: readonly Tensor[];
+  readonly batched: readonly boolean[];
+  /** The batch size. */
+  readonly size: number;
+  /** The node being batched: its shape, dtype and attributes are one sample's. */
+  readonly node: Tensor & { readonly attrs: A };
+  /** This op applied to `inputs` with canonical `attrs` (the node's, with dims moved for the batch). */
+  rebuild(inputs: readonly Tensor[], attrs: A): Tensor;
+}
+
+/**
+ * A `vmap` batching rule: the node computed for every sample at once, as one tensor with the
+ * batch as dim 0. "loop" applies the op to each sample and stacks the results: exact, and one
+ * node per sample, for ops whose batched form has no cheaper op (see autodiff/vmap.ts).
+ */
+export type BatchRule<A extends Attrs> = ((ctx: BatchContext<A>) => Tensor) | "loop";
+
 /**
  * A view op's meaning: the window of the input's array that the output is (same data, other
  * offsets and strides). Undefined when the output is no window of this input (a reshape of a
@@ -114,6 +157,16 @@ export interface OpDef<A extends Attrs = Attrs> {
   kernel(inputs: readonly Value[], attrs: A, out: TensorMeta): TypedArray;
   /** Gradients, or an explicit statement that none flow through this op (comparisons, sign). */
   readonly vjp: Vjp<A> | "nondifferentiable";
+  /**
+   * The forward-mode rule (see `JvpRule`). Elementwise and nondifferentiable ops need none; an op
+   * without one (a user's) gets J·t from its VJP transposed, exact at about twice the cost.
+   */
+  readonly jvp?: JvpRule<A>;
+  /**
+   * How `vmap` batches the op (see `BatchRule`). Elementwise ops need none: batched operands get
+   * size-1 dims after the batch and broadcast. An op without one (a user's) runs sample by sample.
+   */
+  readonly batch?: BatchRule<A>;
   /** Elementwise ops give their scalar formula over `a`, `b`, `c`, so kernels and fused loops are generated. */
   readonly elementwise?: ElementwiseRule;
   readonly view?: ViewRule<A>;

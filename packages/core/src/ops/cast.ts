@@ -29,6 +29,8 @@ export const castOp = registerOp<{ readonly dtype: DType }>({
   kernel: elementwiseKernel(rule),
   // Integer results are piecewise constant and integer inputs take no gradient, as in PyTorch.
   vjp: (g, { inputs: [x], output }) => [isFloat(x.dtype) && isFloat(output.dtype) ? cast(g, x.dtype) : null],
+  // Linear between float dtypes: the tangent is cast to the output's dtype (the VJP casts back to the input's).
+  jvp: "linear",
   elementwise: rule,
   onnx: (b, [x], { dtype }) => b.cast(x, dtype),
 });

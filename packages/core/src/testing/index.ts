@@ -8,6 +8,11 @@
  *   output is contracted with a seeded random upstream gradient, so every output element counts.
  *   `checkGradGrad` does the same for the gradient itself (second order). Both throw a
  *   `GradCheckError` naming the input and the elements that differ.
+ * - `checkJvp(fn, inputs)` compares forward mode (`func.jvp` along seeded random tangents) with
+ *   the central difference along the same tangents; it throws a `JvpCheckError` naming the output
+ *   and the elements that differ.
+ * - `checkVmap(fn, batchedInputs, { inDims })` compares `func.vmap(fn)` with fn called on each
+ *   sample and the results stacked, the loop vmap stands for.
  * - `assertClose(actual, expected, { atol, rtol })` compares tensors, (nested) arrays and numbers
  *   elementwise and reports the shape, the index and both values of a mismatch.
  *
@@ -39,6 +44,8 @@ import fc from "fast-check";
 import {
   evaluate,
   flattenNested,
+  func,
+  stack,
   formatShape,
   Generator,
   grad,
@@ -403,4 +410,124 @@ export function checkGradGrad(fn: DifferentiableFn, inputs: readonly Tensor[], o
   const gradients = (...xs: Tensor[]): Tensor[] =>
     outputList(fn(...xs)).flatMap((output, k) => grad(output, wrt.map((i) => xs[i]), upstreamFor(output, firstOrderSeed + k)));
   return compareWithFiniteDifferences("checkGradGrad: the derivative of the gradient", gradients, inputs, { ...options, wrt });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward mode and vmap
+
+/** Options of `checkJvp`: as `checkGrad`'s, `seed` drawing the tangents. */
+export type JvpCheckOptions = GradCheckOptions;
+
+/** One output's tangents, as compared. */
+export interface OutputJvpCheck {
+  /** Position among fn's outputs. */
+  readonly output: number;
+  readonly shape: Shape;
+  readonly analytic: Float64Array;
+  readonly numeric: Float64Array;
+  readonly maxAbsDiff: number;
+}
+
+/** What a passing forward-mode check compared, output by output. */
+export interface JvpCheckReport {
+  readonly outputs: readonly OutputJvpCheck[];
+}
+
+/** Thrown by `checkJvp` when tangents differ; the message names the outputs and elements. */
+export class JvpCheckError extends Error {
+  constructor(
+    message: string,
+    readonly report: JvpCheckReport,
+  ) {
+    super(message);
+    this.name = "JvpCheckError";
+  }
+}
+
+/**
+ * Checks `func.jvp` of `fn` (forward mode) against central finite differences in float64: along
+ * seeded random tangents of the `wrt` inputs (every float input by default; the rest held fixed),
+ * each output's tangent against (fn(x + eps·t) − fn(x − eps·t)) / 2eps.
+ */
+export function checkJvp(fn: DifferentiableFn, inputs: readonly Tensor[], options: JvpCheckOptions = {}): JvpCheckReport {
+  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, seed = 0 } = options;
+  const wrt = resolveWrt(inputs, options.wrt);
+  const values = inputs.map((x) => (x.dtype === "int32" ? undefined : Float64Array.from(x.data())));
+  const tangents = wrt.map((i, w) => {
+    const t = new Float64Array(inputs[i].size);
+    new Generator(seed + w).fillUniform(t, -1, 1);
+    return t;
+  });
+  const { xs } = callOnFloat64(() => [], inputs, values);
+  const ofWrt = (...moving: Tensor[]) => fn(...xs.map((x, i) => (wrt.includes(i) ? moving[wrt.indexOf(i)] : x)));
+  const { tangents: analyticTangents } = func.jvp(
+    ofWrt,
+    wrt.map((i) => xs[i]),
+    tangents.map((t, w) => tensor(t, { shape: inputs[wrt[w]].shape, dtype: "float64" })),
+  );
+  const analytic = evaluate(analyticTangents instanceof Tensor ? [analyticTangents] : analyticTangents);
+  const along = (sign: number) => {
+    const moved = values.map((v, i) => {
+      const w = wrt.indexOf(i);
+      return v === undefined || w < 0 ? v : v.map((x, j) => x + sign * eps * tangents[w][j]);
+    });
+    return evaluate(callOnFloat64(fn, inputs, moved).outputs);
+  };
+  const [plus, minus] = [along(1), along(-1)];
+  const shapes = callOnFloat64(fn, inputs, values).outputs.map((y) => y.shape);
+  const checks = analytic.map((a, k): OutputJvpCheck => {
+    const numeric = new Float64Array(a.length);
+    let maxAbsDiff = 0;
+    for (let j = 0; j < a.length; j++) {
+      numeric[j] = (plus[k][j] - minus[k][j]) / (2 * eps);
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(a[j] - numeric[j]));
+    }
+    return { output: k, shape: shapes[k], analytic: Float64Array.from(a), numeric, maxAbsDiff };
+  });
+  const report: JvpCheckReport = { outputs: checks };
+  const failures = checks.flatMap((check) => {
+    const bad = [...check.numeric.keys()].filter((j) => !withinTolerance(check.analytic[j], check.numeric[j], atol, rtol, false));
+    if (bad.length === 0) return [];
+    const shown = bad.slice(0, 5).map((j) => `    at ${formatIndex(j, check.shape)}: forward mode ${check.analytic[j]}, numeric ${check.numeric[j]}`);
+    if (bad.length > shown.length) shown.push(`    ... and ${bad.length - shown.length} more`);
+    return [`  output ${check.output} (float64 ${formatShape(check.shape)}): ${bad.length} of ${check.numeric.length} elements differ`, ...shown];
+  });
+  if (failures.length > 0) {
+    throw new JvpCheckError(
+      `checkJvp: the tangent differs from central finite differences (eps ${eps}, atol ${atol}, rtol ${rtol}):\n${failures.join("\n")}`,
+      report,
+    );
+  }
+  return report;
+}
+
+/** Options of `checkVmap`. */
+export interface VmapCheckOptions {
+  /** Each input's batch dim, null for one shared by all samples (as `func.vmap`'s inDims); default 0 for all. */
+  inDims?: number | null | readonly (number | null)[];
+  /** Tolerance for the batched result against the loop's (a batched kernel may add in another order); exact by default. */
+  atol?: number;
+  rtol?: number;
+}
+
+/**
+ * Checks `func.vmap(fn, { inDims })` on `inputs` against the loop it stands for: fn called on
+ * each sample (the inputs' slices at their batch dim) and the results stacked along dim 0.
+ * Shapes and dtypes must be equal, values within the tolerance (exact by default).
+ */
+export function checkVmap(fn: DifferentiableFn, inputs: readonly Tensor[], options: VmapCheckOptions = {}): void {
+  const { inDims = 0, atol = 0, rtol = 0 } = options;
+  const dims = Array.isArray(inDims) ? inDims : inputs.map(() => inDims as number | null);
+  const batched = inputs.flatMap((x, i) => (dims[i] === null ? [] : [[x, dims[i] as number] as const]));
+  if (batched.length === 0) throw new TypeError("checkVmap: no input is batched");
+  const [first, firstDim] = batched[0];
+  const size = first.shape[firstDim < 0 ? firstDim + first.shape.length : firstDim];
+  const outputs = (result: Tensor | readonly Tensor[]) => (result instanceof Tensor ? [result] : [...result]);
+  const mapped = outputs(func.vmap(fn, { inDims: dims })(...inputs));
+  const perSample = Array.from({ length: size }, (_, b) => outputs(fn(...inputs.map((x, i) => (dims[i] === null ? x : x.select(dims[i] as number, b))))));
+  mapped.forEach((y, k) => {
+    const expected = stack(perSample.map((outs) => outs[k]), 0);
+    if (y.dtype !== expected.dtype) throw assertionError(`checkVmap: output ${k} is ${y.dtype}, the loop's is ${expected.dtype}`);
+    assertClose(y, expected, { atol, rtol, equalNaN: true, label: `checkVmap: output ${k}` });
+  });
 }
