@@ -342,6 +342,9 @@ function valueAndGradient(where: string, fn: TensorFunction, options: GradOption
  * `torch.func.grad` / `jax.grad`: a function giving the gradient of scalar fn with respect to the
  * argument(s) in `argnums` (one Tensor, or a list for a list); with `hasAux`, `[gradient, aux]`.
  */
+export function grad(fn: TensorFunction, options?: GradOptions & { readonly hasAux?: false }): (...args: Tensor[]) => Tensor | Tensor[];
+export function grad(fn: TensorFunction, options: GradOptions & { readonly hasAux: true }): (...args: Tensor[]) => [Tensor | Tensor[], unknown];
+export function grad(fn: TensorFunction, options?: GradOptions): (...args: Tensor[]) => Tensor | Tensor[] | [Tensor | Tensor[], unknown];
 export function grad(fn: TensorFunction, options?: GradOptions): (...args: Tensor[]) => Tensor | Tensor[] | [Tensor | Tensor[], unknown] {
   const run = valueAndGradient("func.grad", fn, options);
   return (...args) => {
