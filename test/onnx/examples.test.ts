@@ -1,11 +1,13 @@
 /**
  * The example models, exported with exportOnnx and run in ONNX Runtime, give gradgraph's outputs
  * (eval mode, float32 within 1e-5): a conv net, a transformer encoder, an RNN and an LSTM model.
+ * The recurrent modules inside them export as ONNX's own RNN / LSTM operators by default.
  */
 import { describe, expect, test } from "vitest";
 import { Generator, type Tensor, tensor } from "@gradgraph/core";
 import type { AnyModule } from "@gradgraph/nn";
 import { exportOnnx } from "@gradgraph/onnx";
+import { checkModel } from "./checker";
 import { CharModel } from "../../examples/char-rnn";
 import { digitClassifier } from "../../examples/digits";
 import { FirstRepeatClassifier } from "../../examples/first-repeat";
@@ -37,5 +39,40 @@ describe("the example models in ONNX Runtime", () => {
     const results = Object.values(await runModel(bytes, { input }));
     expect(results).toHaveLength(outputs.length);
     results.forEach((result, i) => expectAgrees(result, outputs[i], `output ${i}`));
+  });
+});
+
+describe("recurrent modules inside a model", () => {
+  const model = new CharModel(9, 4, 6, new Generator(3));
+  const input = ids(5 * 2, 9, [5, 2]);
+
+  test("are ONNX's own operator, its weights under the model's state-dict keys, by default", async () => {
+    model.eval();
+    const [logits, [hN, cN]] = model.forward(input);
+    const native = checkModel(await exportOnnx(model, input));
+    const unrolled = checkModel(await exportOnnx(model, input, undefined, { recurrent: "unrolled" }));
+    const opTypes = (m: typeof native) => m.graph!.node.map((n) => n.opType);
+    expect(opTypes(native).filter((op) => op === "LSTM")).toHaveLength(1);
+    expect(opTypes(unrolled)).not.toContain("LSTM");
+    expect(opTypes(native).length).toBeLessThan(opTypes(unrolled).length / 2);
+    const initializers = native.graph!.initializer.map((t) => t.name);
+    expect(initializers).toEqual(expect.arrayContaining(["lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0", "lstm.bias_hh_l0", "embed.weight", "head.weight"]));
+    const results = Object.values(await runModel(await exportOnnx(model, input), { input }));
+    [logits, hN, cN].forEach((expected, i) => expectAgrees(results[i], expected, `output ${i}`));
+  });
+
+  test("called with { lengths }, are written unrolled, exact to the graph", async () => {
+    const { LSTM: Lstm, Module } = await import("@gradgraph/nn");
+    class Packed extends Module<[Tensor], Tensor> {
+      readonly lstm = new Lstm({ inputSize: 3, hiddenSize: 4, generator: new Generator(5) });
+      forward(x: Tensor): Tensor {
+        return this.lstm.forward(x, undefined, { lengths: [3, 2] })[0];
+      }
+    }
+    const packed = new Packed();
+    const x = uniform(new Generator(6), [3, 2, 3]);
+    const bytes = await exportOnnx(packed, x);
+    expect(checkModel(bytes).graph!.node.map((n) => n.opType)).not.toContain("LSTM");
+    expectAgrees(Object.values(await runModel(bytes, { input: x }))[0], packed.forward(x), "output");
   });
 });

@@ -9,7 +9,6 @@ import {
   type Tensor,
   type TensorMeta,
   formatShape,
-  topologicalOrder,
 } from "@gradgraph/core";
 import {
   AttributeProto_AttributeType,
@@ -224,11 +223,61 @@ export function encodeModel(spec: ModelSpec, caller: string): Uint8Array {
 }
 
 /**
+ * Nodes that are exported as a whole, in place of the graph that computed them: a recurrent
+ * module's outputs as ONNX's own RNN/LSTM/GRU node, from the module's inputs (undefined for an
+ * absent initial state), instead of the steps its forward unrolled into.
+ */
+export interface Substitute {
+  readonly inputs: readonly (Tensor | undefined)[];
+  readonly outputs: readonly Tensor[];
+  build(b: GraphBuilder, inputs: readonly (OnnxTensor | undefined)[]): readonly OnnxValue[];
+}
+
+/**
+ * The nodes to export, each after what it reads: a post-order walk from the outputs, in which a
+ * substitute's output reads the substitute's inputs (the nodes between are not exported).
+ */
+function exportOrder(outputs: readonly Tensor[], substituteOf: ReadonlyMap<Tensor, Substitute>): Tensor[] {
+  const order: Tensor[] = [];
+  const state = new Map<Tensor, "open" | "done">();
+  const readsOf = (node: Tensor): readonly Tensor[] => {
+    const substitute = substituteOf.get(node);
+    if (substitute !== undefined) return substitute.inputs.filter((t): t is Tensor => t !== undefined);
+    return node.isLeaf ? [] : node.inputs;
+  };
+  for (const output of outputs) {
+    const stack: Tensor[] = [output];
+    while (stack.length > 0) {
+      const node = stack[stack.length - 1];
+      const seen = state.get(node);
+      if (seen === "done") {
+        stack.pop();
+      } else if (seen === "open") {
+        stack.pop();
+        state.set(node, "done");
+        order.push(node);
+      } else {
+        state.set(node, "open");
+        // Pushed last to first, so the first input is exported first, as the graph lists it.
+        const reads = readsOf(node);
+        for (let i = reads.length - 1; i >= 0; i--) if (!state.has(reads[i])) stack.push(reads[i]);
+      }
+    }
+  }
+  return order;
+}
+
+/**
  * The ONNX model (a serialized ModelProto, opset 17) that computes `outputs` from `inputs`:
  * leaves that require gradients (parameters) are initializers under their own names, other
  * constants are initializers too, and every node's ONNX nodes are named after its op and scope.
  */
 export function toOnnx(outputs: Tensor | readonly Tensor[], options: ToOnnxOptions): Uint8Array {
+  return exportGraph(outputs, options, []);
+}
+
+/** `toOnnx`, with `substitutes` exported in place of the graphs that computed their outputs. */
+export function exportGraph(outputs: Tensor | readonly Tensor[], options: ToOnnxOptions, substitutes: readonly Substitute[]): Uint8Array {
   const outputList: readonly Tensor[] = Array.isArray(outputs) ? outputs : [outputs as Tensor];
   const outputNames = options.outputNames ?? outputList.map((_, i) => `output_${i}`);
   if (outputNames.length !== outputList.length) {
@@ -241,6 +290,7 @@ export function toOnnx(outputs: Tensor | readonly Tensor[], options: ToOnnxOptio
     if (seen.has(t)) throw new Error(`toOnnx: input '${name}' is given twice`);
     seen.add(t);
   }
+  const substituteOf = new Map(substitutes.flatMap((s) => s.outputs.map((t) => [t, s] as const)));
   return encodeModel(
     {
       inputs: inputs.map(([name, t]) => ({ name, meta: t })),
@@ -249,8 +299,14 @@ export function toOnnx(outputs: Tensor | readonly Tensor[], options: ToOnnxOptio
       graphName: options.graphName,
       build(b, inputValues) {
         const values = new Map<Tensor, OnnxTensor>(inputs.map(([, t], i) => [t, inputValues[i]]));
-        for (const node of topologicalOrder(outputList)) {
+        for (const node of exportOrder(outputList, substituteOf)) {
           if (values.has(node)) continue;
+          const substitute = substituteOf.get(node);
+          if (substitute !== undefined) {
+            const built = substitute.build(b, substitute.inputs.map((t) => (t === undefined ? undefined : values.get(t))));
+            substitute.outputs.forEach((t, k) => values.set(t, { name: built[k].name, shape: t.shape, dtype: t.dtype }));
+            continue;
+          }
           if (node.isLeaf) {
             if (node.op === "placeholder") {
               throw new Error(`toOnnx: the outputs read placeholder ${node.describe()}, which is not among the inputs (${inputs.map(([n]) => n).join(", ") || "none"})`);

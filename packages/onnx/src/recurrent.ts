@@ -15,6 +15,11 @@ export function isRecurrent(module: unknown): module is RecurrentModule {
  */
 const onnxGateOrder = { RNN: [0], LSTM: [0, 3, 1, 2], GRU: [1, 0, 2] } as const;
 
+/** A recurrent module ONNX's operators can express: all but an LSTM with a projection. */
+export function hasNativeForm(module: unknown): module is RecurrentModule {
+  return isRecurrent(module) && !(module instanceof LSTM && module.projSize > 0);
+}
+
 const operatorOf = (module: RecurrentModule) => (module instanceof LSTM ? "LSTM" : module instanceof GRU ? "GRU" : "RNN");
 
 /**
@@ -22,8 +27,14 @@ const operatorOf = (module: RecurrentModule) => (module instanceof LSTM ? "LSTM"
  * initializers under their state-dict names; the gate reordering and the stacking of directions
  * are nodes on them (constant, so runtimes fold them once). Inputs and outputs are PyTorch's:
  * (seq, batch, feature), or batch first, or unbatched; h0 and hN (layers·directions, [batch,] hidden).
+ * `keyPrefix` is the module's place in the exported one (`encoder.`), before its parameters' keys.
  */
-export function recurrentOnnx(b: GraphBuilder, module: RecurrentModule, [input, h0, c0]: readonly (OnnxTensor | undefined)[]): OnnxValue[] {
+export function recurrentOnnx(
+  b: GraphBuilder,
+  module: RecurrentModule,
+  [input, h0, c0]: readonly (OnnxTensor | undefined)[],
+  keyPrefix = "",
+): OnnxValue[] {
   const operator = operatorOf(module);
   if (module instanceof LSTM && module.projSize > 0) {
     throw new Error(`exportOnnx: ONNX's LSTM has no projection (projSize ${module.projSize}); export it unrolled with { recurrent: "unrolled" }`);
@@ -39,7 +50,7 @@ export function recurrentOnnx(b: GraphBuilder, module: RecurrentModule, [input, 
     let value = parameterValues.get(key);
     if (value === undefined) {
       const t: Tensor = parameters[key];
-      parameterValues.set(key, (value = b.constant(t.data(), t.shape, t.dtype, key)));
+      parameterValues.set(key, (value = b.constant(t.data(), t.shape, t.dtype, `${keyPrefix}${key}`)));
     }
     return value;
   };
