@@ -6,6 +6,7 @@ import { apply } from "../ir/graph";
 import { type PlacementRule, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { checkSameDType } from "./elementwise";
+import { afterBatch, withBatch } from "./batching";
 import { placementKernel } from "./ruleKernels";
 import { slice } from "./slice";
 
@@ -65,6 +66,13 @@ export const concatOp = registerOp<ConcatAttrs>({
       return needs[i] ? slice(g, dim, begin, start) : null;
     });
   },
+  jvp: "linear",
+  // Every block needs the batch: a shared input is repeated for each sample (a view).
+  batch: ({ inputs, batched, size, node: { attrs }, rebuild }) =>
+    rebuild(
+      inputs.map((x, i) => withBatch(x, batched[i], size)),
+      { dim: afterBatch(attrs.dim) },
+    ),
   placement,
   onnx: (b, inputs, { dim }) => b.op("Concat", inputs, { axis: dim }),
 });

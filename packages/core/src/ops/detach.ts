@@ -14,6 +14,7 @@ export const detachOp = registerOp({
   infer: ([x]) => x,
   kernel: viewKernel(view),
   vjp: "nondifferentiable",
+  batch: ({ inputs: [x], node, rebuild }) => rebuild([x], node.attrs),
   view,
   onnx: (b, [x]) => b.op("Identity", [x]),
 });

@@ -5,6 +5,7 @@ import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { registerOp, type ViewRule } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { reshape } from "./reshape";
 import { viewKernel } from "./ruleKernels";
 import { unbroadcast } from "./unbroadcast";
 
@@ -43,8 +44,20 @@ export const expandOp = registerOp<ExpandAttrs>({
   },
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x] }) => [unbroadcast(g, x.shape)],
+  jvp: "linear",
+  batch({ inputs: [x], size, node, rebuild }) {
+    // The sample's new leading dims come after the batch: size-1 dims there broadcast to them.
+    const newDims = node.shape.length - (x.shape.length - 1);
+    const aligned = reshape(x, [size, ...Array<number>(newDims).fill(1), ...x.shape.slice(1)]);
+    return rebuild([aligned], { shape: [size, ...node.shape] });
+  },
   view,
-  onnx: (b, [x], _attrs, out) => b.op("Expand", [x, b.int64s(out.shape)]),
+  // ONNX's Expand broadcasts both ways: a 1 keeps the input's size, so only the broadcast dims are
+  // fixed and a dim the input already has (a dynamic batch) follows it.
+  onnx: (b, [x], _attrs, out) => {
+    const lead = out.shape.length - x.shape.length;
+    return b.op("Expand", [x, b.int64s(out.shape.map((d, i) => (i >= lead && x.shape[i - lead] === d ? 1 : d)))]);
+  },
 });
 
 /** torch.Tensor.expand: size-1 dims broadcast to `shape` (-1 keeps a size; new leading dims allowed). */

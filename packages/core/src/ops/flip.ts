@@ -5,6 +5,7 @@ import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { type OpDef, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { type DimMaps, gatherAlongDims } from "../kernels/dimMaps";
+import { dimsAfterBatch } from "./batching";
 
 /** Canonically the flipped dims, normalized and sorted (the order of flips does not matter). */
 type FlipAttrs = { readonly dims: readonly number[] };
@@ -32,6 +33,8 @@ export const flipOp: OpDef<FlipAttrs> = registerOp<FlipAttrs>({
     return gatherAlongDims(x.data, x.shape, maps, x.shape, out.dtype);
   },
   vjp: (g, { attrs }) => [applyCanonical(flipOp, [g], attrs)],
+  jvp: "linear",
+  batch: ({ inputs: [x], node: { attrs }, rebuild }) => rebuild([x], { dims: dimsAfterBatch(attrs.dims) }),
   // From the last element (-1) past the first: an end below -size is clamped to "before index 0".
   onnx: (b, [x], { dims }) =>
     dims.length === 0

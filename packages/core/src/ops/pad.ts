@@ -3,7 +3,7 @@ import { describeValue, OpError } from "../basics/errors";
 import { formatShape, type Shape } from "../basics/shape";
 import { type Attrs, checkAttrNames, integerListAttr, numberAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { type OpDef, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { gatherAlongDims } from "../kernels/dimMaps";
 import { padBackward } from "./padBackward";
@@ -146,7 +146,7 @@ export function padMaps(shape: Shape, pads: readonly number[], mode: PadMode): (
  * the same values where PyTorch has them. The gradient of constant padding is the opposite
  * padding; that of the other modes sums the copies (padBackward).
  */
-export const padOp = registerOp<PadAttrs>({
+export const padOp: OpDef<PadAttrs> = registerOp<PadAttrs>({
   name: "pad",
   arity: 1,
   canonicalize([x], attrs) {
@@ -164,6 +164,10 @@ export const padOp = registerOp<PadAttrs>({
   vjp: (g, { attrs: { pads, mode } }) => [
     mode === "constant" ? pad(g, pads.map((p) => -p)) : padBackward(g, pads, mode),
   ],
+  // Affine, not linear, with a nonzero fill: the fill is constant, so the tangent's border is zero.
+  jvp: ([t], { attrs }) => applyCanonical(padOp, [t!], { ...attrs, value: 0 }),
+  // The pads count from the last dim, so the batch in front is left alone.
+  batch: ({ inputs: [x], node, rebuild }) => rebuild([x], node.attrs),
 });
 
 /**

@@ -4,6 +4,7 @@ import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { type OpDef, registerOp, type ViewRule } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { afterBatch } from "./batching";
 import { viewKernel } from "./ruleKernels";
 
 type PermuteAttrs = { readonly dims: readonly number[] };
@@ -34,6 +35,9 @@ export const permuteOp: OpDef<PermuteAttrs> = registerOp<PermuteAttrs>({
     dims.forEach((d, i) => (inverse[d] = i));
     return [applyCanonical(permuteOp, [g], { dims: inverse })];
   },
+  jvp: "linear",
+  // The batch stays in front; the sample's dims keep their order behind it.
+  batch: ({ inputs: [x], node, rebuild }) => rebuild([x], { dims: [0, ...node.attrs.dims.map(afterBatch)] }),
   view,
   onnx: (b, [x], { dims }) => b.op("Transpose", [x], { perm: dims }),
 });

@@ -3,6 +3,7 @@ import { checkShape, formatShape, type Shape, sameShape, sizeOf, stridesOf } fro
 import { isContiguous, type Window } from "../basics/window";
 import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
+import type { OnnxBuilder, OnnxValue } from "../ir/onnx";
 import { registerOp, type ViewRule } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { viewKernel } from "./ruleKernels";
@@ -38,6 +39,19 @@ const view: ViewRule<ReshapeAttrs> = (input, _attrs, out): Window | undefined =>
   return { offset: input.offset, shape: out.shape, strides: out.shape.map((d) => (d === 1 ? 0 : strides[next++])) };
 };
 
+/**
+ * ONNX's Reshape of `x` (of `from`) to `to`, written so that a dynamic leading dim (a batch)
+ * follows the input: the leading size is 0 (ONNX copies the input's) when it is the input's,
+ * else -1 (inferred, as when the batch is folded into it); the others are fixed. Exact at the
+ * exported sizes. A size 0 behind the leading one would read as "copy" (or make -1 ambiguous),
+ * so such a shape is written as it is, with allowzero.
+ */
+export function onnxReshape(b: OnnxBuilder, x: OnnxValue, from: Shape, to: Shape): OnnxValue {
+  const flexible = from.length > 0 && to.length > 0 && to[0] !== 0 && to.slice(1).every((d) => d !== 0);
+  if (!flexible) return b.op("Reshape", [x, b.int64s(to)], { allowzero: 1 });
+  return b.op("Reshape", [x, b.int64s([to[0] === from[0] ? 0 : -1, ...to.slice(1)])]);
+}
+
 /** Row-major reshape; the data is shared, not copied. One size may be -1, inferred from the others. */
 export const reshapeOp = registerOp<ReshapeAttrs>({
   name: "reshape",
@@ -52,8 +66,10 @@ export const reshapeOp = registerOp<ReshapeAttrs>({
   infer: ([x], { shape }) => ({ shape, dtype: x.dtype }),
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x] }) => [reshape(g, x.shape)],
+  jvp: "linear",
+  batch: ({ inputs: [x], size, node, rebuild }) => rebuild([x], { shape: [size, ...node.shape] }),
   view,
-  onnx: (b, [x], _attrs, out) => b.op("Reshape", [x, b.int64s(out.shape)], { allowzero: 1 }),
+  onnx: (b, [x], _attrs, out) => onnxReshape(b, x, x.shape, out.shape),
 });
 
 /** torch.reshape: the same elements in row-major order in `shape` (one size may be -1, inferred). */

@@ -6,6 +6,7 @@ import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { type OpDef, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { gatherAlongDims } from "../kernels/dimMaps";
+import { dimsAfterBatch } from "./batching";
 import { reshape } from "./reshape";
 
 /**
@@ -41,6 +42,9 @@ export const rollOp: OpDef<RollAttrs> = registerOp<RollAttrs>({
   },
   // Rolled back by the rest of each turn, which is canonical too.
   vjp: (g, { inputs: [x], attrs: { shifts, dims } }) => [applyCanonical(rollOp, [g], { shifts: shifts.map((s, i) => x.shape[dims[i]] - s), dims })],
+  jvp: "linear",
+  // Sorted dims stay sorted one up, and each shift stays within its dim's size.
+  batch: ({ inputs: [x], node: { attrs }, rebuild }) => rebuild([x], { shifts: attrs.shifts, dims: dimsAfterBatch(attrs.dims) }),
   onnx: (b, [x], { shifts, dims }) =>
     dims.reduce<OnnxValue>((rolled, dim, i) => {
       const size = x.shape[dim];

@@ -3,6 +3,7 @@ import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { registerOp, type ViewRule } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { afterBatch } from "./batching";
 import { viewKernel } from "./ruleKernels";
 import { sliceBackward } from "./sliceBackward";
 
@@ -40,6 +41,8 @@ export const sliceOp = registerOp<SliceAttrs>({
   },
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x], attrs: { dim, start, step } }) => [sliceBackward(g, dim, start, step, x.shape[dim])],
+  jvp: "linear",
+  batch: ({ inputs: [x], node: { attrs }, rebuild }) => rebuild([x], { ...attrs, dim: afterBatch(attrs.dim) }),
   view,
   onnx: (b, [x], { dim, start, end, step }) => b.op("Slice", [x, b.int64s([start]), b.int64s([end]), b.int64s([dim]), b.int64s([step])]),
 });

@@ -5,6 +5,8 @@ import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { type PlacementRule, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { afterBatch } from "./batching";
+import { onnxReshape } from "./reshape";
 import { placementKernel } from "./ruleKernels";
 import { slice } from "./slice";
 
@@ -46,6 +48,8 @@ export const sliceBackwardOp = registerOp<SliceBackwardAttrs>({
     const count = g.shape[dim];
     return [slice(gg, dim, start, count === 0 ? start : start + step * (count - 1) + 1, step)];
   },
+  jvp: "linear",
+  batch: ({ inputs: [g], node: { attrs }, rebuild }) => rebuild([g], { ...attrs, dim: afterBatch(attrs.dim) }),
   placement,
   onnx: (b, [g], { dim, start, step, size }) => {
     const n = g.shape[dim];
@@ -55,7 +59,8 @@ export const sliceBackwardOp = registerOp<SliceBackwardAttrs>({
     if (step > 1 && n > 0) {
       // step - 1 zeros after each element: a new dim padded, merged into `dim`, the trailing zeros cut.
       const widened = b.op("Pad", [b.op("Unsqueeze", [g, b.int64s([dim + 1])]), b.int64s(pads(dim + 1, 0, step - 1, rank + 1))]);
-      const merged = b.op("Reshape", [widened, b.int64s(g.shape.map((s, d) => (d === dim ? s * step : s)))], { allowzero: 1 });
+      const widenedShape = [...g.shape.slice(0, dim + 1), step, ...g.shape.slice(dim + 1)];
+      const merged = onnxReshape(b, widened, widenedShape, g.shape.map((s, d) => (d === dim ? s * step : s)));
       spread = b.op("Slice", [merged, b.int64s([0]), b.int64s([(n - 1) * step + 1]), b.int64s([dim])]);
     }
     const length = n === 0 ? 0 : (n - 1) * step + 1;

@@ -2,6 +2,7 @@ import { checkAttrNames, dimAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { type OpDef, registerOp, type ViewRule } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { afterBatch } from "./batching";
 import { viewKernel } from "./ruleKernels";
 
 type TransposeAttrs = { readonly dim0: number; readonly dim1: number };
@@ -28,6 +29,8 @@ export const transposeOp: OpDef<TransposeAttrs> = registerOp<TransposeAttrs>({
   infer: ([x], attrs) => ({ shape: swapped(x.shape, attrs), dtype: x.dtype }),
   kernel: viewKernel(view),
   vjp: (g, { attrs }) => [applyCanonical(transposeOp, [g], attrs)],
+  jvp: "linear",
+  batch: ({ inputs: [x], node: { attrs }, rebuild }) => rebuild([x], { dim0: afterBatch(attrs.dim0), dim1: afterBatch(attrs.dim1) }),
   view,
   onnx: (b, [x], { dim0, dim1 }) => b.op("Transpose", [x], { perm: x.shape.map((_, d) => (d === dim0 ? dim1 : d === dim1 ? dim0 : d)) }),
 });
