@@ -1,9 +1,10 @@
-import { allocate } from "../basics/dtype";
+import { allocate, isFloat } from "../basics/dtype";
 import { linesAlong } from "../basics/shape";
 import { booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { batchAlongDim, onnxScan } from "./scan";
 
 type SortAttrs = { readonly dim: number; readonly descending: boolean };
 
@@ -46,6 +47,24 @@ export const argsortOp = registerOp<SortAttrs>({
     return result;
   },
   vjp: "nondifferentiable",
+  batch: batchAlongDim,
+  /**
+   * TopK of every element: ties keep the lower index first, the stable order. ONNX Runtime places
+   * NaN erratically, so floats are sorted by a float64 key: NaN as +Infinity, +Infinity as the
+   * largest double. Exact for float32; a float64 line holding both +Infinity and Number.MAX_VALUE
+   * would order those two by index.
+   */
+  onnx: (b, [x], { dim, descending }) =>
+    onnxScan(b, [x], { dim, reverse: false }, ([line], { shape }) => {
+      let key = b.cast(line, isFloat(x.dtype) ? "float64" : "int32");
+      if (isFloat(x.dtype)) {
+        const infinity = b.scalar(Infinity, "float64");
+        key = b.op("Where", [b.op("Equal", [key, infinity]), b.scalar(Number.MAX_VALUE, "float64"), key]);
+        key = b.op("Where", [b.op("IsNaN", [key]), infinity, key]);
+      }
+      const [, indices] = b.opOutputs("TopK", [key, b.int64s([shape[dim]])], { axis: dim, largest: descending ? 1 : 0, sorted: 1 }, 2);
+      return b.cast(indices, "int32");
+    }),
 });
 
 /** torch.argsort: the indices that sort `x` along `dim`, stably, NaN sorting as the largest value (as PyTorch). */

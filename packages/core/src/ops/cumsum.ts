@@ -2,7 +2,7 @@ import { allocate } from "../basics/dtype";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
-import { canonicalizeScan, type ScanAttrs, scanOrder } from "./scan";
+import { batchAlongDim, canonicalizeScan, type ScanAttrs, scanOrder } from "./scan";
 
 /**
  * Running sums along `dim`. The running value is a double, stored rounded to the dtype at each
@@ -27,6 +27,8 @@ export const cumsumOp = registerOp<ScanAttrs>({
     return result;
   },
   vjp: (g, { attrs: { dim, reverse } }) => [cumsum(g, dim, { reverse: !reverse })],
+  jvp: "linear",
+  batch: batchAlongDim,
   onnx: (b, [x], { dim, reverse }, out) =>
     // ONNX refuses to scan a 0-d tensor, whose scan is itself.
     x.shape.length === 0 ? b.op("Identity", [b.cast(x, out.dtype)]) : b.op("CumSum", [b.cast(x, out.dtype), b.scalar(dim, "int64")], { reverse: reverse ? 1 : 0 }),

@@ -1,6 +1,6 @@
-import { allocate } from "../basics/dtype";
+import { allocate, isFloat } from "../basics/dtype";
 import type { OpDef } from "../ir/registry";
-import { canonicalizeScan, type ScanAttrs, scanOrder } from "./scan";
+import { batchAlongDim, canonicalizeScan, doublingShifts, onnxIndicesAlong, onnxScan, onnxShifted, type ScanAttrs, scanOrder } from "./scan";
 
 /**
  * The index of the running maximum (minimum) along `dim`, as int32, for cummax/cummin: a value
@@ -28,5 +28,26 @@ export function cumulativeExtremumIndices(name: string, better: ">=" | "<="): Op
       return result;
     },
     vjp: "nondifferentiable",
+    batch: batchAlongDim,
+    /**
+     * The running best is the maximum in the order "NaN above every number, then the later
+     * index": associative, so it doubles. An earlier candidate takes over only when strictly better.
+     */
+    onnx: (b, [x], attrs) =>
+      onnxScan(b, [x], attrs, ([line], layout) => {
+        // ONNX compares no bools; int32 has no infinities, so its extremes fill the gaps.
+        const dtype = x.dtype === "bool" ? "int32" : x.dtype;
+        const worst = isFloat(dtype) ? (better === ">=" ? -Infinity : Infinity) : better === ">=" ? -2147483648 : 2147483647;
+        let best = b.cast(line, dtype);
+        let at = onnxIndicesAlong(b, layout);
+        for (const shift of doublingShifts(layout.shape[layout.dim])) {
+          const earlier = onnxShifted(b, best, layout, shift, worst, dtype);
+          let wins = b.op(better === ">=" ? "Greater" : "Less", [earlier, best]);
+          if (isFloat(dtype)) wins = b.op("Or", [wins, b.op("And", [b.op("IsNaN", [earlier]), b.op("Not", [b.op("IsNaN", [best])])])]);
+          at = b.op("Where", [wins, onnxShifted(b, at, layout, shift, 0, "int32"), at]);
+          best = b.op("Where", [wins, earlier, best]);
+        }
+        return at;
+      }),
   };
 }

@@ -3,11 +3,13 @@ import { OpError } from "../basics/errors";
 import { formatShape, linesAlong, sizeOf } from "../basics/shape";
 import { type Attrs, booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
 import type { OpDef, TensorMeta } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
+import { afterBatch } from "./batching";
 import { eq } from "./compare";
 import { div } from "./div";
 import { expand } from "./expand";
 import { mul } from "./mul";
-import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
+import { batchReduction, canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
 import { reshape } from "./reshape";
 import { reductionKernel } from "./ruleKernels";
 import { sum } from "./sum";
@@ -25,6 +27,13 @@ function checkNonEmpty(op: string, x: TensorMeta, dims: readonly number[]): void
   }
 }
 
+/** Where x attains its reduction's result `output`, and how many elements of each line tie there (int32, keepdim shape). */
+function tiedExtrema(x: Tensor, output: Tensor, attrs: ReduceAttrs): { isExtremum: Tensor; ties: Tensor; kept: number[] } {
+  const kept = reducedShape(x, { ...attrs, keepdim: true });
+  const isExtremum = eq(x, expand(reshape(output, kept), x.shape));
+  return { isExtremum, ties: sum(isExtremum, attrs.dims, true), kept };
+}
+
 /** The amax/amin reduction over dims; ties share the gradient evenly (derivatives.yaml: amax). */
 export function extremumReduction(name: string, better: Better): OpDef<ReduceAttrs> {
   const rule = reductionRule(better === ">" ? -Infinity : Infinity, `(v ${better} acc || v !== v) ? v : acc`);
@@ -38,11 +47,15 @@ export function extremumReduction(name: string, better: Better): OpDef<ReduceAtt
     },
     kernel: reductionKernel(rule),
     vjp(g, { inputs: [x], output, attrs }) {
-      const kept = reducedShape(x, { ...attrs, keepdim: true });
-      const isExtremum = eq(x, expand(reshape(output, kept), x.shape));
-      const ties = sum(isExtremum, attrs.dims, true);
+      const { isExtremum, ties, kept } = tiedExtrema(x, output, attrs);
       return [mul(expand(reshape(div(g, reshape(ties, g.shape)), kept), x.shape), isExtremum)];
     },
+    // The VJP's transpose: the mean of the tangents at the tied extrema, as their gradient is shared evenly.
+    jvp([t], { inputs: [x], output, attrs }) {
+      const { isExtremum, ties } = tiedExtrema(x, output, attrs);
+      return div(sum(mul(t!, isExtremum), attrs.dims, attrs.keepdim), reshape(ties, output.shape));
+    },
+    batch: batchReduction,
     reduction: rule,
     // Opset 17 reads an empty `axes` as every axis: a reduction over no dims is the input.
     onnx: (b, [x], { dims, keepdim }) =>
@@ -97,6 +110,12 @@ export function argExtremum(name: string, better: Better): OpDef<ArgAttrs> {
       return result;
     },
     vjp: "nondifferentiable",
+    batch({ inputs: [x], size, node, rebuild }) {
+      if (node.attrs.dim !== null) return rebuild([x], { ...node.attrs, dim: afterBatch(node.attrs.dim) });
+      // Over each flattened sample: one line per sample, then the sample's result shape (all ones with keepdim).
+      const lines = reshape(x, [size, sizeOf(x.shape.slice(1))]);
+      return reshape(rebuild([lines], { dim: 1, keepdim: false }), [size, ...node.shape]);
+    },
     onnx: (b, [x], { dim, keepdim }, out) => {
       const opType = better === ">" ? "ArgMax" : "ArgMin";
       // Over the flattened tensor: one line, then the result's shape (all ones with keepdim).

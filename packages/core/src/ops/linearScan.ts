@@ -5,9 +5,10 @@ import { numberAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { add } from "./add";
 import { checkSameDType } from "./elementwise";
 import { mul } from "./mul";
-import { canonicalizeScan, type ScanAttrs, scanOrder } from "./scan";
+import { batchAlongDim, canonicalizeScan, doublingShifts, onnxScan, onnxShifted, type ScanAttrs, scanOrder } from "./scan";
 import { shifted } from "./shift";
 
 type LinearScanAttrs = ScanAttrs & { readonly initial: number };
@@ -48,6 +49,36 @@ export const linearScanOp = registerOp<LinearScanAttrs>({
     const lambda = linearScan(shifted(a, backward, 0), g, { ...backward, initial: 0 });
     return [needs[0] ? mul(lambda, shifted(output, attrs, initial)) : null, needs[1] ? lambda : null];
   },
+  // dh_i = a_i · dh_(i-1) + (da_i · h_(i-1) + db_i), from dh_(-1) = 0: the same recurrence on the tangents.
+  jvp([da, db], { inputs: [a], output, attrs }) {
+    const fromA = da === null ? null : mul(da, shifted(output, attrs, attrs.initial));
+    const driving = fromA === null ? db! : db === null ? fromA : add(fromA, db);
+    return linearScan(a, driving, { ...attrs, initial: 0 });
+  },
+  batch: batchAlongDim,
+  /**
+   * Steps compose as affine maps, (a, b) after (a', b') being (a·a', a·b' + b): associative, so the
+   * scan doubles; `initial` enters through the first step's b. Rounded in the dtype at every
+   * round, where the kernel carries a double.
+   */
+  onnx: (b, inputs, attrs) =>
+    onnxScan(b, inputs, attrs, ([factors, terms], layout) => {
+      const { shape, dim, reverse } = layout;
+      const { dtype } = inputs[0];
+      const n = shape[dim];
+      let scale = factors;
+      let total = terms;
+      if (attrs.initial !== 0 && n > 0) {
+        const isFirst = b.constant(Array.from({ length: n }, (_, i) => (i === (reverse ? n - 1 : 0) ? 1 : 0)), shape.map((d, i) => (i === dim ? n : 1)), "bool");
+        total = b.op("Where", [isFirst, b.op("Add", [b.op("Mul", [factors, b.scalar(attrs.initial, dtype)]), terms]), terms]);
+      }
+      const shifts = doublingShifts(n);
+      shifts.forEach((shift, round) => {
+        total = b.op("Add", [b.op("Mul", [scale, onnxShifted(b, total, layout, shift, 0, dtype)]), total]);
+        if (round < shifts.length - 1) scale = b.op("Mul", [scale, onnxShifted(b, scale, layout, shift, 1, dtype)]);
+      });
+      return total === terms ? b.op("Identity", [terms]) : total;
+    }),
 });
 
 /**

@@ -5,10 +5,11 @@ import { expand } from "./expand";
 import { linearScan } from "./linearScan";
 import { mul } from "./mul";
 import { permute } from "./permute";
-import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
+import { batchReduction, canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
 import { reshape } from "./reshape";
 import { reductionKernel } from "./ruleKernels";
 import { shifted } from "./shift";
+import { sum } from "./sum";
 
 const rule = reductionRule(1, "acc * v");
 
@@ -25,6 +26,17 @@ function productOfOthers(x: Tensor): Tensor {
   return mul(fromLeft, fromRight);
 }
 
+/** For each element of x, the product of the others in its line over `dims`, in x's shape. */
+function productOfOthersOver(x: Tensor, dims: readonly number[]): Tensor {
+  // The reduced dims go last, merged into one line per output element.
+  const kept = x.shape.map((_, d) => d).filter((d) => !dims.includes(d));
+  const order = [...kept, ...dims];
+  const moved = permute(x, order);
+  const lineLength = dims.reduce((n, d) => n * x.shape[d], 1);
+  const others = reshape(productOfOthers(reshape(moved, [...kept.map((d) => x.shape[d]), lineLength])), moved.shape);
+  return permute(others, order.map((_, d) => order.indexOf(d)));
+}
+
 /** The product over dims (all when omitted), PyTorch's torch.prod; the empty product is 1. */
 export const prodOp = registerOp<ReduceAttrs>({
   name: "prod",
@@ -33,16 +45,12 @@ export const prodOp = registerOp<ReduceAttrs>({
   infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
   kernel: reductionKernel(rule),
   vjp(g, { inputs: [x], attrs }) {
-    // The reduced dims go last, merged into one line per output element.
-    const kept = x.shape.map((_, d) => d).filter((d) => !attrs.dims.includes(d));
-    const order = [...kept, ...attrs.dims];
-    const moved = permute(x, order);
-    const lineLength = attrs.dims.reduce((n, d) => n * x.shape[d], 1);
-    const others = reshape(productOfOthers(reshape(moved, [...kept.map((d) => x.shape[d]), lineLength])), moved.shape);
-    const inverse = order.map((_, d) => order.indexOf(d));
     const spread = expand(reshape(g, reducedShape(x, { ...attrs, keepdim: true })), x.shape);
-    return [mul(spread, permute(others, inverse))];
+    return [mul(spread, productOfOthersOver(x, attrs.dims))];
   },
+  // d(prod) = Σ t_i · (the product of the others): the VJP's factor, so zeros stay exact here too.
+  jvp: ([t], { inputs: [x], attrs }) => sum(mul(t!, productOfOthersOver(x, attrs.dims)), attrs.dims, attrs.keepdim),
+  batch: batchReduction,
   reduction: rule,
   onnx: (b, [x], { dims, keepdim }, out) =>
     dims.length === 0 ? b.cast(x, out.dtype) : b.op("ReduceProd", [b.cast(x, out.dtype)], { axes: dims, keepdims: keepdim ? 1 : 0 }),

@@ -1,7 +1,8 @@
 import { OpError } from "../basics/errors";
 import { normalizeDim } from "../basics/shape";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
-import type { ReductionRule, TensorMeta } from "../ir/registry";
+import type { BatchRule, ReductionRule, TensorMeta } from "../ir/registry";
+import { dimsAfterBatch } from "./batching";
 
 export type ReduceAttrs = { readonly dims: readonly number[]; readonly keepdim: boolean };
 
@@ -37,3 +38,7 @@ export function reducedShape(x: TensorMeta, { dims, keepdim }: ReduceAttrs): num
 export function reductionRule(identity: number, combine: string): ReductionRule<ReduceAttrs> {
   return { dims: (attrs) => attrs.dims, identity, combine };
 }
+
+/** vmap of a reduction: the same dims of every sample, numbered after the batch (a 0-d sample reduces over none). */
+export const batchReduction: BatchRule<ReduceAttrs> = ({ inputs: [x], node, rebuild }) =>
+  rebuild([x], { ...node.attrs, dims: dimsAfterBatch(node.attrs.dims) });

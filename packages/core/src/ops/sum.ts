@@ -2,7 +2,7 @@ import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
-import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
+import { batchReduction, canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
 import { reshape } from "./reshape";
 import { reductionKernel } from "./ruleKernels";
 
@@ -16,6 +16,8 @@ export const sumOp = registerOp<ReduceAttrs>({
   infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: x.dtype === "bool" ? "int32" : x.dtype }),
   kernel: reductionKernel(rule),
   vjp: (g, { inputs: [x], attrs }) => [expand(reshape(g, reducedShape(x, { ...attrs, keepdim: true })), x.shape)],
+  jvp: "linear",
+  batch: batchReduction,
   reduction: rule,
   onnx: (b, [x], { dims, keepdim }, out) => b.op("ReduceSum", [b.cast(x, out.dtype), b.int64s(dims)], { keepdims: keepdim ? 1 : 0, noop_with_empty_axes: 1 }),
 });

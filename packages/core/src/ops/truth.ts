@@ -2,7 +2,7 @@ import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxMapping, OnnxTensor, OnnxValue } from "../ir/onnx";
 import { type OpDef, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
-import { canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
+import { batchReduction, canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
 import { reductionKernel } from "./ruleKernels";
 
 /**
@@ -19,6 +19,7 @@ function truthReduction(name: string, identity: 0 | 1, combine: string, onnx: On
     infer: ([x], attrs) => ({ shape: reducedShape(x, attrs), dtype: "bool" }),
     kernel: reductionKernel(rule),
     vjp: "nondifferentiable",
+    batch: batchReduction,
     reduction: rule,
     onnx,
   });
