@@ -4,7 +4,7 @@ import { apply, scalarNode } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
-import { advancedLayout, advancedOffsets, checkIndexTensor, indexedDimsAttr, indicesAt, splitIndices, type TensorIndices } from "./indexing";
+import { advancedLayout, advancedOffsets, advancedOnnx, batchedAdvanced, checkIndexTensor, indexedDimsAttr, indicesAt, splitIndices, type TensorIndices } from "./indexing";
 import { indexPut } from "./indexPut";
 
 type AdvancedIndexAttrs = { readonly dims: readonly number[] };
@@ -40,6 +40,17 @@ export const advancedIndexOp = registerOp<AdvancedIndexAttrs>({
     indexPut(expand(scalarNode(0, x.dtype), x.shape), indicesAt(dims, indices), g, true),
     ...indices.map(() => null),
   ],
+  jvp: "linear",
+  batch({ inputs: [x, ...indices], batched: [xBatched, ...indexBatched], size, node, rebuild }) {
+    const plan = batchedAdvanced("advancedIndex", x, xBatched, indices, indexBatched, node.attrs.dims, size);
+    return plan.toSamples(rebuild([plan.x, ...plan.indices], { dims: plan.dims }));
+  },
+  onnx(b, [x, ...indices], { dims }) {
+    const layout = advancedLayout("advancedIndex", x.shape, dims, indices.map((index) => index.shape));
+    const { front, stacked, toLayout } = advancedOnnx(b, x, indices, dims, layout);
+    const picked = b.op("GatherND", [front, stacked]);
+    return toLayout === null ? picked : b.op("Transpose", [picked], { perm: toLayout });
+  },
 });
 
 /** aten's `index(x, indices)`: an int32 tensor or null (the whole dim) per leading dim, at least one tensor. */

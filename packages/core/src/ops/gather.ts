@@ -3,7 +3,8 @@ import { apply, scalarNode } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
-import { canonicalizeIndexDim, checkGatherShapes, indexedPositions } from "./indexing";
+import { afterBatch, withBatch } from "./batching";
+import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, mergeBatchInto, splitBatchFrom } from "./indexing";
 import { scatterAdd } from "./scatterAdd";
 
 /** out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim), as torch.gather. */
@@ -25,6 +26,12 @@ export const gatherOp = registerOp<{ readonly dim: number }>({
     scatterAdd(expand(scalarNode(0, x.dtype), x.shape), dim, index, g),
     null,
   ],
+  jvp: "linear",
+  // An unbatched x is read once through an index holding every sample's, not copied per sample.
+  batch: ({ inputs: [x, index], batched: [xBatched, indexBatched], size, node: { attrs: { dim } } }) =>
+    xBatched
+      ? gather(x, afterBatch(dim), withBatch(index, indexBatched, size))
+      : splitBatchFrom(gather(x, dim, mergeBatchInto(index, dim)), dim, size, index.shape[afterBatch(dim)]),
   onnx: (b, [x, index], { dim }) => b.op("GatherElements", [x, index], { axis: dim }),
 });
 

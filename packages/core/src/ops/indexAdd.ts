@@ -3,7 +3,9 @@ import { checkNumber, checkOptions } from "../ir/args";
 import { apply } from "../ir/graph";
 import { formatShape, sameShape, sizeOf } from "../basics/shape";
 import type { Tensor } from "../ir/tensor";
-import { canonicalizeIndexDim, checkIndexTensor, checkIndexValue } from "./indexing";
+import { afterBatch, withBatch } from "./batching";
+import { addedIntoJvp, canonicalizeIndexDim, checkIndexTensor, checkIndexValue, spreadIndex } from "./indexing";
+import { scatterAdd } from "./scatterAdd";
 import { indexSelect } from "./indexSelect";
 import { mul } from "./mul";
 import { registerOp } from "../ir/registry";
@@ -39,6 +41,14 @@ export const indexAddOp = registerOp<{ readonly dim: number }>({
     return result;
   },
   vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? indexSelect(g, dim, index) : null],
+  jvp: addedIntoJvp(2),
+  // Samples with indices of their own add element by element: a scatterAdd of the index spread over src.
+  batch({ inputs: [base, index, src], batched: [baseBatched, indexBatched, srcBatched], size, node: { attrs: { dim } } }) {
+    const batchedBase = withBatch(base, baseBatched, size);
+    const batchedSrc = withBatch(src, srcBatched, size);
+    if (!indexBatched) return indexAdd(batchedBase, afterBatch(dim), index, batchedSrc);
+    return scatterAdd(batchedBase, afterBatch(dim), spreadIndex(index, dim, batchedSrc.shape), batchedSrc);
+  },
   onnx: (b, [x, index, src], { dim }) => {
     // Each index spread over its slice of src: ScatterElements adds element by element.
     const column = b.op("Reshape", [index, b.int64s(src.shape.map((size, d) => (d === dim ? size : 1)))], { allowzero: 1 });

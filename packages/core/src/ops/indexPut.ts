@@ -7,7 +7,8 @@ import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { advancedIndex } from "./advancedIndex";
 import { expand } from "./expand";
-import { advancedLayout, advancedOffsets, checkIndexTensor, indexedDimsAttr, indicesAt, splitIndices, type TensorIndices } from "./indexing";
+import { withBatch } from "./batching";
+import { addedIntoJvp, advancedLayout, advancedOffsets, advancedOnnx, batchedAdvanced, checkIndexTensor, indexedDimsAttr, indicesAt, inversePermutation, linearTangent, splitIndices, type TensorIndices } from "./indexing";
 
 type IndexPutAttrs = { readonly dims: readonly number[]; readonly accumulate: boolean };
 
@@ -47,7 +48,25 @@ export const indexPutOp = registerOp<IndexPutAttrs>({
     const overwritten = needs[0] && !accumulate ? indexPut(g, at, scalarNode(0, g.dtype)) : g;
     return [overwritten, needs[1] ? advancedIndex(g, at) : null, ...indices.map(() => null)];
   },
+  // Linear in x and values together, written over or added.
+  jvp: (tangents, ctx) => (ctx.attrs.accumulate ? accumulatedJvp(tangents, ctx) : linearTangent(tangents, ctx)),
+  // The output has x's shape, so x takes the batch in any case.
+  batch({ inputs: [x, values, ...indices], batched: [xBatched, valuesBatched, ...indexBatched], size, node, rebuild }) {
+    const plan = batchedAdvanced("indexPut", withBatch(x, xBatched, size), true, indices, indexBatched, node.attrs.dims, size);
+    const batchedValues = plan.fromSamples(withBatch(values, valuesBatched, size));
+    return rebuild([plan.x, batchedValues, ...plan.indices], { dims: plan.dims, accumulate: node.attrs.accumulate });
+  },
+  onnx(b, [x, values, ...indices], { dims, accumulate }) {
+    const layout = advancedLayout("indexPut", x.shape, dims, indices.map((index) => index.shape));
+    const { front, perm, stacked, toLayout } = advancedOnnx(b, x, indices, dims, layout);
+    // values have the indexed result's layout; ScatterND takes them broadcast dims first, as GatherND gives them.
+    const updates = toLayout === null ? values : b.op("Transpose", [values], { perm: inversePermutation(toLayout) });
+    const written = b.op("ScatterND", [front, stacked, updates], { reduction: accumulate ? "add" : undefined });
+    return front === x ? written : b.op("Transpose", [written], { perm: inversePermutation(perm) });
+  },
 });
+
+const accumulatedJvp = addedIntoJvp(1);
 
 /**
  * `index_put(x, indices, values, accumulate)`: PyTorch's `x[i, :, j] = values` (or `+=` with

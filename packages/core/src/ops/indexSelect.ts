@@ -5,7 +5,9 @@ import { sizeOf } from "../basics/shape";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
 import { indexAdd } from "./indexAdd";
-import { canonicalizeIndexDim, checkIndexTensor, checkIndexValue } from "./indexing";
+import { afterBatch } from "./batching";
+import { gather } from "./gather";
+import { canonicalizeIndexDim, checkIndexTensor, checkIndexValue, mergeBatchInto, splitBatchFrom, spreadIndex } from "./indexing";
 import { registerOp } from "../ir/registry";
 
 /** Picks whole slices along `dim` by a 1-D int32 index (an embedding lookup is indexSelect on dim 0). */
@@ -36,6 +38,14 @@ export const indexSelectOp = registerOp<{ readonly dim: number }>({
     return result;
   },
   vjp: (g, { inputs: [x, index], attrs: { dim } }) => [indexAdd(expand(scalarNode(0, x.dtype), x.shape), dim, index, g), null],
+  jvp: "linear",
+  // An unbatched x (an embedding table) is read once with every sample's indices, never copied per sample.
+  batch({ inputs: [x, index], batched: [xBatched, indexBatched], size, node }) {
+    const { dim } = node.attrs;
+    if (!indexBatched) return indexSelect(x, afterBatch(dim), index);
+    if (!xBatched) return splitBatchFrom(indexSelect(x, dim, mergeBatchInto(index, 0)), dim, size, index.shape[1]);
+    return gather(x, afterBatch(dim), spreadIndex(index, dim, [size, ...node.shape]));
+  },
   onnx: (b, [x, index], { dim }) => b.op("Gather", [x, index], { axis: dim }),
 });
 

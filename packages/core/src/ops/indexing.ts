@@ -1,12 +1,18 @@
+import { isFloat } from "../basics/dtype";
 import { describeValue, OpError } from "../basics/errors";
 import { formatShape, normalizeDim, type Shape, sizeOf, stridesOf } from "../basics/shape";
 import { broadcastWindow, denseWindow } from "../basics/window";
 import { checkTensor } from "../ir/args";
 import { type Attrs, checkAttrNames, dimAttr, integerListAttr } from "../ir/attrs";
+import { applyCanonical, constantNode, scalarNode } from "../ir/graph";
 import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
-import type { TensorMeta, Value } from "../ir/registry";
+import type { BatchContext, Jvp, JvpContext, TensorMeta, Value } from "../ir/registry";
 import { Tensor } from "../ir/tensor";
 import { readWindow } from "../kernels/strided";
+import { afterBatch, moveDim, withBatch } from "./batching";
+import { expand } from "./expand";
+import { permute } from "./permute";
+import { reshape } from "./reshape";
 import { slice } from "./slice";
 
 /**
@@ -111,6 +117,11 @@ interface AdvancedLayout {
   readonly shape: readonly number[];
 }
 
+/** How many kept dims come before the broadcast block (see `AdvancedLayout`). */
+function leadOf(dims: readonly number[]): number {
+  return dims.every((d, k) => k === 0 || d === dims[k - 1] + 1) ? dims[0] : 0;
+}
+
 /**
  * Where the result of indexing x with tensors on `dims` puts its dims, by NumPy's rule (which
  * PyTorch follows): the broadcast shape of the index tensors takes the place of the indexed dims
@@ -120,8 +131,7 @@ interface AdvancedLayout {
 export function advancedLayout(op: string, x: Shape, dims: readonly number[], indexShapes: readonly Shape[]): AdvancedLayout {
   const broadcast = broadcastIndexShapes(op, indexShapes);
   const kept = x.flatMap((_, d) => (dims.includes(d) ? [] : [d]));
-  const adjacent = dims.every((d, k) => k === 0 || d === dims[k - 1] + 1);
-  const lead = adjacent ? dims[0] : 0;
+  const lead = leadOf(dims);
   const keptSizes = kept.map((d) => x[d]);
   return { broadcast, kept, lead, shape: [...keptSizes.slice(0, lead), ...broadcast, ...keptSizes.slice(lead)] };
 }
@@ -162,6 +172,41 @@ export function advancedOffsets(op: string, x: Shape, dims: readonly number[], i
   let at = 0;
   for (const o of outer) for (const b of fromIndices) for (const r of inner) offsets[at++] = o + b + r;
   return offsets;
+}
+
+/** How advancedIndex and indexPut are written with ONNX's GatherND / ScatterND, which index x's leading dims. */
+interface AdvancedOnnx {
+  /** x with the indexed dims moved first (`perm`), the kept dims after them in order. */
+  readonly front: OnnxValue;
+  readonly perm: readonly number[];
+  /** The index tensors broadcast, wrapped to non-negative int64 (PyTorch counts negatives from the end), stacked on a last axis. */
+  readonly stacked: OnnxValue;
+  /** From GatherND's `[...broadcast, ...kept]` to the result's layout (NumPy's rule), null when they agree. */
+  readonly toLayout: readonly number[] | null;
+}
+
+export function advancedOnnx(b: OnnxBuilder, x: OnnxTensor, indices: readonly OnnxTensor[], dims: readonly number[], layout: AdvancedLayout): AdvancedOnnx {
+  const perm = [...dims, ...layout.kept];
+  const front = perm.every((d, k) => d === k) ? x : b.op("Transpose", [x], { perm });
+  const columns = indices.map((index, k) => {
+    const wrapped = b.op("Mod", [b.cast(index, "int64"), b.scalar(x.shape[dims[k]], "int64")]);
+    return b.op("Unsqueeze", [b.op("Expand", [wrapped, b.int64s(layout.broadcast)]), b.int64s([-1])]);
+  });
+  const stacked = columns.length === 1 ? columns[0] : b.op("Concat", columns, { axis: -1 });
+  const rank = layout.broadcast.length;
+  const { lead } = layout;
+  const kept = layout.kept.length;
+  const toLayout = lead === 0 ? null : [...range(rank, rank + lead), ...range(0, rank), ...range(rank + lead, rank + kept)];
+  return { front, perm, stacked, toLayout };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+
+/** The permutation that undoes `perm`. */
+export function inversePermutation(perm: readonly number[]): number[] {
+  const inverse: number[] = [];
+  perm.forEach((d, k) => (inverse[d] = k));
+  return inverse;
 }
 
 /** The `dims` attribute of advancedIndex and indexPut: the dims of x the index tensors index, strictly increasing. */
@@ -216,4 +261,114 @@ export function srcCoveredByIndex(op: string, src: Tensor, index: Tensor): Tenso
     if (size > src.shape[d]) throw new OpError(op, `expected index ${formatShape(index.shape)} to be smaller size than src ${formatShape(src.shape)}`);
     return slice(part, d, 0, size);
   }, src);
+}
+
+// -------------------------------------------------------------------------------------------------
+// Forward mode and vmap of the indexing ops
+
+const zerosLike = (t: Tensor) => expand(scalarNode(0, t.dtype), t.shape);
+
+/** The op applied to the tangents (zeros for missing float ones, indices kept): the tangent of an op linear in its float inputs together. */
+export function linearTangent(tangents: readonly (Tensor | null)[], { inputs, output, attrs }: JvpContext<Attrs>): Tensor {
+  return applyCanonical(output.def!, inputs.map((x, i) => tangents[i] ?? (isFloat(x.dtype) ? zerosLike(x) : x)), attrs);
+}
+
+/** The JVP of base (input 0) plus src (input `srcInput`) added in by index: base's tangent alone when src has none, no op built. */
+export function addedIntoJvp(srcInput: number): Jvp<Attrs> {
+  return (tangents, ctx) => (tangents[srcInput] === null ? tangents[0] : linearTangent(tangents, ctx));
+}
+
+/** The batching of ops whose inputs must all carry the batch (the scatters: the output is base's shape): unbatched ones repeated, `dim` moved. */
+export function batchEveryInput<A extends { readonly dim: number }>({ inputs, batched, size, node, rebuild }: BatchContext<A>): Tensor {
+  return rebuild(inputs.map((x, i) => withBatch(x, batched[i], size)), { ...node.attrs, dim: afterBatch(node.attrs.dim) });
+}
+
+/**
+ * A batched index `[size, ...]` as one sample's index along `dim`, the batch merged into that dim
+ * (`[..., size·n, ...]`): an op that reads any number of positions along `dim` (gather,
+ * indexSelect) then reads an unbatched source once, not a copy of it per sample.
+ */
+export function mergeBatchInto(index: Tensor, dim: number): Tensor {
+  const shape = index.shape.slice(1);
+  shape[dim] *= index.shape[0];
+  return reshape(moveDim(index, 0, dim), shape);
+}
+
+/** The result of reading through `mergeBatchInto`'s index: `dim` split into `[size, n]` and the batch moved to dim 0. */
+export function splitBatchFrom(y: Tensor, dim: number, size: number, n: number): Tensor {
+  return moveDim(reshape(y, [...y.shape.slice(0, dim), size, n, ...y.shape.slice(dim + 1)]), dim, 0);
+}
+
+/** A batched 1-D index `[size, k]` along a sample's `dim`, spread to a gather-style index of the batched `shape` (the same slices picked). */
+export function spreadIndex(index: Tensor, dim: number, shape: readonly number[]): Tensor {
+  return expand(reshape(index, shape.map((s, d) => (d === 0 || d === afterBatch(dim) ? s : 1))), shape);
+}
+
+/** How advancedIndex and indexPut are built for a batch (see `batchedAdvanced`). */
+interface BatchedAdvanced {
+  readonly x: Tensor;
+  readonly indices: readonly Tensor[];
+  readonly dims: readonly number[];
+  /** The indexed result of the op built on these, as `[size, ...one sample's indexed result]`. */
+  toSamples(y: Tensor): Tensor;
+  /** The inverse: values laid out as `[size, ...one sample's indexed result]` as the op built on these takes them. */
+  fromSamples(values: Tensor): Tensor;
+}
+
+/** What each dim of an indexed result holds, by `advancedLayout`'s rule: named by `xDim` for a kept dim of x, `indexDim` for a broadcast index dim. */
+function layoutLabels(rank: number, dims: readonly number[], broadcastRank: number, xDim: (d: number) => string, indexDim: (j: number) => string): string[] {
+  const kept = Array.from({ length: rank }, (_, d) => d).filter((d) => !dims.includes(d));
+  const lead = leadOf(dims);
+  const block = Array.from({ length: broadcastRank }, (_, j) => indexDim(j));
+  return [...kept.slice(0, lead).map(xDim), ...block, ...kept.slice(lead).map(xDim)];
+}
+
+const permuted = (t: Tensor, order: readonly number[]) => (order.every((d, k) => d === k) ? t : permute(t, order));
+
+/**
+ * Advanced indexing for a batch in one op. With no batched index: x's dims move one up. With
+ * one: the batch becomes an index dim (batched indices get size-1 dims after it so that all
+ * broadcast as their samples did), and a batched x is indexed on its batch dim by 0..size-1; an
+ * unbatched x is read as it is, never copied per sample. The result's dims are then put in
+ * sample order, as NumPy's layout may place the broadcast block, and so the batch, elsewhere.
+ */
+export function batchedAdvanced(
+  op: string,
+  x: Tensor,
+  xBatched: boolean,
+  indices: readonly Tensor[],
+  indexBatched: readonly boolean[],
+  dims: readonly number[],
+  size: number,
+): BatchedAdvanced {
+  const sampleShapes = indices.map((index, k) => (indexBatched[k] ? index.shape.slice(1) : index.shape));
+  const rank = broadcastIndexShapes(op, sampleShapes).length;
+  const sampleRank = x.shape.length - (xBatched ? 1 : 0);
+  const xDim = (d: number) => `x${d}`;
+  const indexDim = (j: number) => `i${j}`;
+  const wanted = ["batch", ...layoutLabels(sampleRank, dims, rank, xDim, indexDim)];
+  let plan: { x: Tensor; indices: Tensor[]; dims: number[]; labels: string[] };
+  if (!indexBatched.some(Boolean)) {
+    const batchedDims = dims.map(afterBatch);
+    const labels = layoutLabels(sampleRank + 1, batchedDims, rank, (d) => (d === 0 ? "batch" : xDim(d - 1)), indexDim);
+    plan = { x, indices: [...indices], dims: batchedDims, labels };
+  } else {
+    const withBatchDim = (j: number) => (j === 0 ? "batch" : indexDim(j - 1));
+    const aligned = indices.map((index, k) =>
+      indexBatched[k] ? reshape(index, [size, ...Array<number>(rank - sampleShapes[k].length).fill(1), ...sampleShapes[k]]) : index,
+    );
+    if (xBatched) {
+      const samples = constantNode(Int32Array.from({ length: size }, (_, b) => b), [size, ...Array<number>(rank).fill(1)], "int32");
+      const batchedDims = [0, ...dims.map(afterBatch)];
+      plan = { x, indices: [samples, ...aligned], dims: batchedDims, labels: layoutLabels(sampleRank + 1, batchedDims, rank + 1, (d) => xDim(d - 1), withBatchDim) };
+    } else {
+      plan = { x, indices: aligned, dims: [...dims], labels: layoutLabels(sampleRank, dims, rank + 1, xDim, withBatchDim) };
+    }
+  }
+  const { labels } = plan;
+  return {
+    ...plan,
+    toSamples: (y) => permuted(y, wanted.map((label) => labels.indexOf(label))),
+    fromSamples: (values) => permuted(values, labels.map((label) => wanted.indexOf(label))),
+  };
 }

@@ -6,7 +6,7 @@ import { registerOp } from "../ir/registry";
 import { Tensor, type TensorLike } from "../ir/tensor";
 import { expand } from "./expand";
 import { gather } from "./gather";
-import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
+import { batchEveryInput, canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
 
 /**
  * out = x; out[i][index[i][j]] = src[i][j] for dim 1 (likewise for any dim), as torch.scatter.
@@ -36,6 +36,9 @@ export const scatterOp = registerOp<{ readonly dim: number }>({
     null,
     needs[2] ? gather(g, dim, index) : null,
   ],
+  // Linear in x and src together: the positions written over depend on index alone.
+  jvp: "linear",
+  batch: batchEveryInput,
   onnx: (b, [x, index, src], { dim }) => b.op("ScatterElements", [x, index, srcForIndexOnnx(b, src, index.shape)], { axis: dim }),
 });
 

@@ -4,7 +4,7 @@ import { apply } from "../ir/graph";
 import { formatShape, sameShape } from "../basics/shape";
 import type { Tensor } from "../ir/tensor";
 import { gather } from "./gather";
-import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
+import { addedIntoJvp, batchEveryInput, canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
 import { registerOp } from "../ir/registry";
 
 /** out = base; out[...index[i]...] += src[i] along `dim`: the gradient of gather. */
@@ -26,6 +26,8 @@ export const scatterAddOp = registerOp<{ readonly dim: number }>({
     return result;
   },
   vjp: (g, { inputs: [, index], attrs: { dim }, needs }) => [g, null, needs[2] ? gather(g, dim, index) : null],
+  jvp: addedIntoJvp(2),
+  batch: batchEveryInput,
   onnx: (b, [x, index, src], { dim }) => b.op("ScatterElements", [x, index, srcForIndexOnnx(b, src, index.shape)], { axis: dim, reduction: "add" }),
 });
 

@@ -5,13 +5,14 @@ import { booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
 import { checkOptions, checkTensor } from "../ir/args";
 import { apply, scalarNode } from "../ir/graph";
 import { cast } from "./cast";
-import { registerOp } from "../ir/registry";
+import { registerOp, type Vjp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { eq } from "./compare";
 import { div } from "./div";
 import { expand } from "./expand";
 import { gather } from "./gather";
-import { checkGatherShapes, indexedPositions, srcCoveredByIndex } from "./indexing";
+import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
+import { batchEveryInput, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
 import { mul } from "./mul";
 import { scatter } from "./scatter";
 import { scatterAdd } from "./scatterAdd";
@@ -75,12 +76,59 @@ export const scatterReduceOp = registerOp<ScatterReduceAttrs>({
     }
     return result;
   },
-  vjp(g, { inputs: [x, index, src], output, attrs: { dim, reduce, includeSelf }, needs }) {
-    const [gradSelf, gradSrc] = reductionGradients[reduce]({ g, x, index, src, result: output, dim, includeSelf, needs: [needs[0], needs[2]] });
-    // Without includeSelf, x's value at a reached position took no part: it gets no gradient there.
-    return [gradSelf === null || includeSelf ? gradSelf : scatter(gradSelf, dim, index, 0), null, gradSrc];
+  vjp: scatterReduceVjp,
+  jvp(tangents, ctx) {
+    const { inputs: [x, index, src], output, attrs: { dim, reduce, includeSelf } } = ctx;
+    const [selfTangent, , srcTangent] = tangents;
+    // Linear in x and src together (a mean's counts depend on index alone).
+    if (reduce === "sum" || reduce === "mean") return scatterReduce(selfTangent ?? zerosLike(x), dim, index, srcTangent ?? zerosLike(src), reduce, { includeSelf });
+    // Each element of x and src reaches one output position, so the VJP of a cotangent of ones gives
+    // each its partial derivative there (ties shared as the VJP shares them): J·t adds them up.
+    const needs = [selfTangent !== null, false, srcTangent !== null];
+    const [selfSlope, , srcSlope] = scatterReduceVjp(onesLike(output), { ...ctx, needs });
+    const fromSelf = selfTangent === null ? null : mul(selfSlope!, selfTangent);
+    return srcTangent === null ? fromSelf : scatterAdd(fromSelf ?? zerosLike(x), dim, index, mul(srcSlope!, srcTangent));
   },
+  batch: batchEveryInput,
+  onnx: (b, [x, index, src], attrs) => scatterReduceOnnx(b, x, index, srcForIndexOnnx(b, src, index.shape), attrs),
 });
+
+/**
+ * ONNX 17's ScatterElements adds and multiplies, but has no max or min (opset 18) and no mean:
+ * amax/amin write src sorted along dim so that the extreme value is written last (ONNX Runtime
+ * writes in index order, as scatter's mapping relies on too; NaN does not win there), and a mean
+ * is a sum divided by its count, floored for int32 as PyTorch's.
+ */
+function scatterReduceOnnx(b: OnnxBuilder, x: OnnxTensor, index: OnnxTensor, src: OnnxValue, { dim, reduce, includeSelf }: ScatterReduceAttrs): OnnxValue {
+  const scatterInto = (base: OnnxValue, values: OnnxValue, reduction?: string, at: OnnxValue = index) =>
+    b.op("ScatterElements", [base, at, values], { axis: dim, reduction });
+  if (reduce === "amax" || reduce === "amin") {
+    // An empty index writes nothing, and ONNX Runtime's TopK crashes on an empty tensor with a nonzero axis.
+    const sortedWrite = () => {
+      const [sorted, order] = b.opOutputs("TopK", [src, b.int64s([index.shape[dim]])], { axis: dim, largest: reduce === "amin" ? 1 : 0, sorted: 1 }, 2);
+      return scatterInto(x, sorted, undefined, b.op("GatherElements", [index, order], { axis: dim }));
+    };
+    const written = index.shape.includes(0) ? scatterInto(x, src) : sortedWrite();
+    return includeSelf ? b.op(reduce === "amax" ? "Max" : "Min", [x, written]) : written;
+  }
+  const filled = (value: number, shape: readonly number[]) => b.op("Expand", [b.scalar(value, x.dtype), b.int64s(shape)]);
+  const counts = () => scatterInto(filled(0, x.shape), filled(1, index.shape), "add");
+  // Without includeSelf, the reached positions start from the reduction's identity instead of x.
+  const start = (identity: number) => (includeSelf ? x : b.op("Where", [b.op("Greater", [counts(), b.scalar(0, x.dtype)]), b.scalar(identity, x.dtype), x]));
+  if (reduce === "sum") return scatterInto(start(0), src, "add");
+  if (reduce === "prod") return scatterInto(start(1), src, "mul");
+  const total = scatterInto(start(0), src, "add");
+  // Unreached positions keep x: divided by 1.
+  const count = includeSelf ? b.op("Add", [counts(), b.scalar(1, x.dtype)]) : b.op("Max", [counts(), b.scalar(1, x.dtype)]);
+  if (x.dtype !== "int32") return b.op("Div", [total, count]);
+  return b.cast(b.op("Floor", [b.op("Div", [b.cast(total, "float64"), b.cast(count, "float64")])]), "int32");
+}
+
+function scatterReduceVjp(...[g, { inputs: [x, index, src], output, attrs: { dim, reduce, includeSelf }, needs }]: Parameters<Vjp<ScatterReduceAttrs>>): (Tensor | null)[] {
+  const [gradSelf, gradSrc] = reductionGradients[reduce]({ g, x, index, src, result: output, dim, includeSelf, needs: [needs[0], needs[2]] });
+  // Without includeSelf, x's value at a reached position took no part: it gets no gradient there.
+  return [gradSelf === null || includeSelf ? gradSelf : scatter(gradSelf, dim, index, 0), null, gradSrc];
+}
 
 interface GradientContext {
   readonly g: Tensor;
