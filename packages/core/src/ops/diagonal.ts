@@ -5,7 +5,9 @@ import { type Attrs, checkAttrNames, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp, type ViewRule } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { afterBatch } from "./batching";
 import { diagonalBackward } from "./diagonalBackward";
+import { onnxReshape } from "./reshape";
 import { viewKernel } from "./ruleKernels";
 
 /** Canonically `dim1 < dim2`: the same diagonal read with the dims swapped has the offset negated. */
@@ -59,8 +61,24 @@ export const diagonalOp = registerOp<DiagonalAttrs>({
   },
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x], attrs: { offset, dim1, dim2 } }) => [diagonalBackward(g, offset, dim1, dim2, x.shape[dim1], x.shape[dim2])],
+  jvp: "linear",
+  batch: ({ inputs: [x], node: { attrs }, rebuild }) => rebuild([x], batchedDiagonal(attrs)),
   view,
+  onnx(b, [x], { offset, dim1, dim2 }, out) {
+    // The plane's dims moved last and merged: the diagonal is every (cols + 1)-th element from its first.
+    const kept = x.shape.flatMap((_, d) => (d === dim1 || d === dim2 ? [] : [d]));
+    const [rows, cols] = [x.shape[dim1], x.shape[dim2]];
+    const length = out.shape[out.shape.length - 1];
+    const moved = dim1 === kept.length && dim2 === kept.length + 1 ? x : b.op("Transpose", [x], { perm: [...kept, dim1, dim2] });
+    const planes = onnxReshape(b, moved, [...kept.map((d) => x.shape[d]), rows, cols], [...kept.map((d) => x.shape[d]), rows * cols]);
+    const first = length === 0 ? 0 : offset >= 0 ? offset : -offset * cols;
+    const end = length === 0 ? 0 : first + (length - 1) * (cols + 1) + 1;
+    return b.op("Slice", [planes, b.int64s([first]), b.int64s([end]), b.int64s([kept.length]), b.int64s([cols + 1])]);
+  },
 });
+
+/** The diagonal's attributes for a tensor with the batch in front: both dims one up, the offset kept. */
+export const batchedDiagonal = <A extends DiagonalAttrs>(attrs: A): A => ({ ...attrs, dim1: afterBatch(attrs.dim1), dim2: afterBatch(attrs.dim2) });
 
 /** torch.diagonal: the diagonal of dims `dim1` and `dim2`, shifted by `offset`, as the last dim. */
 export function diagonal(x: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {

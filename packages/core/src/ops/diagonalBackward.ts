@@ -4,8 +4,10 @@ import { checkAttrNames, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { type PlacementRule, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
-import { canonicalDiagonal, diagonal, type DiagonalAttrs, diagonalLength, diagonalWindow } from "./diagonal";
+import { batchedDiagonal, canonicalDiagonal, diagonal, type DiagonalAttrs, diagonalLength, diagonalWindow } from "./diagonal";
+import { onnxReshape } from "./reshape";
 import { placementKernel } from "./ruleKernels";
+import { sliceBackwardOp } from "./sliceBackward";
 
 /** The diagonal's attributes and the sizes of the plane it lies in (along dim1 and dim2). */
 type DiagonalBackwardAttrs = DiagonalAttrs & { readonly size1: number; readonly size2: number };
@@ -48,7 +50,22 @@ export const diagonalBackwardOp = registerOp<DiagonalBackwardAttrs>({
   },
   kernel: placementKernel(placement),
   vjp: (gg, { attrs: { offset, dim1, dim2 } }) => [diagonal(gg, offset, dim1, dim2)],
+  jvp: "linear",
+  batch: ({ inputs: [g], node: { attrs }, rebuild }) => rebuild([g], batchedDiagonal(attrs)),
   placement,
+  onnx(b, [g], { offset, dim1, dim2, size1, size2 }, out) {
+    // Each plane flattened is sliceBackward's zeros with the diagonal every (size2 + 1)-th element from its first.
+    const kept = g.shape.slice(0, -1);
+    const length = g.shape[g.shape.length - 1];
+    const first = length === 0 ? 0 : offset >= 0 ? offset : -offset * size2;
+    const flatPlanes = { dim: kept.length, start: first, step: size2 + 1, size: size1 * size2 };
+    const planes = sliceBackwardOp.onnx!(b, [g], flatPlanes, { shape: [...kept, size1 * size2], dtype: g.dtype });
+    const matrices = onnxReshape(b, planes, [...kept, size1 * size2], [...kept, size1, size2]);
+    // The plane's two dims go to dim1 and dim2, the kept ones fill the rest in order.
+    const perm: number[] = [];
+    for (let d = 0, next = 0; d < out.shape.length; d++) perm.push(d === dim1 ? kept.length : d === dim2 ? kept.length + 1 : next++);
+    return perm.every((p, d) => p === d) ? matrices : b.op("Transpose", [matrices], { perm });
+  },
 });
 
 /** The gradient of `diagonal`: `g` written onto the diagonal of zeros of sizes `size1` × `size2`. */

@@ -1,5 +1,7 @@
+import { isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { apply } from "../ir/graph";
+import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
 import { registerOp } from "../ir/registry";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
@@ -41,8 +43,8 @@ function floatFloorDivision(round: (x: number) => number): Division {
  * (|a| < 2^53) and wraps like int32: -2^31 // -1 is -2^31, where PyTorch's process dies of SIGFPE.
  * Piecewise constant, so no gradient flows (derivatives.yaml: non_differentiable).
  */
-export const floorDivideOp = registerOp(
-  binaryOp(
+export const floorDivideOp = registerOp({
+  ...binaryOp(
     "floorDivide",
     {
       expr: "floorDivide(a, b)",
@@ -52,7 +54,21 @@ export const floorDivideOp = registerOp(
     },
     "nondifferentiable",
   ),
-);
+  onnx: floorDivideOnnx,
+});
+
+/**
+ * Floats: Floor(Div). ONNX divides integers toward zero, so an int32 quotient is one less where
+ * the remainder a - q·b (exact: |q·b| <= |a|) is nonzero and its sign is not the divisor's.
+ */
+function floorDivideOnnx(b: OnnxBuilder, [x, y]: readonly OnnxTensor[]): OnnxValue {
+  const quotient = b.op("Div", [x, y]);
+  if (isFloat(x.dtype)) return b.op("Floor", [quotient]);
+  const zero = b.scalar(0, x.dtype);
+  const rest = b.op("Sub", [x, b.op("Mul", [quotient, y])]);
+  const roundedUp = b.op("And", [b.op("Not", [b.op("Equal", [rest, zero])]), b.op("Xor", [b.op("Less", [y, zero]), b.op("Less", [rest, zero])])]);
+  return b.op("Where", [roundedUp, b.op("Sub", [quotient, b.scalar(1, x.dtype)]), quotient]);
+}
 
 /** torch.floor_divide (Python's `//`): the quotient rounded down; int32 stays int32. */
 export function floorDivide(a: TensorLike, b: TensorLike): Tensor {

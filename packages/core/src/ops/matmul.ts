@@ -50,6 +50,26 @@ export const matmulOp = registerOp({
     needs[0] ? unbroadcast(matmulOrThrow(g, transpose(b, -1, -2)), a.shape) : null,
     needs[1] ? unbroadcast(matmulOrThrow(transpose(a, -1, -2), g), b.shape) : null,
   ],
+  jvp: "multilinear",
+  batch: ({ inputs, batched, size, node, rebuild }) => {
+    const [a, b] = inputs;
+    if (!batched[1] && b.shape.length === 2) {
+      // Every sample's rows times one matrix: the rows of all of them make one larger product (a batched
+      // vector is then one matrix product, not a product of one row per sample).
+      const rows = a.shape.slice(0, -1).reduce((n, d) => n * d, 1);
+      return reshape(rebuild([reshape(a, [rows, a.shape[a.shape.length - 1]]), b], node.attrs), [size, ...node.shape]);
+    }
+    if (!batched[0] && a.shape.length === 2 && b.shape.length === 3 && b.shape[2] === 1) {
+      // One matrix times a column per sample (a batched vector): the columns side by side make one product.
+      const columns = transpose(reshape(b, [size, b.shape[1]]), 0, 1);
+      return reshape(transpose(rebuild([a, columns], node.attrs), 0, 1), [size, ...node.shape]);
+    }
+    // Batch dims broadcast from the right: a batched operand gets size-1 dims after the batch up to the
+    // output's batch rank, so the batch lines up with the other's and the sample dims with theirs.
+    const rank = node.shape.length;
+    const aligned = inputs.map((x, i) => (batched[i] && x.shape.length - 1 < rank ? reshape(x, [size, ...Array<number>(rank - x.shape.length + 1).fill(1), ...x.shape.slice(1)]) : x));
+    return rebuild(aligned, node.attrs);
+  },
   matrixProduct: true,
   onnx: (b, [x, y]) => b.op("MatMul", [x, y]),
 });

@@ -45,6 +45,9 @@ function triangle(name: "tril" | "triu"): OpDef<TriangleAttrs> {
       return result;
     },
     vjp: (g, { attrs }) => [apply(op, [g], attrs)],
+    jvp: "linear",
+    // The matrices are the last two dims, so the batch in front changes nothing.
+    batch: ({ inputs: [x], node: { attrs }, rebuild }) => rebuild([x], attrs),
   });
   return op;
 }

@@ -5,6 +5,7 @@ import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp, type ViewRule } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { afterBatch } from "./batching";
 import { reshape } from "./reshape";
 import { viewKernel } from "./ruleKernels";
 import { unfoldBackward } from "./unfoldBackward";
@@ -46,8 +47,25 @@ export const unfoldOp = registerOp<UnfoldAttrs>({
   infer: ([x], attrs) => ({ shape: [...x.shape.map((d, i) => (i === attrs.dim ? windowCount(d, attrs) : d)), attrs.size], dtype: x.dtype }),
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x], attrs: { dim, size, step } }) => [unfoldBackward(g, dim, size, step, x.shape[dim])],
+  jvp: "linear",
+  batch: ({ inputs: [x], node: { attrs }, rebuild }) => rebuild([x], { ...attrs, dim: afterBatch(attrs.dim) }),
   view,
+  onnx(b, [x], attrs) {
+    // Gather with the windows' positions as a [windows, size] index puts both in dim's place; the size goes last.
+    const { dim, size, step } = attrs;
+    const windows = windowCount(x.shape[dim], attrs);
+    const positions = b.constant(windowPositions(windows, attrs), [windows, size], "int64");
+    const gathered = b.op("Gather", [x, positions], { axis: dim });
+    if (dim === x.shape.length - 1) return gathered;
+    const rank = x.shape.length + 1;
+    const perm = Array.from({ length: rank }, (_, d) => d).filter((d) => d !== dim + 1);
+    return b.op("Transpose", [gathered], { perm: [...perm, dim + 1] });
+  },
 });
+
+/** Where each element of each window is read along the unfolded dim, window by window: w·step + e. */
+export const windowPositions = (windows: number, { size, step }: UnfoldAttrs): number[] =>
+  Array.from({ length: windows * size }, (_, k) => Math.floor(k / size) * step + (k % size));
 
 /** x.unfold(dim, size, step); a 0-d tensor unfolds as if it had one dim of size 1 (giving shape [size]), as in PyTorch. */
 export function unfold(x: Tensor, dim: number, size: number, step: number): Tensor {

@@ -5,7 +5,9 @@ import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
-import { checkUnfold, unfold, type UnfoldAttrs, windowCount } from "./unfold";
+import { afterBatch } from "./batching";
+import { onnxReshape } from "./reshape";
+import { checkUnfold, unfold, type UnfoldAttrs, windowCount, windowPositions } from "./unfold";
 
 /** The unfold's attributes and the `length` of the dim it unfolded. */
 type UnfoldBackwardAttrs = UnfoldAttrs & { readonly length: number };
@@ -57,6 +59,23 @@ export const unfoldBackwardOp = registerOp<UnfoldBackwardAttrs>({
     return result;
   },
   vjp: (gg, { attrs: { dim, size, step } }) => [unfold(gg, dim, size, step)],
+  jvp: "linear",
+  batch: ({ inputs: [g], node: { attrs }, rebuild }) => rebuild([g], { ...attrs, dim: afterBatch(attrs.dim) }),
+  onnx(b, [g], attrs, out) {
+    // Each window's elements put after it ([..., windows·size, ...]) and added into zeros at w·step + e
+    // by ScatterElements, in the kernel's order (window by window), so the sums round alike.
+    const { dim, size } = attrs;
+    const rank = out.shape.length;
+    const windows = g.shape[dim];
+    const sizeAfterWindows = [...Array.from({ length: dim + 1 }, (_, d) => d), rank, ...Array.from({ length: rank - dim - 1 }, (_, d) => dim + 1 + d)];
+    const moved = dim === rank - 1 ? g : b.op("Transpose", [g], { perm: sizeAfterWindows });
+    const updatesShape = out.shape.map((n, d) => (d === dim ? windows * size : n));
+    const updates = onnxReshape(b, moved, sizeAfterWindows.map((d) => g.shape[d]), updatesShape);
+    const alongDim = b.constant(windowPositions(windows, attrs), out.shape.map((_, d) => (d === dim ? windows * size : 1)), "int64");
+    const positions = b.op("Expand", [alongDim, b.int64s(updatesShape)]);
+    const zeros = b.op("Expand", [b.scalar(0, out.dtype), b.int64s(out.shape)]);
+    return b.op("ScatterElements", [zeros, positions, updates], { axis: dim, reduction: "add" });
+  },
 });
 
 /** The gradient of `unfold`: each window's gradient added back into a dim of `length`. */
