@@ -9,12 +9,15 @@ import { convolve } from "../kernels/conv";
 import { convTranspose } from "./convTranspose";
 import { convWeightBackward } from "./convWeightBackward";
 import {
+  batchIntoChannels,
   biasGradient,
+  bilinearPlusBiasJvp,
   checkBias,
   checkConvOperands,
   checkGroupedWeight,
   checkOperandCount,
   convAttrs,
+  convBatch,
   convGeometry,
   dilatedExtent,
   formatSizes,
@@ -96,6 +99,9 @@ export const convOp = registerOp<SizedConvAttrs>({
     needs[1] ? convWeightBackward(x, g, { ...sharedAttrs(attrs), kernelSize: w.shape.slice(2) }) : null,
     ...(bias === undefined ? [] : [needs[2] ? biasGradient(g) : null]),
   ],
+  jvp: bilinearPlusBiasJvp(conv),
+  // The weight's output channels are its dim 0.
+  batch: (ctx) => convBatch(ctx, (w, _inputBatched, groups) => batchIntoChannels(w, 0, groups)),
   onnx: (b, inputs, { stride, padding, dilation, groups, outputSize }) => {
     const [x, w] = inputs;
     const input = x.shape.slice(2);

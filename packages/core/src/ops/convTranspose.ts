@@ -9,12 +9,15 @@ import { convolveTransposed } from "../kernels/conv";
 import { conv } from "./conv";
 import { convWeightBackward } from "./convWeightBackward";
 import {
+  batchIntoChannels,
   biasGradient,
+  bilinearPlusBiasJvp,
   checkBias,
   checkConvOperands,
   checkGroupedWeight,
   checkOperandCount,
   convAttrs,
+  convBatch,
   convGeometry,
   dilatedExtent,
   formatSizes,
@@ -92,6 +95,28 @@ export const convTransposeOp = registerOp<SizedConvAttrs>({
     needs[1] ? convWeightBackward(g, y, { ...sharedAttrs(attrs), kernelSize: w.shape.slice(2) }) : null,
     ...(bias === undefined ? [] : [needs[2] ? biasGradient(g) : null]),
   ],
+  jvp: bilinearPlusBiasJvp(convTranspose),
+  // The weight's dim 0 is the input's channels, dim 1 a group's output channels: with a batched
+  // input the samples go beside each other in dim 0, grouped with the input's; with a shared one,
+  // into dim 1, so each group's output channels are all the samples'.
+  batch: (ctx) => convBatch(ctx, (w, inputBatched, groups) => (inputBatched ? batchIntoChannels(w, 0, groups) : batchIntoChannels(w, 1, 1))),
+  onnx: (b, [y, w, bias], { stride, padding, dilation, groups, outputSize }) => {
+    // ONNX computes the whole adjoint, crops `pads` and adds `output_padding` (below the stride,
+    // as ONNX Runtime checks) after it. An output beyond that gets zero rows of y after the input,
+    // each one `stride` more output of bias alone.
+    const input = y.shape.slice(2);
+    const full = input.map((size, d) => (size - 1) * stride[d] + dilatedExtent(w.shape[d + 2], dilation[d]) - padding[d]);
+    const extra = full.map((size, d) => outputSize[d] - size);
+    const zeroRows = extra.map((e, d) => Math.max(0, Math.floor(e / stride[d])));
+    const grown = zeroRows.some((r) => r > 0) ? b.op("Pad", [y, b.int64s([0, 0, ...input.map(() => 0), 0, 0, ...zeroRows])]) : y;
+    return b.op("ConvTranspose", [grown, w, ...(bias === undefined ? [] : [bias])], {
+      strides: stride,
+      pads: [...padding, ...extra.map((e) => Math.max(0, -e))],
+      dilations: dilation,
+      group: groups,
+      output_padding: extra.map((e, d) => Math.max(0, e - zeroRows[d] * stride[d])),
+    });
+  },
 });
 
 /** The convTranspose node of `y`, weight `w` and an optional bias (attributes in any form `convTransposeOp` reads). */

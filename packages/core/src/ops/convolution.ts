@@ -14,10 +14,14 @@ import { describeValue, OpError } from "../basics/errors";
 import { own } from "../basics/plainData";
 import { formatShape, type Shape } from "../basics/shape";
 import { type Attrs, integerAttr } from "../ir/attrs";
-import type { TensorMeta } from "../ir/registry";
+import type { BatchContext, Jvp, TensorMeta } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import type { ConvGeometry } from "../kernels/conv";
+import { add } from "./add";
+import { foldBatch, moveDim, withBatch } from "./batching";
 import { checkSameDType } from "./elementwise";
+import { expand } from "./expand";
+import { reshape } from "./reshape";
 import { sum } from "./sum";
 
 /** Per spatial dim (one for NCL, two for NCHW); `padding` is the zeros before each dim. */
@@ -165,4 +169,72 @@ export function convGeometry(
     padding: pair(padding, 0),
     dilation: pair(dilation, 1),
   };
+}
+
+/** A bias of one value per channel (dim 1), as the values of a result of `shape`. */
+function perChannel(bias: Tensor, shape: Shape): Tensor {
+  return expand(reshape(bias, shape.map((size, d) => (d === 1 ? size : 1))), shape);
+}
+
+/**
+ * The forward rule of conv and convTranspose (`build`): bilinear in the input and the weight,
+ * plus the bias, which is affine and so is not a factor of a product: its tangent is added once,
+ * as the bias of the first product term, or alone when only the bias moves.
+ */
+export function bilinearPlusBiasJvp(build: (x: Tensor, w: Tensor, bias: Tensor | undefined, attrs: SizedConvAttrs) => Tensor): Jvp<SizedConvAttrs> {
+  return ([dx, dw, dbias], { inputs: [x, w], output, attrs }) => {
+    const factors = [...(dx ? [[dx, w]] : []), ...(dw ? [[x, dw]] : [])];
+    if (factors.length === 0) return perChannel(dbias!, output.shape);
+    return factors.map(([input, weight], k) => build(input, weight, k === 0 ? (dbias ?? undefined) : undefined, attrs)).reduce((total, term) => add(total, term));
+  };
+}
+
+/**
+ * vmap's batch moved into a channel dim: `x` is [B, ...sample] and the sample's dim `channelDim`
+ * holds C channels in `groups` groups; the result is the sample with B·C channels there, ordered
+ * group by group and, within a group, sample by sample. A convolution with B·groups groups then
+ * sees each sample's group as a group of its own; with `groups` groups and a shared partner, the
+ * samples' channels of a group are one group's (the partner's channels meet every sample's).
+ */
+export function batchIntoChannels(x: Tensor, channelDim: number, groups: number): Tensor {
+  const [size, ...sample] = x.shape;
+  const channels = sample[channelDim];
+  const merged = sample.map((s, d) => (d === channelDim ? size * channels : s));
+  if (groups === 1) return reshape(moveDim(x, 0, channelDim), merged);
+  const split = reshape(x, [size, ...sample.slice(0, channelDim), groups, channels / groups, ...sample.slice(channelDim + 1)]);
+  return reshape(moveDim(split, 0, channelDim + 1), merged);
+}
+
+/** The inverse of `batchIntoChannels`: `y`'s channels at `channelDim` split into `size` samples of `sample`'s shape, the batch as dim 0. */
+export function channelsIntoBatch(y: Tensor, channelDim: number, groups: number, size: number, sample: Shape): Tensor {
+  const channels = sample[channelDim];
+  const [before, after] = [sample.slice(0, channelDim), sample.slice(channelDim + 1)];
+  if (groups === 1) return moveDim(reshape(y, [...before, size, channels, ...after]), channelDim, 0);
+  const split = reshape(y, [...before, groups, size, channels / groups, ...after]);
+  return reshape(moveDim(split, channelDim + 1, 0), [size, ...sample]);
+}
+
+/**
+ * vmap of conv or convTranspose, one node whatever is batched. A weight shared by the samples: the
+ * batch folds into the op's own N, and a batched bias ([B, C]) is added after. A weight per
+ * sample: its samples go into the channels (`weightOfSamples` lays them out: the weight's output
+ * channels are dim 0 for conv, dim 1 for convTranspose), as B·groups groups when the input is
+ * batched too (a grouped convolution of all samples at once), else in `groups` groups that meet
+ * the shared input once (one im2col of it for all the samples' weights).
+ */
+export function convBatch(
+  { inputs: [x, w, bias], batched: [xBatched, wBatched, biasBatched], size, node, rebuild }: BatchContext<SizedConvAttrs>,
+  weightOfSamples: (w: Tensor, inputBatched: boolean, groups: number) => Tensor,
+): Tensor {
+  const { attrs } = node;
+  if (wBatched) {
+    const { groups } = attrs;
+    const inputs = [xBatched ? batchIntoChannels(x, 1, groups) : x, weightOfSamples(w, xBatched, groups)];
+    if (bias !== undefined) inputs.push(batchIntoChannels(withBatch(bias, biasBatched, size), 0, groups));
+    return channelsIntoBatch(rebuild(inputs, { ...attrs, groups: xBatched ? groups * size : groups }), 1, groups, size, node.shape);
+  }
+  const sharedBias = bias !== undefined && !biasBatched ? [bias] : [];
+  const y = xBatched ? reshape(rebuild([foldBatch(x), w, ...sharedBias], attrs), [size, ...node.shape]) : rebuild([x, w, ...sharedBias], attrs);
+  if (!biasBatched) return y;
+  return add(y, reshape(bias, [size, 1, bias.shape[1], ...node.shape.slice(2).map(() => 1)]));
 }
