@@ -1,4 +1,3 @@
-import type { OnnxValue } from "../ir/onnx";
 import { OpError } from "../basics/errors";
 import { formatShape } from "../basics/shape";
 import { checkAttrNames } from "../ir/attrs";
@@ -7,7 +6,7 @@ import { registerOp, type TensorMeta } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { windowAverage } from "../kernels/pool";
 import { adaptiveAvgPoolBackward } from "./adaptiveAvgPoolBackward";
-import { adaptiveWindows, planesOf, pooledSizeList } from "./pooling";
+import { adaptiveDimMap, adaptiveWindows, batchIntoN, dimMapsOnnx, planesOf, pooledSizeList } from "./pooling";
 
 /** PyTorch's adaptive pooling input: one or two dims before the pooled ones, none empty but a batch. */
 export function checkAdaptiveInput(op: string, x: TensorMeta, spatial: number): void {
@@ -43,23 +42,11 @@ export const adaptiveAvgPoolOp = registerOp<{ readonly outputSize: readonly numb
     return windowAverage(x.data, planesOf(x.shape, spatial), axes, divisors, out.dtype);
   },
   vjp: (g, { inputs: [x], attrs: { outputSize } }) => [adaptiveAvgPoolBackward(g, { inputSize: x.shape.slice(-outputSize.length) })],
-  // Separable and linear: x times a matrix per pooled dim, whose column o averages window o (the
-  // rows' product on transposed planes: ONNX Runtime broadcasts a constant left operand over no batch).
-  onnx: (b, [x], { outputSize }) => {
-    const rank = x.shape.length;
-    const averageLast = (v: OnnxValue, size: number, count: number) => {
-      const weights = Array.from({ length: size * count }, (_, k) => {
-        const [i, o] = [Math.floor(k / count), k % count];
-        const [start, end] = [Math.floor((o * size) / count), Math.ceil(((o + 1) * size) / count)];
-        return i >= start && i < end ? 1 / (end - start) : 0;
-      });
-      return b.op("MatMul", [v, b.constant(weights, [size, count], x.dtype)]);
-    };
-    const columns = averageLast(x, x.shape[rank - 1], outputSize[outputSize.length - 1]);
-    if (outputSize.length === 1) return columns;
-    const perm = x.shape.map((_, d) => (d < rank - 2 ? d : d === rank - 2 ? rank - 1 : rank - 2));
-    return b.op("Transpose", [averageLast(b.op("Transpose", [columns], { perm }), x.shape[rank - 2], outputSize[0])], { perm });
-  },
+  jvp: "linear",
+  batch: (ctx) => batchIntoN(ctx, ctx.node.attrs.outputSize.length),
+  // Separable and linear: x times a matrix per pooled dim, whose column o averages window o.
+  onnx: (b, [x], { outputSize }) =>
+    dimMapsOnnx(b, x, x.shape.length, x.dtype, outputSize.map((count, d) => adaptiveDimMap(x.shape[x.shape.length - outputSize.length + d], count))),
 });
 
 /** The adaptiveAvgPool node of `x` pooled to `outputSize`. */

@@ -4,7 +4,7 @@ import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { windowAverageBackward } from "../kernels/pool";
 import { adaptiveAvgPool, checkAdaptiveInput } from "./adaptiveAvgPool";
-import { adaptiveWindows, planesOf, pooledSizeList } from "./pooling";
+import { adaptiveDimMap, adaptiveWindows, batchIntoN, dimMapsOnnx, planesOf, pooledSizeList, transposedDimMap } from "./pooling";
 
 /**
  * adaptiveAvgPool's gradient: each element of `g` divided by its window's size and added to every
@@ -28,6 +28,14 @@ export const adaptiveAvgPoolBackwardOp = registerOp<{ readonly inputSize: readon
     return windowAverageBackward(g.data, planesOf(g.shape, spatial), axes, divisors, out.dtype);
   },
   vjp: (gg, { inputs: [g], attrs: { inputSize } }) => [adaptiveAvgPool(gg, g.shape.slice(-inputSize.length))],
+  jvp: "linear",
+  batch: (ctx) => batchIntoN(ctx, ctx.node.attrs.inputSize.length),
+  // adaptiveAvgPool's matrices transposed.
+  onnx: (b, [g], { inputSize }) => {
+    const spatial = inputSize.length;
+    const pooled = g.shape.slice(-spatial);
+    return dimMapsOnnx(b, g, g.shape.length, g.dtype, inputSize.map((size, d) => transposedDimMap(adaptiveDimMap(size, pooled[d]))));
+  },
 });
 
 /** The adaptiveAvgPoolBackward node of `g` for an input of the pooled dims `inputSize`. */

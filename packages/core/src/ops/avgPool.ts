@@ -1,11 +1,11 @@
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
+import type { OnnxBuilder, OnnxDType, OnnxTensor, OnnxValue } from "../ir/onnx";
 import { registerOp, type TensorMeta } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { windowAverage } from "../kernels/pool";
 import { avgPoolBackward } from "./avgPoolBackward";
-import { averageAttrs, averageWindows, batchedOnnx, endPadsOnnx, type AvgPoolAttrs, checkPoolInput, planesOf, pooledSizes, windowAttrs } from "./pooling";
+import { averageAttrs, averageWindows, batchedOnnx, batchIntoN, endPadsOnnx, type AvgPoolAttrs, checkPoolInput, planesOf, pooledSizes, windowAttrs } from "./pooling";
 
 export const avgPoolAttrNames = ["kernelSize", "stride", "padding", "ceilMode", "countIncludePad", "divisorOverride"];
 
@@ -21,12 +21,21 @@ function windowDivisors(size: number, count: number, kernel: number, stride: num
   });
 }
 
+/** In ONNX, PyTorch's divisor of each output position: a constant of the pooled shape, or divisorOverride. */
+export function divisorsOnnx(b: OnnxBuilder, input: readonly number[], output: readonly number[], attrs: AvgPoolAttrs, dtype: OnnxDType): OnnxValue {
+  const { kernelSize, stride, padding, countIncludePad, divisorOverride } = attrs;
+  if (divisorOverride !== null) return b.scalar(divisorOverride, dtype);
+  const perDim = input.map((size, d) => windowDivisors(size, output[d], kernelSize[d], stride[d], padding[d], countIncludePad));
+  const divisors = perDim.length === 1 ? perDim[0] : perDim[0].flatMap((rows) => perDim[1].map((cols) => rows * cols));
+  return b.constant(divisors, output, dtype);
+}
+
 /**
  * In ONNX, each window's sum (an AveragePool of full windows, padding and ceil mode's overhang
  * made zeros, times the window's size) divided by PyTorch's divisors, a constant of the pooled shape.
  */
 function avgPoolOnnx(b: OnnxBuilder, [x]: readonly OnnxTensor[], attrs: AvgPoolAttrs, out: TensorMeta): OnnxValue {
-  const { kernelSize, stride, padding, countIncludePad, divisorOverride } = attrs;
+  const { kernelSize, stride, padding } = attrs;
   const spatial = kernelSize.length;
   const input = x.shape.slice(-spatial);
   const output = out.shape.slice(-spatial);
@@ -38,10 +47,7 @@ function avgPoolOnnx(b: OnnxBuilder, [x]: readonly OnnxTensor[], attrs: AvgPoolA
   const sums = batchedOnnx(b, zeros, x.shape.length, spatial, (batched) =>
     b.op("Mul", [b.op("AveragePool", [batched], { kernel_shape: kernelSize, strides: stride }), b.scalar(windowSize, x.dtype)]),
   );
-  const perDim = input.map((size, d) => windowDivisors(size, output[d], kernelSize[d], stride[d], padding[d], countIncludePad));
-  const divisors = spatial === 1 ? perDim[0] : perDim[0].flatMap((rows) => perDim[1].map((cols) => rows * cols));
-  const divisor = divisorOverride === null ? b.constant(divisors, output, x.dtype) : b.scalar(divisorOverride, x.dtype);
-  return b.op("Div", [sums, divisor]);
+  return b.op("Div", [sums, divisorsOnnx(b, input, output, attrs, x.dtype)]);
 }
 
 /**
@@ -67,6 +73,8 @@ export const avgPoolOp = registerOp<AvgPoolAttrs>({
     return windowAverage(x.data, planesOf(x.shape, spatial), axes, divisors, out.dtype);
   },
   vjp: (g, { inputs: [x], attrs }) => [avgPoolBackward(g, { ...attrs, inputSize: x.shape.slice(-attrs.kernelSize.length) })],
+  jvp: "linear",
+  batch: (ctx) => batchIntoN(ctx, ctx.node.attrs.kernelSize.length),
   onnx: avgPoolOnnx,
 });
 

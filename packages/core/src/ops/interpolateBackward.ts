@@ -6,8 +6,8 @@ import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { resampleBackward } from "../kernels/resample";
 import { interpolateNode } from "./interpolate";
-import { checkInterpolated, type InterpolateAttrs, interpolateAttrNames, interpolateAttrs, resampleAxes } from "./interpolation";
-import { pooledSizeList } from "./pooling";
+import { checkInterpolated, type InterpolateAttrs, interpolateAttrNames, interpolateAttrs, resampleAxes, resampleDimMaps } from "./interpolation";
+import { batchAsPlanes, dimMapsOnnx, pooledSizeList, transposedDimMap } from "./pooling";
 
 type InterpolateBackwardAttrs = InterpolateAttrs & { readonly inputSize: readonly number[] };
 
@@ -37,6 +37,11 @@ export const interpolateBackwardOp = registerOp<InterpolateBackwardAttrs>({
     return resampleBackward(g.data, sizeOf(g.shape.slice(0, -spatial)), resampleAxes(g.dtype, attrs.inputSize, attrs), out.dtype);
   },
   vjp: (gg, { attrs: { mode, alignCorners, outputSize, scales } }) => [interpolateNode(gg, { mode, alignCorners, outputSize, scales })],
+  jvp: "linear",
+  batch: batchAsPlanes,
+  // No ONNX operator transposes Resize: the resampling's matrix per dim, transposed, at PyTorch's sample positions.
+  onnx: (b, [g], attrs) =>
+    dimMapsOnnx(b, g, g.shape.length, g.dtype, resampleDimMaps(g.dtype, attrs.inputSize, attrs).map(transposedDimMap)),
 });
 
 /** The interpolateBackward node of `g` (attributes in any form `interpolateBackwardOp` reads). */

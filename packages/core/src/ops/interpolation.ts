@@ -11,7 +11,7 @@ import { formatShape } from "../basics/shape";
 import { type Attrs, booleanAttr } from "../ir/attrs";
 import type { TensorMeta } from "../ir/registry";
 import { type ResampleAxis, unitResampleAxis } from "../kernels/resample";
-import { pooledSizeList } from "./pooling";
+import { type DimMap, pooledSizeList } from "./pooling";
 
 /** "linear" over one dim is PyTorch's linear, over two its bilinear. */
 type InterpolationMode = "nearest" | "linear";
@@ -103,4 +103,19 @@ export function resampleAxes(dtype: DType, inputSize: readonly number[], { mode,
     mode === "nearest" ? nearestAxis(inputSize.length, dtype, length, outputSize[d], scales[d]) : linearAxis(dtype, length, outputSize[d], alignCorners, scales[d]),
   );
   return axes.length === 1 ? [unitResampleAxis, axes[0]] : [axes[0], axes[1]];
+}
+
+/** The resampling of each of the last 1 or 2 dims as a linear map: an input position's weight is the sum of its taps'. */
+export function resampleDimMaps(dtype: DType, inputSize: readonly number[], attrs: InterpolateAttrs): DimMap[] {
+  return resampleAxes(dtype, inputSize, attrs)
+    .slice(2 - inputSize.length)
+    .map(({ inSize, taps, index, weight }) => ({
+      inSize,
+      outSize: index.length / taps,
+      weight: (i, o) => {
+        let total = 0;
+        for (let t = o * taps; t < (o + 1) * taps; t++) if (index[t] === i) total += weight[t];
+        return total;
+      },
+    }));
 }

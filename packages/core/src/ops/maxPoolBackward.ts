@@ -1,11 +1,12 @@
 import { OpError } from "../basics/errors";
 import { sizeOf } from "../basics/shape";
 import { checkAttrNames } from "../ir/attrs";
+import type { OnnxValue } from "../ir/onnx";
 import { apply } from "../ir/graph";
 import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { scatterAddInPlanes } from "../kernels/pool";
-import { pooledSizeList } from "./pooling";
+import { batchAsPlanes, pooledSizeList } from "./pooling";
 import { checkPlanePositions, maxPoolValues } from "./maxPoolValues";
 
 /**
@@ -33,6 +34,16 @@ export const maxPoolBackwardOp = registerOp<{ readonly inputSize: readonly numbe
     return scatterAddInPlanes(g.data, positions, planes, planeSize, out.dtype);
   },
   vjp: (gg, { inputs: [, indices], attrs: { inputSize } }) => [maxPoolValues(gg, indices, inputSize.length), null],
+  jvp: "linear",
+  batch: batchAsPlanes,
+  // Added plane by plane into zeros: g and the positions flattened to (planes..., positions), as maxPoolValues gathers.
+  onnx: (b, [g, indices], { inputSize }, out) => {
+    const lead = g.shape.slice(0, -inputSize.length);
+    const flat = (v: OnnxValue) => b.op("Reshape", [v, b.int64s([...lead, sizeOf(g.shape.slice(-inputSize.length))])], { allowzero: 1 });
+    const zeros = b.op("Expand", [b.scalar(0, g.dtype), b.int64s([...lead, sizeOf(inputSize)])]);
+    const sums = b.op("ScatterElements", [zeros, flat(indices), flat(g)], { axis: lead.length, reduction: "add" });
+    return b.op("Reshape", [sums, b.int64s(out.shape)], { allowzero: 1 });
+  },
 });
 
 /** The maxPoolBackward node: `g` sent to the positions `indices` gives, in an input of the pooled dims `inputSize`. */

@@ -6,7 +6,7 @@ import { registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { maxPoolIndices as maxPoolIndicesKernel } from "../kernels/pool";
 import { spatialListAttr } from "./convolution";
-import { batchedOnnx, checkPoolInput, kernelAxes, type MaxPoolAttrs, maxPoolAxis, planesOf, pooledSizes, windowAttrs } from "./pooling";
+import { batchedOnnx, batchIntoN, checkPoolInput, kernelAxes, type MaxPoolAttrs, maxPoolAxis, planesOf, pooledSizes, windowAttrs } from "./pooling";
 
 /** Each window's taps inside the input, per pooled dim; a window with none has no maximum. */
 function axesOf(input: readonly number[], output: readonly number[], { kernelSize, stride, padding, dilation }: MaxPoolAttrs) {
@@ -43,6 +43,7 @@ export const maxPoolIndicesOp = registerOp<MaxPoolAttrs>({
     return maxPoolIndicesKernel(x.data, planesOf(x.shape, spatial), kernelAxes(axesOf(x.shape.slice(-spatial), out.shape.slice(-spatial), attrs)));
   },
   vjp: "nondifferentiable",
+  batch: (ctx) => batchIntoN(ctx, ctx.node.attrs.kernelSize.length),
   onnx: (b, [x], { kernelSize, stride, padding, dilation, ceilMode }) => {
     const spatial = kernelSize.length;
     // A NaN wins over any number, as +Infinity does in ONNX's MaxPool (of several NaNs in one

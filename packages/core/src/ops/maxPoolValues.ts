@@ -7,6 +7,7 @@ import { registerOp, type TensorMeta } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { gatherInPlanes } from "../kernels/pool";
 import { maxPoolBackward } from "./maxPoolBackward";
+import { batchAsPlanes } from "./pooling";
 
 /** x's pooled planes (the last `spatialDims` dims) and the int32 positions into them, planes alike in front. */
 export function checkPlanePositions(op: string, x: TensorMeta, positions: TensorMeta, spatialDims: number): void {
@@ -43,6 +44,8 @@ export const maxPoolValuesOp = registerOp<{ readonly spatialDims: number }>({
     return gatherInPlanes(x.data, positions, planes, planeSize, out.dtype);
   },
   vjp: (g, { inputs: [x, indices], attrs: { spatialDims } }) => [maxPoolBackward(g, indices, x.shape.slice(-spatialDims)), null],
+  jvp: "linear",
+  batch: batchAsPlanes,
   onnx: (b, [x, indices], { spatialDims }, out) => {
     // Gathered plane by plane: both flattened to (planes..., positions), then the pooled shape.
     const lead = x.shape.slice(0, -spatialDims);

@@ -1,4 +1,3 @@
-import type { OnnxBuilder, OnnxValue } from "../ir/onnx";
 /**
  * What the pooling ops share: their attributes as PyTorch checks them, its output-size rule and
  * the windows each output position reads, clipped to the input, for the kernels in
@@ -10,9 +9,13 @@ import { describeValue, OpError } from "../basics/errors";
 import { own } from "../basics/plainData";
 import { formatShape, type Shape, sizeOf } from "../basics/shape";
 import { type Attrs, booleanAttr } from "../ir/attrs";
-import type { TensorMeta } from "../ir/registry";
+import type { OnnxBuilder, OnnxDType, OnnxValue } from "../ir/onnx";
+import type { BatchContext, TensorMeta } from "../ir/registry";
+import type { Tensor } from "../ir/tensor";
 import { type PoolAxis, unitAxis } from "../kernels/pool";
+import { foldBatch, withBatch } from "./batching";
 import { spatialListAttr } from "./convolution";
+import { reshape } from "./reshape";
 
 /** Windows of `kernelSize` positions `stride` apart over the input padded by `padding` on both sides. */
 type WindowAttrs = {
@@ -46,6 +49,23 @@ export function checkPoolInput(op: string, x: TensorMeta, spatial: number): void
   if (!isFloat(x.dtype)) throw new OpError(op, `expected a float tensor, got ${x.dtype}`);
 }
 
+/**
+ * vmap's batch for an op that pools every dim before the last `spatial` alike, as planes, and
+ * takes any number of them: the batch is one more plane dim, unbatched inputs repeated for it (a view).
+ */
+export function batchAsPlanes<A extends Attrs>({ inputs, batched, size, node, rebuild }: BatchContext<A>): Tensor {
+  return rebuild(inputs.map((x, i) => withBatch(x, batched[i], size)), node.attrs);
+}
+
+/**
+ * vmap's batch for an op that takes PyTorch's (C, ...) or (N, C, ...) before the `spatial`
+ * pooled dims: a sample without N takes the batch as its N; one with N has the batch folded into it.
+ */
+export function batchIntoN<A extends Attrs>({ inputs: [x], size, node, rebuild }: BatchContext<A>, spatial: number): Tensor {
+  if (x.shape.length <= spatial + 2) return rebuild([x], node.attrs);
+  return reshape(rebuild([foldBatch(x)], node.attrs), [size, ...node.shape]);
+}
+
 /** ONNX's pooling wants (N, C, spatial...): an unbatched input (of rank spatial + 1) is pooled as a batch of one. */
 export function batchedOnnx(b: OnnxBuilder, x: OnnxValue, rank: number, spatial: number, pool: (batched: OnnxValue) => OnnxValue): OnnxValue {
   if (rank === spatial + 2) return pool(x);
@@ -58,6 +78,29 @@ export function batchedOnnx(b: OnnxBuilder, x: OnnxValue, rank: number, spatial:
  */
 export function endPadsOnnx(input: readonly number[], output: readonly number[], extent: readonly number[], stride: readonly number[], padding: readonly number[]): number[] {
   return input.map((size, d) => Math.max(padding[d], (output[d] - 1) * stride[d] + extent[d] - size - padding[d]));
+}
+
+/** A linear map of one dim: `weight(i, o)` is what input position i adds, so weighted, to output position o. */
+export interface DimMap {
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly weight: (i: number, o: number) => number;
+}
+
+/**
+ * In ONNX, `x` (of rank `rank`) mapped along its last 1 or 2 dims by one DimMap each: a MatMul by
+ * the map's [in, out] matrix, the first of two on transposed planes (ONNX Runtime broadcasts a
+ * constant right operand over the leading dims, not a left one).
+ */
+export function dimMapsOnnx(b: OnnxBuilder, x: OnnxValue, rank: number, dtype: OnnxDType, maps: readonly DimMap[]): OnnxValue {
+  const mapLast = (v: OnnxValue, { inSize, outSize, weight }: DimMap) => {
+    const matrix = Array.from({ length: inSize * outSize }, (_, k) => weight(Math.floor(k / outSize), k % outSize));
+    return b.op("MatMul", [v, b.constant(matrix, [inSize, outSize], dtype)]);
+  };
+  const columns = mapLast(x, maps[maps.length - 1]);
+  if (maps.length === 1) return columns;
+  const perm = Array.from({ length: rank }, (_, d) => (d < rank - 2 ? d : d === rank - 2 ? rank - 1 : rank - 2));
+  return b.op("Transpose", [mapLast(b.op("Transpose", [columns], { perm }), maps[0])], { perm });
 }
 
 /** The planes pooled alike: every dim before the last `spatial`. */
@@ -184,3 +227,18 @@ export function adaptiveWindows(inputSize: readonly number[], outputSize: readon
   });
   return { axes: kernelAxes(dims), divisors: outerProduct(dims.map((axis) => axis.count)) };
 }
+
+/** Adaptive pooling's averages along one dim as a map from `length` positions to `outLength`. */
+export function adaptiveDimMap(length: number, outLength: number): DimMap {
+  return {
+    inSize: length,
+    outSize: outLength,
+    weight: (i, o) => {
+      const [start, end] = [Math.floor((o * length) / outLength), Math.ceil(((o + 1) * length) / outLength)];
+      return i >= start && i < end ? 1 / (end - start) : 0;
+    },
+  };
+}
+
+/** The map that sends each output's value back to the inputs it was made of, with the same weights. */
+export const transposedDimMap = ({ inSize, outSize, weight }: DimMap): DimMap => ({ inSize: outSize, outSize: inSize, weight: (i, o) => weight(o, i) });
