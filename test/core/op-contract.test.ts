@@ -71,7 +71,7 @@ describe("registerOp checks the definition's shape", () => {
     ["a reduction whose combine is a function", { reduction: { dims: fn, identity: 0, combine: fn } }, /' reduction must be/],
     ["matrixProduct other than true", { matrixProduct: 1 }, /' matrixProduct must be true, got 1$/],
     ["two compiled meanings", { elementwise: { expr: "a" }, view: fn }, /' may have at most one compiled meaning, got elementwise and view$/],
-    ["a misspelt field", { canonicalise: fn }, /' has an unknown field 'canonicalise' \(expected name, arity, canonicalize, infer, kernel, vjp, elementwise/],
+    ["a misspelt field", { canonicalise: fn }, /' has an unknown field 'canonicalise' \(expected name, arity, canonicalize, infer, kernel, vjp, jvp, batch, elementwise/],
   ])("refuses %s, naming the op and the field", (_what, fields, message) => {
     const def = fields === null ? null : definition(fields as Record<string, unknown>);
     const error = thrown(() => registerOp(def as OpDef));

@@ -40,12 +40,9 @@ export function moveDim(x: Tensor, from: number, to: number): Tensor {
 
 /**
  * For ops with a batch dim of their own (conv, pooling: `[N, C, ...]`): vmap's batch folded into
- * it, `[B, N, ...]` as `[B·N, ...]`, and `unfoldBatch` to split the result again.
+ * it, `[B, N, ...]` as `[B·N, ...]`; the result is reshaped to `[B, ...node.shape]` again (which,
+ * unlike dividing by B, holds for an empty batch).
  */
 export function foldBatch(x: Tensor): Tensor {
   return reshape(x, [x.shape[0] * x.shape[1], ...x.shape.slice(2)]);
-}
-
-export function unfoldBatch(y: Tensor, size: number): Tensor {
-  return reshape(y, [size, y.shape[0] / size, ...y.shape.slice(1)]);
 }
