@@ -195,7 +195,7 @@ describe("hostile models", () => {
 
   it("an opset fromOnnx does not read", () => {
     expect(() => fromOnnx(handModel([node("n0", "Tanh", ["x"], ["y"])], {}, 11n))).toThrow(
-      "fromOnnx: the model imports opset 11 of the default domain; fromOnnx reads opsets 13 to 17 (toOnnx writes 17)",
+      "fromOnnx: the model imports opset 11 of the default domain; fromOnnx reads opsets 13 to 18 (toOnnx writes 17)",
     );
   });
 
@@ -239,7 +239,7 @@ describe("hostile models", () => {
     );
   });
 
-  it("initializers whose data does not fill their dims, and a shape that is no initializer", () => {
+  it("initializers whose data does not fill their dims, and a shape known only at run time", () => {
     const short = { name: "w", dims: [2n], dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(4) };
     expect(() => fromOnnx(handModel([node("n0", "Add", ["x", "w"], ["y"])], { initializer: [short] }))).toThrow(
       "fromOnnx: initializer 'w' of shape [2] needs 8 bytes of raw_data, got 4",
@@ -251,17 +251,14 @@ describe("hostile models", () => {
       "fromOnnx: initializer 'w' is STRING; gradgraph reads FLOAT, DOUBLE, INT32, INT64 and BOOL",
     );
     expect(() => fromOnnx(handModel([node("n0", "Reshape", ["x", "x"], ["y"])]))).toThrow(
-      "fromOnnx: node 'n0' (Reshape): input 1 (shape) 'x' must be an initializer: gradgraph fixes it when the graph is built",
+      "fromOnnx: node 'n0' (Reshape): input 1 (shape) 'x' must be known as the graph is built (an initializer, a Constant node, or integer arithmetic on those and on shapes, which fromOnnx folds): gradgraph fixes it in the op; this one depends on values fed at run time",
     );
   });
 
-  it("recurrent nodes: options PyTorch's modules lack, and inputs of the wrong shape", () => {
+  it("recurrent nodes: options gradgraph does not read, and inputs of the wrong shape", () => {
     const T = AttributeProto_AttributeType;
     const hidden = { name: "hidden_size", type: T.INT, i: 1n };
     const weights = ["W", "R"].map((name) => ({ name, dims: [1n, 3n, 1n], dataType: TensorProto_DataType.FLOAT, floatData: [1, 2, 3] }));
-    expect(() => fromOnnx(handModel([node("g", "GRU", ["x", "W", "R"], ["y"], [hidden])], { initializer: weights }))).toThrow(
-      "fromOnnx: node 'g' (GRU): linear_before_reset 0 is not read yet (PyTorch's GRU is linear_before_reset 1)",
-    );
     const gru = [hidden, { name: "linear_before_reset", type: T.INT, i: 1n }];
     expect(() => fromOnnx(handModel([node("g", "GRU", ["x", "W", "R"], ["y"], gru)], { initializer: weights }))).toThrow(
       "fromOnnx: node 'g' (GRU): X must be (seq, batch, input), got shape [2]",
@@ -270,9 +267,15 @@ describe("hostile models", () => {
       initializer: [...weights, { name: "s", dims: [3n], dataType: TensorProto_DataType.INT64, int64Data: [2n, 1n, 1n] }],
     });
     expect(() => fromOnnx(reshaped)).toThrow("fromOnnx: node 'g' (GRU): W must have shape [1, 6, 1], got [1, 3, 1]");
-    expect(() => fromOnnx(handModel([node("l", "LSTM", ["x", "W", "R"], ["y"], [hidden, { name: "clip", type: T.FLOAT, f: 3 }])], { initializer: weights }))).toThrow(
-      "fromOnnx: node 'l' (LSTM): attribute 'clip' is not read yet",
-    );
+    const refused: [NodeInit["attribute"], string][] = [
+      [[{ name: "input_forget", type: T.INT, i: 1n }], "attribute 'input_forget' 1 (coupled input and forget gates) is not read yet"],
+      [[{ name: "activation_alpha", type: T.FLOATS, floats: [1] }], "attribute 'activation_alpha' is not read yet (the default activations take none)"],
+      [[{ name: "layout", type: T.INT, i: 2n }], "attribute 'layout' is 2, not 0 (seq first) or 1 (batch first)"],
+      [[{ name: "clip", type: T.FLOAT, f: -1 }], "attribute 'clip' is -1; a positive threshold expected"],
+    ];
+    for (const [attribute, message] of refused) {
+      expect(() => fromOnnx(handModel([node("l", "LSTM", ["x", "W", "R"], ["y"], [hidden, ...attribute!])], { initializer: weights }))).toThrow(`fromOnnx: node 'l' (LSTM): ${message}`);
+    }
   });
 
   it("pooling with padding gradgraph has no form for", () => {
