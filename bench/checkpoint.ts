@@ -1,7 +1,8 @@
 /**
  * `node --conditions=source --import tsx bench/checkpoint.ts [steps] [segment]`: the memory of a
  * long LSTM's forward and backward with and without `func.checkpoint` (segments of `segment`
- * steps, default √steps), and that both give the same gradients.
+ * steps, default √steps), and that both give the same gradients: first an LSTMCell unrolled and
+ * checkpointed by hand, then the LSTM module with and without its `checkpointEvery` option.
  *
  * Two figures per run: the buffers of the compiled program (`compile()`'s memory plan, what a
  * training loop that hits the program cache holds), and the peak of the interpreter's live
@@ -10,7 +11,7 @@
  * a view of a whole input shares the input's, so both columns are a little high.
  */
 import { compile, func, Generator, grad, type Tensor, tensor, topologicalOrder } from "@gradgraph/core";
-import { LSTMCell } from "@gradgraph/nn";
+import { LSTM, LSTMCell } from "@gradgraph/nn";
 
 const steps = Number(process.argv[2] ?? 2000);
 const segment = Number(process.argv[3] ?? Math.round(Math.sqrt(steps)));
@@ -85,25 +86,47 @@ const targets: [string, Tensor[]][] = [
   ["all 4 parameters", parameters],
   ["weight_hh only", cell.namedParameters().filter(([name]) => name === "weight_hh").map(([, p]) => p)],
 ];
-for (const [what, wrt] of targets) {
-  const results: Float32Array[][] = [];
-  for (const checkpointed of [false, true]) {
-    const outputs = lossAndGradients(checkpointed, wrt);
-    const nodes = topologicalOrder(outputs).length;
-    const peak = interpreterPeak(outputs);
-    const compileStart = performance.now();
-    const program = compile({ outputs });
-    const compileSeconds = (performance.now() - compileStart) / 1000;
-    const runStart = performance.now();
-    results.push(program.run().map((v) => Float32Array.from(v)));
-    const runMs = performance.now() - runStart;
-    const label = `${what}, ${checkpointed ? `checkpoint every ${segment}` : "plain"}`;
-    console.log(`| ${label} | ${nodes} | ${mib(peak)} | ${mib(program.stats.bufferBytes)} | ${compileSeconds.toFixed(1)} | ${runMs.toFixed(0)} |`);
-  }
-  // Float32 sums taken in another order (per segment, then over segments) differ in their last bits.
-  const largest = results[0].reduce((worst, plain, i) => {
-    const scale = plain.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    return Math.max(worst, plain.reduce((m, v, j) => Math.max(m, Math.abs(v - results[1][i][j])), 0) / scale);
-  }, 0);
-  console.log(`|  ${what}: largest difference of loss and gradients, relative to each one's largest element | ${largest.toExponential(2)} | | | | |`);
+/** Builds `outputs`, compiles and runs them; prints one row and returns the values. */
+function measure(label: string, outputs: readonly Tensor[]): Float32Array[] {
+  const nodes = topologicalOrder(outputs).length;
+  const peak = interpreterPeak(outputs);
+  const compileStart = performance.now();
+  const program = compile({ outputs });
+  const compileSeconds = (performance.now() - compileStart) / 1000;
+  const runStart = performance.now();
+  const values = program.run().map((v) => Float32Array.from(v));
+  const runMs = performance.now() - runStart;
+  console.log(`| ${label} | ${nodes} | ${mib(peak)} | ${mib(program.stats.bufferBytes)} | ${compileSeconds.toFixed(1)} | ${runMs.toFixed(0)} |`);
+  return values;
 }
+
+/** The largest difference between two runs' values, each relative to the plain run's largest element. */
+function largestDifference(plain: readonly Float32Array[], checkpointed: readonly Float32Array[]): number {
+  return plain.reduce((worst, values, i) => {
+    const scale = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    return Math.max(worst, values.reduce((m, v, j) => Math.max(m, Math.abs(v - checkpointed[i][j])), 0) / scale);
+  }, 0);
+}
+
+for (const [what, wrt] of targets) {
+  const [plain, checkpointed] = [false, true].map((on) =>
+    measure(`${what}, ${on ? `checkpoint every ${segment}` : "plain"}`, lossAndGradients(on, wrt)),
+  );
+  // Float32 sums taken in another order (per segment, then over segments) differ in their last bits.
+  console.log(`|  ${what}: largest difference of loss and gradients, relative to each one's largest element | ${largestDifference(plain, checkpointed).toExponential(2)} | | | | |`);
+}
+
+// The module: the same sizes and data as one (steps, batch, input) sequence, loss the sum of the
+// squared outputs, the gradients of all 4 parameters (weight_ih's from the input projection);
+// both modules draw the same weights.
+const sequence = tensor(Float32Array.from(xs.flatMap((x) => [...x.data()])), { shape: [steps, batch, inputSize] });
+console.log(`\nLSTM(${inputSize}, ${hiddenSize}), batch ${batch}, ${steps} steps, the module's checkpointEvery option`);
+console.log("| | graph nodes | interpreter peak, MiB | compiled buffers, MiB | compile, s | run, ms |");
+console.log("|---|---:|---:|---:|---:|---:|");
+const [plainModule, checkpointedModule] = [undefined, segment].map((checkpointEvery) => {
+  const lstm = new LSTM({ inputSize, hiddenSize, checkpointEvery, generator: new Generator(11) });
+  const [output] = lstm.call(sequence, [h0.unsqueeze(0), c0.unsqueeze(0)]);
+  const loss = output.square().sum();
+  return measure(checkpointEvery === undefined ? "LSTM, plain" : `LSTM, checkpointEvery ${checkpointEvery}`, [loss, ...grad(loss, lstm.parameters())]);
+});
+console.log(`|  LSTM: largest difference of loss and gradients, relative to each one's largest element | ${largestDifference(plainModule, checkpointedModule).toExponential(2)} | | | | |`);

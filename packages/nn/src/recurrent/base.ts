@@ -4,6 +4,7 @@ import {
   Tensor,
   concat,
   formatShape,
+  func,
   sameShape,
   stack,
   where,
@@ -34,11 +35,18 @@ export interface RecurrentOptions extends RecurrentCellOptions {
   /** Dropout on each layer's output except the last, in training mode only. */
   dropout?: number;
   bidirectional?: boolean;
+  /**
+   * Checkpointing (torch.utils.checkpoint over the unroll): each layer and direction's steps are
+   * cut into segments of this many, each one's forward wrapped in `func.checkpoint`, so the
+   * backward pass recomputes a segment's intermediates instead of keeping them all. Values and
+   * gradients are the plain module's; not state, and not in the repr (PyTorch has no such option).
+   */
+  checkpointEvery?: number;
 }
 
 const CELL_OPTIONS = ["inputSize", "hiddenSize", "bias", "dtype", "generator", "name"] as const satisfies readonly (keyof RecurrentCellOptions)[];
 
-const STACK_OPTIONS = ["numLayers", "batchFirst", "dropout", "bidirectional"] as const satisfies readonly (keyof RecurrentOptions)[];
+const STACK_OPTIONS = ["numLayers", "batchFirst", "dropout", "bidirectional", "checkpointEvery"] as const satisfies readonly (keyof RecurrentOptions)[];
 
 /** The options a cell and a stacked module share, read, checked and defaulted. */
 interface SharedOptions {
@@ -102,9 +110,16 @@ export function resetRecurrentParameters(module: AnyModule, hiddenSize: number, 
   for (const p of module.parameters()) fillUniform(p, -bound, bound, generator);
 }
 
-/** `x W_ih^T + b_ih`, the input half of the gate pre-activations: of one step, or of a whole sequence in one matmul. */
+/**
+ * `x W_ih^T + b_ih`, the input half of the gate pre-activations: of one step, or of a whole
+ * (L, B, in) sequence in one matmul of its L*B rows. As a 2-D product, W_ih's gradient is one
+ * (G*H, L*B) × (L*B, in) product; a batched (L, B, in) × (in, G*H) one would give a product
+ * per step, (L, in, G*H) all at once, before summing them over the steps.
+ */
 export function inputGates(x: Tensor, parameters: GateParameters): Tensor {
-  const projected = x.matmul(parameters.weightIh.T);
+  const rows = x.ndim === 2 ? x : x.reshape([-1, x.shape[x.ndim - 1]]);
+  const product = rows.matmul(parameters.weightIh.T);
+  const projected = x.ndim === 2 ? product : product.reshape([...x.shape.slice(0, -1), product.shape[1]]);
   return parameters.biasIh === undefined ? projected : projected.add(parameters.biasIh);
 }
 
@@ -187,6 +202,8 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
   readonly bidirectional: boolean;
   /** PyTorch's `proj_size`: the size of h when LSTM projects it (W_hr), 0 for none (always 0 for RNN and GRU). */
   readonly projSize: number;
+  /** Steps per checkpointed segment of the unroll (see `RecurrentOptions.checkpointEvery`); undefined keeps every intermediate. */
+  readonly checkpointEvery: number | undefined;
   private readonly generator: Generator | undefined;
   /** [layer][direction] */
   private readonly layers: DirectionParameters[][];
@@ -212,7 +229,7 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
     projSize = 0,
   ) {
     const { shared, read } = readRecurrentOptions(mode, options, [...STACK_OPTIONS, ...ownOptions]);
-    const { numLayers = 1, batchFirst = false, dropout: dropoutProbability = 0, bidirectional = false, name } = read;
+    const { numLayers = 1, batchFirst = false, dropout: dropoutProbability = 0, bidirectional = false, checkpointEvery, name } = read;
     super({ name });
     this.mode = mode;
     this.stateLabels = stateLabels;
@@ -220,6 +237,7 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
     checkBoolean(mode, "batchFirst", batchFirst);
     checkProbability(mode, dropoutProbability);
     checkBoolean(mode, "bidirectional", bidirectional);
+    if (checkpointEvery !== undefined) checkPositiveInteger(mode, "checkpointEvery", checkpointEvery);
     if (!(Number.isInteger(projSize) && projSize >= 0)) {
       throw new RangeError(`${mode}: projSize should be a positive integer or zero to disable projections, got ${describeValue(projSize)}`);
     }
@@ -235,6 +253,7 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
     this.dropout = dropoutProbability;
     this.bidirectional = bidirectional;
     this.projSize = projSize;
+    this.checkpointEvery = checkpointEvery;
 
     this.layers = [];
     for (let layer = 0; layer < numLayers; layer++) {
@@ -317,25 +336,58 @@ export abstract class RecurrentBase<Hidden> extends Module<[input: Tensor, hidde
    * One layer in one direction over the whole (L, B, in) sequence; returns (L, B, size of h) and the last
    * states. With `active`, an element whose step t is padding keeps its state and outputs zeros,
    * so its final state is the one of its last real step and the reverse direction starts there.
+   *
+   * With `checkpointEvery`, the steps run in segments (in the order the direction visits them),
+   * each under `func.checkpoint` with its own input projection: a segment's backward then gives
+   * its own W_ih gradient from its own gate gradients, where one projection of the whole sequence
+   * would join every step's gate gradient into one (L, B, G*H) tensor, the backward's peak.
    */
   private runDirection(sequence: Tensor, parameters: GateParameters, start: CellState, reverse: boolean, active: Tensor | undefined): [Tensor, CellState] {
-    const gates = inputGates(sequence, parameters);
     const weights = recurrentWeights(parameters);
+    const length = sequence.shape[0];
+    if (this.checkpointEvery === undefined) return this.runSteps(sequence, 0, parameters, weights, start, reverse, active);
+    const segments: Tensor[] = [];
+    let state = start;
+    for (let visited = 0; visited < length; visited += this.checkpointEvery) {
+      const steps = Math.min(this.checkpointEvery, length - visited);
+      const first = reverse ? length - visited - steps : visited;
+      const segmentSteps = (input: Tensor, ...states: Tensor[]) => {
+        const [output, last] = this.runSteps(input, first, parameters, weights, states, reverse, active);
+        return [output, ...last];
+      };
+      const [output, ...last] = func.checkpoint(segmentSteps, sequence.slice(0, first, first + steps), ...state) as Tensor[];
+      segments.push(output);
+      state = last;
+    }
+    return [concat(reverse ? segments.reverse() : segments, 0), state];
+  }
+
+  /** The steps of `sequence`, time `first + i` at its row i, visited backwards if `reverse`; returns their stacked outputs and the last states. */
+  private runSteps(
+    sequence: Tensor,
+    first: number,
+    parameters: GateParameters,
+    weights: RecurrentWeights,
+    start: CellState,
+    reverse: boolean,
+    active: Tensor | undefined,
+  ): [Tensor, CellState] {
+    const gates = inputGates(sequence, parameters);
     const length = sequence.shape[0];
     const outputs = new Array<Tensor>(length);
     let state = start;
     for (let i = 0; i < length; i++) {
-      const t = reverse ? length - 1 - i : i;
-      withScope(`t${t}`, () => {
-        const next = this.cell(gates.select(0, t), state, weights);
+      const row = reverse ? length - 1 - i : i;
+      withScope(`t${first + row}`, () => {
+        const next = this.cell(gates.select(0, row), state, weights);
         if (active === undefined) {
           state = next;
-          outputs[t] = next[0];
+          outputs[row] = next[0];
         } else {
-          const real = active.select(0, t);
+          const real = active.select(0, first + row);
           const previous = state;
           state = next.map((s, k) => where(real, s, previous[k]));
-          outputs[t] = where(real, next[0], 0);
+          outputs[row] = where(real, next[0], 0);
         }
       });
     }
