@@ -37,8 +37,8 @@ export interface ToOnnxOptions {
   readonly outputNames?: readonly string[];
   /**
    * Dims of inputs and outputs that are symbolic, by value name and dim: `{ x: { 0: "batch" } }`.
-   * The graph is exported for the sizes it was built with; ops that fix a size in an attribute or
-   * constant (reshape, expand) still fix it, so a model accepts other sizes only where none does.
+   * The graph is exported for the sizes it was built with; reshape and expand follow the dims they
+   * keep, but a size an op creates (an expand to the batch, a slice of it) stays fixed.
    */
   readonly dynamicAxes?: Readonly<Record<string, Readonly<Record<number, string>>>>;
   /** The graph's name in the model; `gradgraph`. */
