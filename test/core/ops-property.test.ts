@@ -53,6 +53,14 @@ const batchingArb = (sample: OpSample) =>
       .filter((dims) => dims.some((d) => d !== null)),
   });
 
+it("every built-in op states its forward-mode and batching rules, or is elementwise (both derived)", () => {
+  const missing = opNames.filter((name) => {
+    const def = builtinOps[name as BuiltinOpName] as OpDef<Attrs>;
+    return def.elementwise === undefined && (def.batch === undefined || (def.vjp !== "nondifferentiable" && def.jvp === undefined));
+  });
+  expect(missing).toEqual([]);
+});
+
 it("the property suite has a case for every built-in op, and no others", () => {
   expect(Object.keys(cases).sort()).toEqual(opNames);
 });

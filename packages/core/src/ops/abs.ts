@@ -3,9 +3,9 @@ import type { Tensor } from "../ir/tensor";
 import { mul } from "./mul";
 import { sign } from "./sign";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const absOp = registerOp({
+export const absOp = registerBuiltinOp({
   ...unaryOp("abs", "Math.abs(a)", (g, { inputs: [x] }) => [mul(g, sign(x))]),
   onnx: (b, [x]) => b.op("Abs", [x]),
 });

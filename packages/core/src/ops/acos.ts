@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
@@ -8,7 +8,7 @@ import { rsqrt } from "./rsqrt";
 import { sub } from "./sub";
 
 /** derivatives.yaml: -grad · rsqrt(1 - x²). */
-export const acosOp = registerOp({
+export const acosOp = registerBuiltinOp({
   ...unaryOp("acos", "Math.acos(a)", (g, { inputs: [x] }) => [neg(mul(g, rsqrt(sub(1, mul(x, x)))))]),
   onnx: (b, [x]) => b.op("Acos", [x]),
 });

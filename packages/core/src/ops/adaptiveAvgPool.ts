@@ -2,7 +2,8 @@ import { OpError } from "../basics/errors";
 import { formatShape } from "../basics/shape";
 import { checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp, type TensorMeta } from "../ir/registry";
+import { type TensorMeta } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { windowAverage } from "../kernels/pool";
 import { adaptiveAvgPoolBackward } from "./adaptiveAvgPoolBackward";
@@ -25,7 +26,7 @@ export function checkAdaptiveInput(op: string, x: TensorMeta, spatial: number): 
  * averages the input positions floor(o·in/out) to ceil((o + 1)·in/out), exclusive. Linear: its
  * gradient spreads each output gradient over its window (adaptiveAvgPoolBackward).
  */
-export const adaptiveAvgPoolOp = registerOp<{ readonly outputSize: readonly number[] }>({
+export const adaptiveAvgPoolOp = registerBuiltinOp<{ readonly outputSize: readonly number[] }>({
   name: "adaptiveAvgPool",
   arity: 1,
   canonicalize(_inputs, attrs) {

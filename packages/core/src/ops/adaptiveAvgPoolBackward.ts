@@ -1,6 +1,6 @@
 import { checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { windowAverageBackward } from "../kernels/pool";
 import { adaptiveAvgPool, checkAdaptiveInput } from "./adaptiveAvgPool";
@@ -10,7 +10,7 @@ import { adaptiveDimMap, adaptiveWindows, batchIntoN, dimMapsOnnx, planesOf, poo
  * adaptiveAvgPool's gradient: each element of `g` divided by its window's size and added to every
  * position of that window, in an input of the pooled dims `inputSize`.
  */
-export const adaptiveAvgPoolBackwardOp = registerOp<{ readonly inputSize: readonly number[] }>({
+export const adaptiveAvgPoolBackwardOp = registerBuiltinOp<{ readonly inputSize: readonly number[] }>({
   name: "adaptiveAvgPoolBackward",
   arity: 1,
   canonicalize(_inputs, attrs) {

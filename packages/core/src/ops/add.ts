@@ -3,9 +3,9 @@ import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const addOp = registerOp({
+export const addOp = registerBuiltinOp({
   ...binaryOp("add", { expr: "a + b", addition: true }, (g, { inputs: [a, b] }) => [unbroadcast(g, a.shape), unbroadcast(g, b.shape)]),
   onnx: (b, [x, y], _attrs, out) => b.op(out.dtype === "bool" ? "Or" : "Add", [x, y]),
 });

@@ -1,7 +1,7 @@
 import { allocate } from "../basics/dtype";
 import { checkAttrNames } from "../ir/attrs";
 import { apply, scalarNode } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
 import { advancedLayout, advancedOffsets, advancedOnnx, batchedAdvanced, checkIndexTensor, indexedDimsAttr, indicesAt, splitIndices, type TensorIndices } from "./indexing";
@@ -17,7 +17,7 @@ type AdvancedIndexAttrs = { readonly dims: readonly number[] };
  * The gradient adds g back into zeros at the indexed positions (an indexPut with accumulate), so
  * a position picked twice gets both.
  */
-export const advancedIndexOp = registerOp<AdvancedIndexAttrs>({
+export const advancedIndexOp = registerBuiltinOp<AdvancedIndexAttrs>({
   name: "advancedIndex",
   arity: "variadic",
   canonicalize([x, ...indices], attrs) {

@@ -1,4 +1,4 @@
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { argExtremum } from "./extremum";
 
-export const argmaxOp = registerOp(argExtremum("argmax", ">"));
+export const argmaxOp = registerBuiltinOp(argExtremum("argmax", ">"));

@@ -1,4 +1,4 @@
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { argExtremum } from "./extremum";
 
-export const argminOp = registerOp(argExtremum("argmin", "<"));
+export const argminOp = registerBuiltinOp(argExtremum("argmin", "<"));

@@ -2,7 +2,7 @@ import { allocate, isFloat } from "../basics/dtype";
 import { linesAlong } from "../basics/shape";
 import { booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { batchAlongDim, onnxScan } from "./scan";
 
@@ -13,7 +13,7 @@ type SortAttrs = { readonly dim: number; readonly descending: boolean };
  * PyTorch's `stable=True`), NaN after every number ascending and before them descending (PyTorch
  * sorts NaN as the largest value). Piecewise constant: no gradient flows; `sort` gathers the values.
  */
-export const argsortOp = registerOp<SortAttrs>({
+export const argsortOp = registerBuiltinOp<SortAttrs>({
   name: "argsort",
   arity: 1,
   canonicalize([x], attrs) {

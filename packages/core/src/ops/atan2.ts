@@ -1,6 +1,6 @@
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { add } from "./add";
 import { div } from "./div";
@@ -11,7 +11,7 @@ import { floatOperands } from "./operands";
 import { unbroadcast } from "./unbroadcast";
 
 /** atan2(a, b): the angle of the point (b, a), in (-π, π]; derivatives.yaml: grad · (b, -a) / (a² + b²). */
-export const atan2Op = registerOp({
+export const atan2Op = registerBuiltinOp({
   ...floatBinaryOp("atan2", "Math.atan2(a, b)", (g, { inputs: [a, b], needs }) => {
     const scaled = div(g, add(mul(a, a), mul(b, b)));
     return [needs[0] ? unbroadcast(mul(scaled, b), a.shape) : null, needs[1] ? unbroadcast(neg(mul(scaled, a)), b.shape) : null];

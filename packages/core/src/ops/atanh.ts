@@ -1,12 +1,12 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { div } from "./div";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { sub } from "./sub";
 
-export const atanhOp = registerOp({
+export const atanhOp = registerBuiltinOp({
   ...unaryOp("atanh", "Math.atanh(a)", (g, { inputs: [x] }) => [div(g, sub(1, mul(x, x)))]),
   onnx: (b, [x]) => b.op("Atanh", [x]),
 });

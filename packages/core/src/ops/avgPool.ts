@@ -1,7 +1,8 @@
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxDType, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { registerOp, type TensorMeta } from "../ir/registry";
+import { type TensorMeta } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { windowAverage } from "../kernels/pool";
 import { avgPoolBackward } from "./avgPoolBackward";
@@ -55,7 +56,7 @@ function avgPoolOnnx(b: OnnxBuilder, [x]: readonly OnnxTensor[], attrs: AvgPoolA
  * by divisorOverride, or by the window's size including the padding it covers (countIncludePad)
  * or not. Linear: its gradient spreads each output gradient over its window (avgPoolBackward).
  */
-export const avgPoolOp = registerOp<AvgPoolAttrs>({
+export const avgPoolOp = registerBuiltinOp<AvgPoolAttrs>({
   name: "avgPool",
   arity: 1,
   canonicalize(_inputs, attrs) {

@@ -3,7 +3,8 @@ import { formatShape, sizeOf } from "../basics/shape";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { registerOp, type TensorMeta } from "../ir/registry";
+import { type TensorMeta } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { windowAverageBackward } from "../kernels/pool";
 import { avgPool, avgPoolAttrNames, divisorsOnnx, readAvgPoolAttrs } from "./avgPool";
@@ -47,7 +48,7 @@ function avgPoolBackwardOnnx(b: OnnxBuilder, [g]: readonly OnnxTensor[], attrs: 
  * avgPool's gradient: each element of `g` divided by its window's divisor and added to every input
  * position of that window, in an input of the pooled dims `inputSize`.
  */
-export const avgPoolBackwardOp = registerOp<AvgPoolBackwardAttrs>({
+export const avgPoolBackwardOp = registerBuiltinOp<AvgPoolBackwardAttrs>({
   name: "avgPoolBackward",
   arity: 1,
   canonicalize([g], attrs) {

@@ -1,7 +1,7 @@
 import { assertDType, type DType, isFloat } from "../basics/dtype";
 import { checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { elementwiseKernel } from "./ruleKernels";
 
@@ -18,7 +18,7 @@ const rule = { expr: "a", int32: { expr: "a > -2147483649 && a < 2147483648 ? a 
  * machine; gradgraph gives -2^31 for all of them, which is what PyTorch gives on x86 (the
  * conversion instruction's "integer indefinite"; ARM saturates instead, and NaN becomes 0 there).
  */
-export const castOp = registerOp<{ readonly dtype: DType }>({
+export const castOp = registerBuiltinOp<{ readonly dtype: DType }>({
   name: "cast",
   arity: 1,
   canonicalize(_inputs, attrs) {

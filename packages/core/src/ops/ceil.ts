@@ -1,10 +1,10 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 
 /** Piecewise constant: the gradient is zero everywhere, as PyTorch's (which is defined, not missing). */
-export const ceilOp = registerOp({
+export const ceilOp = registerBuiltinOp({
   ...unaryOp("ceil", "Math.ceil(a)", () => [null]),
   onnx: (b, [x]) => b.op("Ceil", [x]),
 });

@@ -1,6 +1,6 @@
 import { OpError } from "../basics/errors";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { le } from "./compare";
 import { div } from "./div";
@@ -17,7 +17,7 @@ const celuDef = unaryOp<{ readonly alpha: number }>(
   { alpha: 1 },
 );
 
-export const celuOp = registerOp({
+export const celuOp = registerBuiltinOp({
   ...celuDef,
   canonicalize(inputs, attrs) {
     const canonical = celuDef.canonicalize!(inputs, attrs);

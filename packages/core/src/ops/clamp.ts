@@ -1,6 +1,6 @@
 import { OpError } from "../basics/errors";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { cast } from "./cast";
 import { ge, gt, le, lt } from "./compare";
@@ -19,7 +19,7 @@ const clampDef = unaryOp<{ readonly min: number; readonly max: number }>(
 );
 
 /** Float tensors, and int32 ones with integer bounds (what PyTorch keeps int32; clamp() casts for other bounds). */
-export const clampOp = registerOp({
+export const clampOp = registerBuiltinOp({
   ...clampDef,
   infer(inputs, attrs) {
     const [x] = inputs;

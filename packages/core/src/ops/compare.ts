@@ -4,14 +4,14 @@ import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp, withBoolResult } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
-import { type OpDef, registerOp } from "../ir/registry";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 
 /**
  * Comparisons give bool tensors, as PyTorch's do (a NaN compares false, but ne); they are
  * piecewise constant, so no gradient flows through them.
  */
-function comparison(name: string, operator: string, onnx: OnnxMapping<Attrs>): OpDef {
-  return registerOp({ ...withBoolResult(binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable")), onnx });
+function comparison(name: string, operator: string, onnx: OnnxMapping<Attrs>): BuiltinOpDef {
+  return registerBuiltinOp({ ...withBoolResult(binaryOp(name, `a ${operator} b ? 1 : 0`, "nondifferentiable")), onnx });
 }
 
 /** The ONNX comparison of that name. */

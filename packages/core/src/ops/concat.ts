@@ -3,7 +3,8 @@ import { formatShape, stridesOf } from "../basics/shape";
 import { checkAttrNames, dimAttr } from "../ir/attrs";
 import { checkTensorList } from "../ir/args";
 import { apply } from "../ir/graph";
-import { type PlacementRule, registerOp } from "../ir/registry";
+import { type PlacementRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { checkSameDType } from "./elementwise";
 import { afterBatch, withBatch } from "./batching";
@@ -24,7 +25,7 @@ const placement: PlacementRule<ConcatAttrs> = (inputs, { dim }, out) => {
   return { zeroFill: false, windows };
 };
 
-export const concatOp = registerOp<ConcatAttrs>({
+export const concatOp = registerBuiltinOp<ConcatAttrs>({
   name: "concat",
   arity: "variadic",
   canonicalize(inputs, attrs) {

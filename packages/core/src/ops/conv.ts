@@ -3,7 +3,7 @@ import { own } from "../basics/plainData";
 import { formatShape } from "../basics/shape";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { convolve } from "../kernels/conv";
 import { convTranspose } from "./convTranspose";
@@ -55,7 +55,7 @@ function paddingAround(attrs: Attrs, spatial: number, kernel: readonly number[],
  * is the zeros before each dim and `outputSize` the number of windows, which the padding after
  * the input implies when left out.
  */
-export const convOp = registerOp<SizedConvAttrs>({
+export const convOp = registerBuiltinOp<SizedConvAttrs>({
   name: "conv",
   arity: "variadic",
   canonicalize(inputs, attrs) {

@@ -3,7 +3,7 @@ import { own } from "../basics/plainData";
 import { formatShape } from "../basics/shape";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { convolveTransposed } from "../kernels/conv";
 import { conv } from "./conv";
@@ -42,7 +42,7 @@ function heightAndWidth(name: string, values: readonly number[]): string {
  * result's spatial size; as PyTorch takes it, it is
  * (in − 1)·stride − 2·padding + dilation·(kernel − 1) + 1 + outputPadding.
  */
-export const convTransposeOp = registerOp<SizedConvAttrs>({
+export const convTransposeOp = registerBuiltinOp<SizedConvAttrs>({
   name: "convTranspose",
   arity: "variadic",
   canonicalize(inputs, attrs) {

@@ -3,7 +3,7 @@ import { formatShape } from "../basics/shape";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import type { OnnxValue } from "../ir/onnx";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { convolveWeightGrad } from "../kernels/conv";
 import { conv } from "./conv";
@@ -28,7 +28,7 @@ import {
  * i·stride − padding + p·dilation] over samples and windows. Its own gradients are the other two
  * convolutions, with the gradient it gets as their weight.
  */
-export const convWeightBackwardOp = registerOp<WeightGradAttrs>({
+export const convWeightBackwardOp = registerBuiltinOp<WeightGradAttrs>({
   name: "convWeightBackward",
   arity: 2,
   canonicalize([x, g], attrs) {

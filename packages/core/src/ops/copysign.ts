@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { eq } from "./compare";
 import { div } from "./div";
@@ -14,7 +14,7 @@ import { where } from "./where";
  * counts as positive: JS cannot read a NaN's sign bit, and the NaNs PyTorch makes are positive.
  * derivatives.yaml: a's gradient is grad · result / a (0 where a = 0); b gets none.
  */
-export const copysignOp = registerOp({
+export const copysignOp = registerBuiltinOp({
   ...floatBinaryOp("copysign", "b < 0 || (b === 0 && 1 / b < 0) ? -Math.abs(a) : Math.abs(a)", (g, { inputs: [a], output, needs }) => [
     needs[0] ? unbroadcast(mul(g, where(eq(a, 0), 0, div(output, a))), a.shape) : null,
     null,

@@ -1,11 +1,11 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { sinh } from "./sinh";
 
-export const coshOp = registerOp({
+export const coshOp = registerBuiltinOp({
   ...unaryOp("cosh", "Math.cosh(a)", (g, { inputs: [x] }) => [mul(g, sinh(x))]),
   onnx: (b, [x]) => b.op("Cosh", [x]),
 });

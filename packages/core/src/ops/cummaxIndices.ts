@@ -1,4 +1,4 @@
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { cumulativeExtremumIndices } from "./cumulativeExtremum";
 
-export const cummaxIndicesOp = registerOp(cumulativeExtremumIndices("cummaxIndices", ">="));
+export const cummaxIndicesOp = registerBuiltinOp(cumulativeExtremumIndices("cummaxIndices", ">="));

@@ -1,4 +1,4 @@
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { cumulativeExtremumIndices } from "./cumulativeExtremum";
 
-export const cumminIndicesOp = registerOp(cumulativeExtremumIndices("cumminIndices", "<="));
+export const cumminIndicesOp = registerBuiltinOp(cumulativeExtremumIndices("cumminIndices", "<="));

@@ -1,6 +1,6 @@
 import { allocate } from "../basics/dtype";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { batchAlongDim, canonicalizeScan, type ScanAttrs, scanOrder } from "./scan";
 
@@ -9,7 +9,7 @@ import { batchAlongDim, canonicalizeScan, type ScanAttrs, scanOrder } from "./sc
  * position (PyTorch's CPU kernel accumulates float32 in double the same way); int32 wraps at every
  * step. The gradient is the running sum of the gradient from the other end.
  */
-export const cumsumOp = registerOp<ScanAttrs>({
+export const cumsumOp = registerBuiltinOp<ScanAttrs>({
   name: "cumsum",
   arity: 1,
   canonicalize: canonicalizeScan("cumsum"),

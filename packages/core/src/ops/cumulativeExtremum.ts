@@ -1,13 +1,13 @@
 import { allocate, isFloat } from "../basics/dtype";
-import type { OpDef } from "../ir/registry";
 import { batchAlongDim, canonicalizeScan, doublingShifts, onnxIndicesAlong, onnxScan, onnxShifted, type ScanAttrs, scanOrder } from "./scan";
+import type { BuiltinOpDef } from "./builtinOp";
 
 /**
  * The index of the running maximum (minimum) along `dim`, as int32, for cummax/cummin: a value
  * equal to the running one takes over (the later index wins ties, as PyTorch's kernel compares
  * with >=), and a NaN takes over and stays, each later NaN taking the index again (PyTorch's isnan test comes first). No gradient flows; the values are gathered at these indices.
  */
-export function cumulativeExtremumIndices(name: string, better: ">=" | "<="): OpDef<ScanAttrs> {
+export function cumulativeExtremumIndices(name: string, better: ">=" | "<="): BuiltinOpDef<ScanAttrs> {
   return {
     name,
     arity: 1,

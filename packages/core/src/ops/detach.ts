@@ -1,13 +1,13 @@
 import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { viewKernel } from "./ruleKernels";
 
 const view = <W>(input: W) => input;
 
 /** The identity, with no gradient: the value is used as a constant (e.g. the max shift in softmax). */
-export const detachOp = registerOp({
+export const detachOp = registerBuiltinOp({
   name: "detach",
   arity: 1,
   canonicalize: noAttributes("detach"),

@@ -3,7 +3,8 @@ import { normalizeDim, type Shape } from "../basics/shape";
 import type { Window } from "../basics/window";
 import { type Attrs, checkAttrNames, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp, type ViewRule } from "../ir/registry";
+import { type ViewRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { diagonalBackward } from "./diagonalBackward";
@@ -48,7 +49,7 @@ const view: ViewRule<DiagonalAttrs> = (input, attrs, out) => diagonalWindow(inpu
  * and `dim2` (rows along dim1), with both dims removed and the diagonal appended as the last dim.
  * A window of the input, as in PyTorch.
  */
-export const diagonalOp = registerOp<DiagonalAttrs>({
+export const diagonalOp = registerBuiltinOp<DiagonalAttrs>({
   name: "diagonal",
   arity: 1,
   canonicalize([x], attrs) {

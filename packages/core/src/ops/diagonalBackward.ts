@@ -2,7 +2,8 @@ import { OpError } from "../basics/errors";
 import { formatShape, normalizeDim, stridesOf } from "../basics/shape";
 import { checkAttrNames, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { type PlacementRule, registerOp } from "../ir/registry";
+import { type PlacementRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { batchedDiagonal, canonicalDiagonal, diagonal, type DiagonalAttrs, diagonalLength, diagonalWindow } from "./diagonal";
 import { onnxReshape } from "./reshape";
@@ -22,7 +23,7 @@ const placement: PlacementRule<DiagonalBackwardAttrs> = ([g], attrs, out) => ({
  * the diagonal of a `size1` × `size2` plane inserted at `dim1` and `dim2`. For a vector and dims
  * 0, 1 it is torch.diag's matrix.
  */
-export const diagonalBackwardOp = registerOp<DiagonalBackwardAttrs>({
+export const diagonalBackwardOp = registerBuiltinOp<DiagonalBackwardAttrs>({
   name: "diagonalBackward",
   arity: 1,
   canonicalize([g], attrs) {

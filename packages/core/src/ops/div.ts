@@ -9,7 +9,7 @@ import { binaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { neg } from "./neg";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 // d(a/b)/db = -a/b² = -(a/b)/b: reusing the output saves a multiply and matches PyTorch's formula.
 const division = binaryOp("div", "a / b", (g, { inputs: [a, b], output, needs }) => [
@@ -18,7 +18,7 @@ const division = binaryOp("div", "a / b", (g, { inputs: [a, b], output, needs })
 ]);
 
 /** True division of float tensors; `div()` brings int32 operands to float32 first, as PyTorch does. */
-export const divOp = registerOp({
+export const divOp = registerBuiltinOp({
   ...division,
   infer(inputs, attrs) {
     const [a, b] = inputs;

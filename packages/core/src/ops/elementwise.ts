@@ -5,6 +5,9 @@ import { type Attrs, checkAttrNames, noAttributes, numberAttr } from "../ir/attr
 import type { ElementwiseRule, OpDef, TensorMeta, Vjp } from "../ir/registry";
 import { elementwiseKernel } from "./ruleKernels";
 
+/** An op built from its formula: elementwise, so its forward-mode and batching rules are derived. */
+export type ElementwiseOpDef<A extends Attrs> = OpDef<A> & { readonly elementwise: ElementwiseRule };
+
 const asRule = (formula: string | ElementwiseRule): ElementwiseRule => (typeof formula === "string" ? { expr: formula } : formula);
 
 /** The rule and each of its per-dtype formulas read `params`. */
@@ -34,7 +37,7 @@ export function unaryOp<A extends Attrs = Attrs>(
   formula: string | ElementwiseRule,
   vjp: Vjp<A> | "nondifferentiable",
   numberAttrs: NumberAttrs = {},
-): OpDef<A> {
+): ElementwiseOpDef<A> {
   const names = Object.keys(numberAttrs);
   const rule = names.length === 0 ? asRule(formula) : withParams(asRule(formula), names);
   return {
@@ -63,7 +66,7 @@ export function checkSameDType(name: string, inputs: readonly TensorMeta[]): voi
 }
 
 /** Builds a broadcasting binary op from its scalar formula over `a` and `b` (per result dtype where it differs). */
-export function binaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
+export function binaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): ElementwiseOpDef<Attrs> {
   const rule = asRule(formula);
   return {
     name,
@@ -80,7 +83,7 @@ export function binaryOp(name: string, formula: string | ElementwiseRule, vjp: V
 }
 
 /** A binary op of float tensors only; its function brings int32 operands to float32 (`floatOperands`), as PyTorch promotes them. */
-export function floatBinaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): OpDef<Attrs> {
+export function floatBinaryOp(name: string, formula: string | ElementwiseRule, vjp: Vjp<Attrs> | "nondifferentiable"): ElementwiseOpDef<Attrs> {
   const def = binaryOp(name, formula, vjp);
   return {
     ...def,
@@ -94,6 +97,6 @@ export function floatBinaryOp(name: string, formula: string | ElementwiseRule, v
 }
 
 /** The op with a bool result (comparisons, isnan, logical ops): its shape rule's shape, its dtype bool. */
-export function withBoolResult<A extends Attrs>(def: OpDef<A>): OpDef<A> {
+export function withBoolResult<D extends OpDef<any>>(def: D): D {
   return { ...def, infer: (inputs, attrs) => ({ ...def.infer(inputs, attrs), dtype: "bool" }) };
 }

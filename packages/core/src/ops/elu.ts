@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { le } from "./compare";
 import { unaryOp } from "./elementwise";
@@ -8,7 +8,7 @@ import { mul } from "./mul";
 import { where } from "./where";
 
 /** x where x > 0, else alpha · (e^x - 1); at 0 the gradient is alpha (PyTorch's elu_backward takes the x ≤ 0 side). */
-export const eluOp = registerOp({
+export const eluOp = registerBuiltinOp({
   ...unaryOp<{ readonly alpha: number }>(
     "elu",
     "a > 0 ? a : alpha * Math.expm1(a)",

@@ -1,6 +1,6 @@
 import erfOf from "@stdlib/math-base-special-erf";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 import { exp } from "./exp";
@@ -11,7 +11,7 @@ import { neg } from "./neg";
 export const twoOverSqrtPi = 2 / Math.sqrt(Math.PI);
 
 /** The error function (FreeBSD's algorithm, via @stdlib: within an ulp of C's erf, which PyTorch calls). */
-export const erfOp = registerOp({
+export const erfOp = registerBuiltinOp({
   ...unaryOp("erf", { expr: "erf(a)", helpers: { erf: erfOf } }, (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x, x))), twoOverSqrtPi))]),
   onnx: (b, [x]) => b.op("Erf", [x]),
 });

@@ -1,6 +1,6 @@
 import erfcOf from "@stdlib/math-base-special-erfc";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 import { twoOverSqrtPi } from "./erf";
@@ -9,7 +9,7 @@ import { mul } from "./mul";
 import { neg } from "./neg";
 
 /** 1 - erf(x), without the cancellation for large x (@stdlib's erfc). */
-export const erfcOp = registerOp({
+export const erfcOp = registerBuiltinOp({
   ...unaryOp("erfc", { expr: "erfc(a)", helpers: { erfc: erfcOf } }, (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x, x))), -twoOverSqrtPi))]),
   onnx: (b, [x]) => b.op("Sub", [b.scalar(1, x.dtype), b.op("Erf", [x])]),
 });

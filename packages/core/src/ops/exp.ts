@@ -2,9 +2,9 @@ import { apply } from "../ir/graph";
 import type { Tensor } from "../ir/tensor";
 import { mul } from "./mul";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const expOp = registerOp({
+export const expOp = registerBuiltinOp({
   ...unaryOp("exp", "Math.exp(a)", (g, { output }) => [mul(g, output)]),
   onnx: (b, [x]) => b.op("Exp", [x]),
 });

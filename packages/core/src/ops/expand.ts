@@ -3,7 +3,8 @@ import { checkShape, formatShape, type Shape, sameShape } from "../basics/shape"
 import { broadcastWindow } from "../basics/window";
 import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { registerOp, type ViewRule } from "../ir/registry";
+import { type ViewRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { reshape } from "./reshape";
 import { viewKernel } from "./ruleKernels";
@@ -14,7 +15,7 @@ type ExpandAttrs = { readonly shape: readonly number[] };
 const view: ViewRule<ExpandAttrs> = (input, _attrs, out) => broadcastWindow(input, out.shape);
 
 /** Broadcasts size-1 dims (and new leading dims) to `shape`; `-1` keeps an existing size, as in PyTorch. */
-export const expandOp = registerOp<ExpandAttrs>({
+export const expandOp = registerBuiltinOp<ExpandAttrs>({
   name: "expand",
   arity: 1,
   canonicalize([x], attrs) {

@@ -2,7 +2,7 @@ import { allocate } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { formatShape, linesAlong, sizeOf } from "../basics/shape";
 import { type Attrs, booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
-import type { OpDef, TensorMeta } from "../ir/registry";
+import type { TensorMeta } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { eq } from "./compare";
@@ -13,6 +13,7 @@ import { batchReduction, canonicalizeReduction, type ReduceAttrs, reducedShape, 
 import { reshape } from "./reshape";
 import { reductionKernel } from "./ruleKernels";
 import { sum } from "./sum";
+import type { BuiltinOpDef } from "./builtinOp";
 
 /**
  * Shared by max/min (the reductions) and argmax/argmin: `better` is the comparison a new value
@@ -35,7 +36,7 @@ function tiedExtrema(x: Tensor, output: Tensor, attrs: ReduceAttrs): { isExtremu
 }
 
 /** The amax/amin reduction over dims; ties share the gradient evenly (derivatives.yaml: amax). */
-export function extremumReduction(name: string, better: Better): OpDef<ReduceAttrs> {
+export function extremumReduction(name: string, better: Better): BuiltinOpDef<ReduceAttrs> {
   const rule = reductionRule(better === ">" ? -Infinity : Infinity, `(v ${better} acc || v !== v) ? v : acc`);
   return {
     name,
@@ -71,7 +72,7 @@ type ArgAttrs = { readonly dim: number | null; readonly keepdim: boolean };
  * (PyTorch's argmax/argmin). With `dim` null the tensor is flattened and the result is 0-d.
  * Indices are piecewise constant: no gradient flows.
  */
-export function argExtremum(name: string, better: Better): OpDef<ArgAttrs> {
+export function argExtremum(name: string, better: Better): BuiltinOpDef<ArgAttrs> {
   return {
     name,
     arity: 1,

@@ -2,7 +2,7 @@ import { OpError } from "../basics/errors";
 import { normalizeDim } from "../basics/shape";
 import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { type OpDef, registerOp } from "../ir/registry";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { type DimMaps, gatherAlongDims } from "../kernels/dimMaps";
 import { dimsAfterBatch } from "./batching";
@@ -17,7 +17,7 @@ const reversed = (size: number) => Int32Array.from({ length: size }, (_, i) => s
  * Its window would need negative strides, which no other view has and the compiler does not
  * plan for, so it runs its own kernel there too.
  */
-export const flipOp: OpDef<FlipAttrs> = registerOp<FlipAttrs>({
+export const flipOp: BuiltinOpDef<FlipAttrs> = registerBuiltinOp<FlipAttrs>({
   name: "flip",
   arity: 1,
   canonicalize([x], attrs) {

@@ -2,7 +2,7 @@ import { isFloat } from "../basics/dtype";
 import { OpError } from "../basics/errors";
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
@@ -43,7 +43,7 @@ function floatFloorDivision(round: (x: number) => number): Division {
  * (|a| < 2^53) and wraps like int32: -2^31 // -1 is -2^31, where PyTorch's process dies of SIGFPE.
  * Piecewise constant, so no gradient flows (derivatives.yaml: non_differentiable).
  */
-export const floorDivideOp = registerOp({
+export const floorDivideOp = registerBuiltinOp({
   ...binaryOp(
     "floorDivide",
     {

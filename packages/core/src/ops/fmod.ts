@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { int32Division } from "./floorDivide";
@@ -17,7 +17,7 @@ const truncatedRemainder = (a: number, b: number) => a % b;
  * `%` is exactly fmod; an int32 divisor of 0 is PyTorch's ZeroDivisionError. derivatives.yaml:
  * grad for a, -grad · trunc(a / b) for b.
  */
-export const fmodOp = registerOp({
+export const fmodOp = registerBuiltinOp({
   ...binaryOp("fmod", { expr: "a % b", int32: { expr: "fmod(a, b)", helpers: { fmod: int32Division("fmod", truncatedRemainder) } } }, (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(g, a.shape) : null,
     needs[1] ? unbroadcast(neg(mul(g, trunc(div(a, b)))), b.shape) : null,

@@ -1,6 +1,6 @@
 import { allocate } from "../basics/dtype";
 import { apply, scalarNode } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
 import { afterBatch, withBatch } from "./batching";
@@ -8,7 +8,7 @@ import { canonicalizeIndexDim, checkGatherShapes, indexedPositions, mergeBatchIn
 import { scatterAdd } from "./scatterAdd";
 
 /** out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim), as torch.gather. */
-export const gatherOp = registerOp<{ readonly dim: number }>({
+export const gatherOp = registerBuiltinOp<{ readonly dim: number }>({
   name: "gather",
   arity: 2,
   canonicalize: canonicalizeIndexDim("gather"),

@@ -1,7 +1,7 @@
 import { describeValue, OpError } from "../basics/errors";
 import erfOf from "@stdlib/math-base-special-erf";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { add } from "./add";
 import { unaryOp } from "./elementwise";
@@ -11,7 +11,7 @@ import { geluTanhOp } from "./geluTanh";
 import { mul } from "./mul";
 
 /** x · Φ(x), Φ the standard normal CDF (PyTorch's `approximate='none'`). */
-export const geluOp = registerOp({
+export const geluOp = registerBuiltinOp({
   ...unaryOp(
     "gelu",
     { expr: "0.5 * a * (1 + erf(a * Math.SQRT1_2))", helpers: { erf: erfOf } },

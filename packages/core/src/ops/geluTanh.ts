@@ -1,4 +1,4 @@
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { add } from "./add";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
@@ -12,7 +12,7 @@ const kappa = 0.044715;
  * PyTorch's `gelu(x, approximate='tanh')`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), with its
  * gradient written as PyTorch's gelu_backward writes it.
  */
-export const geluTanhOp = registerOp({
+export const geluTanhOp = registerBuiltinOp({
   ...unaryOp(
     "geluTanh",
     `0.5 * a * (1 + Math.tanh(${sqrtTwoOverPi} * (a + ${kappa} * a * a * a)))`,

@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { gt, lt } from "./compare";
 import { unaryOp } from "./elementwise";
@@ -13,7 +13,7 @@ import { where } from "./where";
 const floatOneSixth = Math.fround(1 / 6);
 
 /** relu6(x + 3) / 6; the gradient is (float32's) 1/6 strictly inside (-3, 3), as PyTorch's hardsigmoid_backward. */
-export const hardsigmoidOp = registerOp({
+export const hardsigmoidOp = registerBuiltinOp({
   ...unaryOp(
     "hardsigmoid",
     "a <= -3 ? 0 : a >= 3 ? 1 : a / 6 + 0.5",

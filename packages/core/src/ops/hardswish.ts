@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { add } from "./add";
 import { le, lt } from "./compare";
@@ -9,7 +9,7 @@ import { mul } from "./mul";
 import { where } from "./where";
 
 /** x · relu6(x + 3) / 6; the gradient as PyTorch's hardswish_backward (x < -3: 0, x ≤ 3: x/3 + 0.5, else 1). */
-export const hardswishOp = registerOp({
+export const hardswishOp = registerBuiltinOp({
   ...unaryOp(
     "hardswish",
     "a <= -3 ? 0 : a >= 3 ? a : a * (a + 3) / 6",

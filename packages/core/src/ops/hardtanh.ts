@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { gt, lt } from "./compare";
 import { unaryOp } from "./elementwise";
@@ -9,7 +9,7 @@ import { where } from "./where";
  * x clamped to [minVal, maxVal] (as clamp: minVal > maxVal gives maxVal). Unlike clamp, the gradient
  * is 0 at the bounds themselves (PyTorch's hardtanh_backward); NaN passes through with its gradient.
  */
-export const hardtanhOp = registerOp({
+export const hardtanhOp = registerBuiltinOp({
   ...unaryOp<{ readonly minVal: number; readonly maxVal: number }>(
     "hardtanh",
     "a < minVal ? (minVal > maxVal ? maxVal : minVal) : a > maxVal ? maxVal : a",

@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { div } from "./div";
 import { floatBinaryOp } from "./elementwise";
@@ -11,7 +11,7 @@ import { unbroadcast } from "./unbroadcast";
  * sqrt(a² + b²) without overflow or underflow in the squares (Math.hypot scales first), for
  * operands of any sign; derivatives.yaml: grad · a / result and grad · b / result.
  */
-export const hypotOp = registerOp({
+export const hypotOp = registerBuiltinOp({
   ...floatBinaryOp("hypot", "Math.hypot(a, b)", (g, { inputs: [a, b], output, needs }) => {
     const scaled = div(g, output);
     return [needs[0] ? unbroadcast(mul(scaled, a), a.shape) : null, needs[1] ? unbroadcast(mul(scaled, b), b.shape) : null];

@@ -124,9 +124,12 @@ import { maxPoolValuesOp } from "./maxPoolValues";
 import { maxPoolBackwardOp } from "./maxPoolBackward";
 import { interpolateOp } from "./interpolate";
 import { interpolateBackwardOp } from "./interpolateBackward";
-import type { OpDef } from "../ir/registry";
+import type { BuiltinOpDef } from "./builtinOp";
 
-/** Every built-in op's definition by its name, the table the op property suite runs through. */
+/**
+ * Every built-in op's definition by its name, the table the op property suite runs through. Each
+ * states its forward-mode and batching rules (`BuiltinOpDef`): a missing one does not compile.
+ */
 export const builtinOps = {
   abs: absOp, acos: acosOp, acosh: acoshOp, add: addOp, asin: asinOp, asinh: asinhOp, atan: atanOp, atan2: atan2Op,
   atanh: atanhOp, cast: castOp, ceil: ceilOp, celu: celuOp, clamp: clampOp, concat: concatOp, copysign: copysignOp,
@@ -148,7 +151,7 @@ export const builtinOps = {
   conv: convOp, convTranspose: convTransposeOp, convWeightBackward: convWeightBackwardOp, maxPoolIndices: maxPoolIndicesOp,
   avgPool: avgPoolOp, avgPoolBackward: avgPoolBackwardOp, adaptiveAvgPool: adaptiveAvgPoolOp, adaptiveAvgPoolBackward: adaptiveAvgPoolBackwardOp,
   maxPoolValues: maxPoolValuesOp, maxPoolBackward: maxPoolBackwardOp, interpolate: interpolateOp, interpolateBackward: interpolateBackwardOp,
-} as const satisfies Record<string, OpDef<any>>;
+} as const satisfies Record<string, BuiltinOpDef<any>>;
 
 /** The name of a built-in op. */
 export type BuiltinOpName = keyof typeof builtinOps;

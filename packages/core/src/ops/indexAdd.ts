@@ -8,10 +8,10 @@ import { addedIntoJvp, canonicalizeIndexDim, checkIndexTensor, checkIndexValue, 
 import { scatterAdd } from "./scatterAdd";
 import { indexSelect } from "./indexSelect";
 import { mul } from "./mul";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 /** out = base; out[..., index[k], ...] += src[..., k, ...] along `dim`: the gradient of indexSelect. */
-export const indexAddOp = registerOp<{ readonly dim: number }>({
+export const indexAddOp = registerBuiltinOp<{ readonly dim: number }>({
   name: "indexAdd",
   arity: 3,
   canonicalize: canonicalizeIndexDim("indexAdd"),

@@ -3,7 +3,7 @@ import { formatShape, sameShape } from "../basics/shape";
 import { checkTensor } from "../ir/args";
 import { booleanAttr, checkAttrNames } from "../ir/attrs";
 import { apply, scalarNode } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { advancedIndex } from "./advancedIndex";
 import { expand } from "./expand";
@@ -20,7 +20,7 @@ type IndexPutAttrs = { readonly dims: readonly number[]; readonly accumulate: bo
  * gets both. Gradients as PyTorch's: values get g at the positions (each of a repeated position
  * gets all of g there), x gets g where nothing was written over it.
  */
-export const indexPutOp = registerOp<IndexPutAttrs>({
+export const indexPutOp = registerBuiltinOp<IndexPutAttrs>({
   name: "indexPut",
   arity: "variadic",
   canonicalize([x, , ...indices], attrs) {

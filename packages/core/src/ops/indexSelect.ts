@@ -8,10 +8,10 @@ import { indexAdd } from "./indexAdd";
 import { afterBatch } from "./batching";
 import { gather } from "./gather";
 import { canonicalizeIndexDim, checkIndexTensor, checkIndexValue, mergeBatchInto, splitBatchFrom, spreadIndex } from "./indexing";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 /** Picks whole slices along `dim` by a 1-D int32 index (an embedding lookup is indexSelect on dim 0). */
-export const indexSelectOp = registerOp<{ readonly dim: number }>({
+export const indexSelectOp = registerBuiltinOp<{ readonly dim: number }>({
   name: "indexSelect",
   arity: 2,
   canonicalize: canonicalizeIndexDim("indexSelect"),

@@ -2,7 +2,8 @@ import { sizeOf } from "../basics/shape";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { registerOp, type TensorMeta } from "../ir/registry";
+import { type TensorMeta } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { resample } from "../kernels/resample";
 import { interpolateBackward } from "./interpolateBackward";
@@ -54,7 +55,7 @@ function interpolateOnnx(b: OnnxBuilder, [x]: readonly OnnxTensor[], attrs: Inte
  * (one, weight 1, for nearest; two per dim for linear). Linear in x: its gradient sends each
  * output gradient back to those positions with the same weights (interpolateBackward).
  */
-export const interpolateOp = registerOp<InterpolateAttrs>({
+export const interpolateOp = registerBuiltinOp<InterpolateAttrs>({
   name: "interpolate",
   arity: 1,
   canonicalize(_inputs, attrs) {

@@ -2,7 +2,7 @@ import { OpError } from "../basics/errors";
 import { formatShape, sizeOf } from "../basics/shape";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { resampleBackward } from "../kernels/resample";
 import { interpolateNode } from "./interpolate";
@@ -15,7 +15,7 @@ type InterpolateBackwardAttrs = InterpolateAttrs & { readonly inputSize: readonl
  * interpolate's gradient: each element of `g` times the weights of the input positions its
  * output read, added to them, in an input whose resampled dims are `inputSize`.
  */
-export const interpolateBackwardOp = registerOp<InterpolateBackwardAttrs>({
+export const interpolateBackwardOp = registerBuiltinOp<InterpolateBackwardAttrs>({
   name: "interpolateBackward",
   arity: 1,
   canonicalize([g], attrs) {

@@ -1,10 +1,10 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp, withBoolResult } from "./elementwise";
 
 /** True where x is NaN, as a bool tensor. */
-export const isnanOp = registerOp({
+export const isnanOp = registerBuiltinOp({
   ...withBoolResult(unaryOp("isnan", "a !== a ? 1 : 0", "nondifferentiable")),
   onnx: (b, [x]) => b.op("IsNaN", [x]),
 });

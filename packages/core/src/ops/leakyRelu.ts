@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { gt } from "./compare";
 import { unaryOp } from "./elementwise";
@@ -7,7 +7,7 @@ import { mul } from "./mul";
 import { where } from "./where";
 
 /** x where x > 0, else negativeSlope · x. The gradient at 0 is negativeSlope (PyTorch's leaky_relu_backward: `x > 0`). */
-export const leakyReluOp = registerOp({
+export const leakyReluOp = registerBuiltinOp({
   ...unaryOp<{ readonly negativeSlope: number }>(
     "leakyRelu",
     "a > 0 ? a : a * negativeSlope",

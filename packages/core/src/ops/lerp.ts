@@ -3,7 +3,7 @@ import { OpError } from "../basics/errors";
 import { broadcastShapes, formatShape } from "../basics/shape";
 import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { checkSameDType } from "./elementwise";
 import { mul } from "./mul";
@@ -16,7 +16,7 @@ import { elementwiseKernel } from "./ruleKernels";
 const rule = { expr: "c < 0.5 ? a + c * (b - a) : b - (b - a) * (1 - c)" };
 
 /** lerp(start, end, weight) = start + weight · (end - start); all three broadcast together. */
-export const lerpOp = registerOp({
+export const lerpOp = registerBuiltinOp({
   name: "lerp",
   arity: 3,
   canonicalize: noAttributes("lerp"),

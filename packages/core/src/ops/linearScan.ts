@@ -3,7 +3,7 @@ import { OpError } from "../basics/errors";
 import { formatShape, sameShape } from "../basics/shape";
 import { numberAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { add } from "./add";
 import { checkSameDType } from "./elementwise";
@@ -20,7 +20,7 @@ type LinearScanAttrs = ScanAttrs & { readonly initial: number };
  * recurrence run the other way, so every order of derivative stays exact, zeros included (no
  * division by the input, unlike result / x): λ_i = g_i + a_(i+1) · λ_(i+1), ∂a_i = λ_i · h_(i-1), ∂b_i = λ_i.
  */
-export const linearScanOp = registerOp<LinearScanAttrs>({
+export const linearScanOp = registerBuiltinOp<LinearScanAttrs>({
   name: "linearScan",
   arity: 2,
   canonicalize: (inputs, attrs) => ({

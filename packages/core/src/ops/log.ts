@@ -2,9 +2,9 @@ import { apply } from "../ir/graph";
 import type { Tensor } from "../ir/tensor";
 import { div } from "./div";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const logOp = registerOp({
+export const logOp = registerBuiltinOp({
   ...unaryOp("log", "Math.log(a)", (g, { inputs: [x] }) => [div(g, x)]),
   onnx: (b, [x]) => b.op("Log", [x]),
 });

@@ -1,12 +1,12 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { add } from "./add";
 import { div } from "./div";
 import { unaryOp } from "./elementwise";
 
 /** log(1 + x), exact for small x. */
-export const log1pOp = registerOp({
+export const log1pOp = registerBuiltinOp({
   ...unaryOp("log1p", "Math.log1p(a)", (g, { inputs: [x] }) => [div(g, add(x, 1))]),
   onnx: (b, [x]) => b.op("Log", [b.op("Add", [x, b.scalar(1, x.dtype)])]),
 });

@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { add } from "./add";
 import { div } from "./div";
@@ -18,7 +18,7 @@ function scalarLogAddExp(a: number, b: number): number {
   return Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
 }
 
-export const logAddExpOp = registerOp({
+export const logAddExpOp = registerBuiltinOp({
   ...floatBinaryOp("logAddExp", { expr: "logAddExp(a, b)", helpers: { logAddExp: scalarLogAddExp } }, (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(div(g, add(exp(sub(b, a)), 1)), a.shape) : null,
     needs[1] ? unbroadcast(div(g, add(exp(sub(a, b)), 1)), b.shape) : null,

@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
@@ -7,7 +7,7 @@ import { neg } from "./neg";
 import { sigmoid } from "./sigmoid";
 
 /** log(sigmoid(x)), computed without overflow for large |x|. */
-export const logSigmoidOp = registerOp({
+export const logSigmoidOp = registerBuiltinOp({
   ...unaryOp("logSigmoid", "Math.min(a, 0) - Math.log1p(Math.exp(-Math.abs(a)))", (g, { inputs: [x] }) => [mul(g, sigmoid(neg(x)))]),
   onnx: (b, [x]) => b.op("Neg", [b.op("Softplus", [b.op("Neg", [x])])]),
 });

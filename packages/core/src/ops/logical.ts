@@ -1,6 +1,6 @@
 import { noAttributes } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { type OpDef, registerOp } from "../ir/registry";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp, withBoolResult } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
@@ -10,8 +10,8 @@ import { elementwiseKernel } from "./ruleKernels";
  * Logical and, or, xor and not of tensors of any dtype: nonzero (NaN included) is true, as in
  * PyTorch; the result is bool, and no gradient flows.
  */
-function logical(name: string, test: string, onnxOpType: string): OpDef {
-  return registerOp({
+function logical(name: string, test: string, onnxOpType: string): BuiltinOpDef {
+  return registerBuiltinOp({
     ...withBoolResult(binaryOp(name, `${test} ? 1 : 0`, "nondifferentiable")),
     onnx: (b, [x, y]) => b.op(onnxOpType, [b.cast(x, "bool"), b.cast(y, "bool")]),
   });
@@ -22,7 +22,7 @@ export const logicalOrOp = logical("logicalOr", "a !== 0 || b !== 0", "Or");
 export const logicalXorOp = logical("logicalXor", "(a !== 0) !== (b !== 0)", "Xor");
 
 const notRule = { expr: "a === 0 ? 1 : 0" };
-export const logicalNotOp = registerOp({
+export const logicalNotOp = registerBuiltinOp({
   name: "logicalNot",
   arity: 1,
   canonicalize: noAttributes("logicalNot"),

@@ -6,7 +6,7 @@ import { batchOffsets, denseWindow } from "../basics/window";
 import { noAttributes } from "../ir/attrs";
 import { checkTensor } from "../ir/args";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { batchedGemm, type FloatArray } from "../kernels/matmul";
 import { checkSameDType } from "./elementwise";
@@ -22,7 +22,7 @@ function shapesCannotBeMultiplied(a: Shape, b: Shape): OpError {
  * Batched matrix product of operands with rank >= 2; batch dims broadcast. `matmul()` maps the
  * 1-D cases of torch.matmul onto it with reshapes.
  */
-export const matmulOp = registerOp({
+export const matmulOp = registerBuiltinOp({
   name: "matmul",
   arity: 2,
   canonicalize: noAttributes("matmul"),

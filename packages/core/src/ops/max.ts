@@ -1,5 +1,5 @@
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { extremumReduction } from "./extremum";
 
 /** Max over dims (PyTorch's amax; `max(x, dim)` in api/reductions.ts gives values and indices). */
-export const maxOp = registerOp(extremumReduction("max", ">"));
+export const maxOp = registerBuiltinOp(extremumReduction("max", ">"));

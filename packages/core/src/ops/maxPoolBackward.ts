@@ -3,7 +3,7 @@ import { sizeOf } from "../basics/shape";
 import { checkAttrNames } from "../ir/attrs";
 import type { OnnxValue } from "../ir/onnx";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { scatterAddInPlanes } from "../kernels/pool";
 import { batchAsPlanes, pooledSizeList } from "./pooling";
@@ -13,7 +13,7 @@ import { checkPlanePositions, maxPoolValues } from "./maxPoolValues";
  * maxPoolValues' gradient: each element of `g` added, in order, to the position `indices` gives for it
  * in a zero input whose pooled dims are `inputSize`. Its own gradient picks the same positions.
  */
-export const maxPoolBackwardOp = registerOp<{ readonly inputSize: readonly number[] }>({
+export const maxPoolBackwardOp = registerBuiltinOp<{ readonly inputSize: readonly number[] }>({
   name: "maxPoolBackward",
   arity: 2,
   canonicalize(_inputs, attrs) {

@@ -2,7 +2,7 @@ import { sizeOf } from "../basics/shape";
 import { OpError } from "../basics/errors";
 import { type Attrs, checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { maxPoolIndices as maxPoolIndicesKernel } from "../kernels/pool";
 import { spatialListAttr } from "./convolution";
@@ -19,7 +19,7 @@ function axesOf(input: readonly number[], output: readonly number[], { kernelSiz
  * number. The pooled values are the input at these positions (maxPoolValues), so their gradient
  * goes to the maximum, as PyTorch's does.
  */
-export const maxPoolIndicesOp = registerOp<MaxPoolAttrs>({
+export const maxPoolIndicesOp = registerBuiltinOp<MaxPoolAttrs>({
   name: "maxPoolIndices",
   arity: 1,
   canonicalize(_inputs, attrs) {

@@ -3,7 +3,8 @@ import { OpError } from "../basics/errors";
 import { formatShape, sizeOf } from "../basics/shape";
 import { checkAttrNames, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp, type TensorMeta } from "../ir/registry";
+import { type TensorMeta } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { gatherInPlanes } from "../kernels/pool";
 import { maxPoolBackward } from "./maxPoolBackward";
@@ -23,7 +24,7 @@ export function checkPlanePositions(op: string, x: TensorMeta, positions: Tensor
  * `spatialDims` dims flattened). Its gradient goes to those positions (maxPoolBackward), added
  * where windows overlap, as PyTorch's max pooling backward.
  */
-export const maxPoolValuesOp = registerOp<{ readonly spatialDims: number }>({
+export const maxPoolValuesOp = registerBuiltinOp<{ readonly spatialDims: number }>({
   name: "maxPoolValues",
   arity: 2,
   canonicalize(_inputs, attrs) {

@@ -6,7 +6,8 @@ import { eq, gt, lt } from "./compare";
 import { binaryOp } from "./elementwise";
 import { mul } from "./mul";
 import { sameDTypeOperands } from "./operands";
-import { registerOp, type Vjp } from "../ir/registry";
+import { type Vjp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { where } from "./where";
 
 /**
@@ -24,12 +25,12 @@ function extremumVjp(loses: (x: Tensor, y: Tensor) => Tensor): Vjp<Attrs> {
 }
 
 // NaN wins, as in PyTorch's maximum/minimum.
-export const maximumOp = registerOp({
+export const maximumOp = registerBuiltinOp({
   ...binaryOp("maximum", "(a > b || a !== a) ? a : b", extremumVjp(lt)),
   onnx: (b, [x, y]) => b.op("Max", [x, y]),
 });
 
-export const minimumOp = registerOp({
+export const minimumOp = registerBuiltinOp({
   ...binaryOp("minimum", "(a < b || a !== a) ? a : b", extremumVjp(gt)),
   onnx: (b, [x, y]) => b.op("Min", [x, y]),
 });

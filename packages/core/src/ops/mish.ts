@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { add } from "./add";
 import { unaryOp } from "./elementwise";
@@ -10,7 +10,7 @@ import { sub } from "./sub";
 import { tanh } from "./tanh";
 
 /** x · tanh(softplus(x)); the gradient as PyTorch's mish_backward. */
-export const mishOp = registerOp({
+export const mishOp = registerBuiltinOp({
   ...unaryOp(
     "mish",
     "a * Math.tanh(Math.log1p(Math.exp(a)))",

@@ -3,11 +3,11 @@ import { apply } from "../ir/graph";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 // An int32 product can need 62 bits, more than a double holds exactly: Math.imul keeps the low 32
 // bits, the wrap-around of PyTorch's int32 multiplication.
-export const mulOp = registerOp({
+export const mulOp = registerBuiltinOp({
   ...binaryOp("mul", { expr: "a * b", int32: { expr: "Math.imul(a, b)" } }, (g, { inputs: [a, b], needs }) => [
     needs[0] ? unbroadcast(mul(g, b), a.shape) : null,
     needs[1] ? unbroadcast(mul(g, a), b.shape) : null,

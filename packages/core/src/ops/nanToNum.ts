@@ -1,7 +1,7 @@
 import type { OnnxValue } from "../ir/onnx";
 import { checkAttrNames, numberAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { isfinite } from "./isfinite";
 import { mul } from "./mul";
@@ -22,7 +22,7 @@ const replacing = unaryOp<Replacements>(
 );
 
 /** NaN → nan (0), +Infinity → posinf, -Infinity → neginf (the dtype's largest finite values by default). */
-export const nanToNumOp = registerOp<Replacements>({
+export const nanToNumOp = registerBuiltinOp<Replacements>({
   ...replacing,
   canonicalize([x], attrs) {
     checkAttrNames("nanToNum", attrs, ["nan", "posinf", "neginf"]);

@@ -1,9 +1,9 @@
 import { apply } from "../ir/graph";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const negOp = registerOp({
+export const negOp = registerBuiltinOp({
   ...unaryOp("neg", "-a", (g) => [neg(g)]),
   onnx: (b, [x]) => b.op("Neg", [x]),
 });

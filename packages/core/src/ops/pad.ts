@@ -3,7 +3,7 @@ import { describeValue, OpError } from "../basics/errors";
 import { formatShape, type Shape } from "../basics/shape";
 import { type Attrs, checkAttrNames, integerListAttr, numberAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { type OpDef, registerOp } from "../ir/registry";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { gatherAlongDims } from "../kernels/dimMaps";
 import { padBackward } from "./padBackward";
@@ -146,7 +146,7 @@ export function padMaps(shape: Shape, pads: readonly number[], mode: PadMode): (
  * the same values where PyTorch has them. The gradient of constant padding is the opposite
  * padding; that of the other modes sums the copies (padBackward).
  */
-export const padOp: OpDef<PadAttrs> = registerOp<PadAttrs>({
+export const padOp: BuiltinOpDef<PadAttrs> = registerBuiltinOp<PadAttrs>({
   name: "pad",
   arity: 1,
   canonicalize([x], attrs) {

@@ -3,7 +3,8 @@ import { formatShape } from "../basics/shape";
 import { checkAttrNames } from "../ir/attrs";
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { registerOp, type TensorMeta } from "../ir/registry";
+import { type TensorMeta } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { scatterAddAlongDims } from "../kernels/dimMaps";
 import { checkPads, pad, padMaps, type PadMode, paddedShape, readMode, readPads } from "./pad";
@@ -78,7 +79,7 @@ function padBackwardOnnx(b: OnnxBuilder, [g]: readonly OnnxTensor[], { pads, mod
  * The gradient of reflect, replicate and circular padding: each element of `g` added to the input
  * element it is a copy of (constant padding's gradient is a crop, another pad).
  */
-export const padBackwardOp = registerOp<PadBackwardAttrs>({
+export const padBackwardOp = registerBuiltinOp<PadBackwardAttrs>({
   name: "padBackward",
   arity: 1,
   canonicalize([g], attrs) {

@@ -2,7 +2,8 @@ import { OpError } from "../basics/errors";
 import { formatShape, normalizeDim } from "../basics/shape";
 import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { type OpDef, registerOp, type ViewRule } from "../ir/registry";
+import { type ViewRule } from "../ir/registry";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { viewKernel } from "./ruleKernels";
@@ -12,7 +13,7 @@ type PermuteAttrs = { readonly dims: readonly number[] };
 const view: ViewRule<PermuteAttrs> = (input, { dims }, out) => ({ offset: input.offset, shape: out.shape, strides: dims.map((d) => input.strides[d]) });
 
 /** Output dim i is input dim `dims[i]`. */
-export const permuteOp: OpDef<PermuteAttrs> = registerOp<PermuteAttrs>({
+export const permuteOp: BuiltinOpDef<PermuteAttrs> = registerBuiltinOp<PermuteAttrs>({
   name: "permute",
   arity: 1,
   canonicalize([x], attrs) {

@@ -11,7 +11,7 @@ import { sameDTypeOperands } from "./operands";
 import { sub } from "./sub";
 import { where } from "./where";
 
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 /**
  * PyTorch's integer power (c10's powi): exponentiation by squaring in wrapping int32 products. A
@@ -34,7 +34,7 @@ function powInt32(base: number, exponent: number): number {
  * constant there, though a^b·log a is 0·-∞); for b < 0 it stays ±∞ (∞·-∞), as PyTorch's. The
  * masks and products come in PyTorch's order, so even the signs of zero gradients agree.
  */
-export const powOp = registerOp({
+export const powOp = registerBuiltinOp({
   ...binaryOp("pow", { expr: "Math.pow(a, b)", int32: { expr: "powInt32(a, b)", helpers: { powInt32 } } }, (g, { inputs: [a, b], output, needs }) => [
     needs[0] ? unbroadcast(where(eq(b, 0), 0, mul(g, mul(b, pow(a, sub(b, 1))))), a.shape) : null,
     needs[1] ? unbroadcast(mul(g, where(mul(eq(a, 0), ge(b, 0)), 0, mul(output, log(a)))), b.shape) : null,

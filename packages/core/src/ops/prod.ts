@@ -1,5 +1,5 @@
 import { apply, scalarNode } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
 import { linearScan } from "./linearScan";
@@ -38,7 +38,7 @@ function productOfOthersOver(x: Tensor, dims: readonly number[]): Tensor {
 }
 
 /** The product over dims (all when omitted), PyTorch's torch.prod; the empty product is 1. */
-export const prodOp = registerOp<ReduceAttrs>({
+export const prodOp = registerBuiltinOp<ReduceAttrs>({
   name: "prod",
   arity: 1,
   canonicalize: canonicalizeReduction("prod"),

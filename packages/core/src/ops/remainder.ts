@@ -1,6 +1,6 @@
 import { unbroadcast } from "./unbroadcast";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { floorDivide, int32Division } from "./floorDivide";
@@ -22,7 +22,7 @@ function remainderOf(a: number, b: number): number {
  * so -7 % 2 is 1 and 7 % -2 is -1. Gradients as in derivatives.yaml: the gradient to a, and
  * -gradient·floorDivide(a, b) to b.
  */
-export const remainderOp = registerOp({
+export const remainderOp = registerBuiltinOp({
   ...binaryOp(
     "remainder",
     {

@@ -4,7 +4,8 @@ import { isContiguous, type Window } from "../basics/window";
 import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import type { OnnxBuilder, OnnxValue } from "../ir/onnx";
-import { registerOp, type ViewRule } from "../ir/registry";
+import { type ViewRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { viewKernel } from "./ruleKernels";
 
@@ -53,7 +54,7 @@ export function onnxReshape(b: OnnxBuilder, x: OnnxValue, from: Shape, to: Shape
 }
 
 /** Row-major reshape; the data is shared, not copied. One size may be -1, inferred from the others. */
-export const reshapeOp = registerOp<ReshapeAttrs>({
+export const reshapeOp = registerBuiltinOp<ReshapeAttrs>({
   name: "reshape",
   arity: 1,
   canonicalize([x], attrs) {

@@ -3,7 +3,7 @@ import { OpError } from "../basics/errors";
 import { normalizeDim } from "../basics/shape";
 import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { type OpDef, registerOp } from "../ir/registry";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { gatherAlongDims } from "../kernels/dimMaps";
 import { dimsAfterBatch } from "./batching";
@@ -19,7 +19,7 @@ type RollAttrs = { readonly shifts: readonly number[]; readonly dims: readonly n
 const rolled = (size: number, shift: number) => Int32Array.from({ length: size }, (_, i) => (i - shift + size) % size);
 
 /** torch.roll with dims: elements shifted along each dim, those pushed past the end coming back at the start. */
-export const rollOp: OpDef<RollAttrs> = registerOp<RollAttrs>({
+export const rollOp: BuiltinOpDef<RollAttrs> = registerBuiltinOp<RollAttrs>({
   name: "roll",
   arity: 1,
   canonicalize([x], attrs) {

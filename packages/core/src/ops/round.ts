@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 
@@ -10,7 +10,7 @@ function roundHalfEven(x: number): number {
 }
 
 /** Rounds half to even, as PyTorch (and C's nearbyint) do: round(2.5) is 2, round(-0.5) is -0. The gradient is zero. */
-export const roundOp = registerOp({
+export const roundOp = registerBuiltinOp({
   ...unaryOp("round", { expr: "roundHalfEven(a)", helpers: { roundHalfEven } }, () => [null]),
   onnx: (b, [x]) => b.op("Round", [x]),
 });

@@ -2,7 +2,7 @@ import { OpError } from "../basics/errors";
 import { formatShape, sameShape } from "../basics/shape";
 import { checkTensor } from "../ir/args";
 import { apply, scalarNode } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { Tensor, type TensorLike } from "../ir/tensor";
 import { expand } from "./expand";
 import { gather } from "./gather";
@@ -14,7 +14,7 @@ import { batchEveryInput, canonicalizeIndexDim, checkGatherShapes, indexedPositi
  * leaves that undefined; its CPU loop does the same). Gradients as PyTorch's: src gets g gathered
  * back (each of a repeated position gets all of g there), x gets g with the scattered positions zeroed.
  */
-export const scatterOp = registerOp<{ readonly dim: number }>({
+export const scatterOp = registerBuiltinOp<{ readonly dim: number }>({
   name: "scatter",
   arity: 3,
   canonicalize: canonicalizeIndexDim("scatter"),

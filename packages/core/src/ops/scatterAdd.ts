@@ -5,10 +5,10 @@ import { formatShape, sameShape } from "../basics/shape";
 import type { Tensor } from "../ir/tensor";
 import { gather } from "./gather";
 import { addedIntoJvp, batchEveryInput, canonicalizeIndexDim, checkGatherShapes, indexedPositions, srcCoveredByIndex, srcForIndexOnnx } from "./indexing";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 /** out = base; out[...index[i]...] += src[i] along `dim`: the gradient of gather. */
-export const scatterAddOp = registerOp<{ readonly dim: number }>({
+export const scatterAddOp = registerBuiltinOp<{ readonly dim: number }>({
   name: "scatterAdd",
   arity: 3,
   canonicalize: canonicalizeIndexDim("scatterAdd"),

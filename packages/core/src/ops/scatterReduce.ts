@@ -5,7 +5,8 @@ import { booleanAttr, checkAttrNames, dimAttr } from "../ir/attrs";
 import { checkOptions, checkTensor } from "../ir/args";
 import { apply, scalarNode } from "../ir/graph";
 import { cast } from "./cast";
-import { registerOp, type Vjp } from "../ir/registry";
+import { type Vjp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { eq } from "./compare";
 import { div } from "./div";
@@ -39,7 +40,7 @@ const folds: Record<ScatterReduction, (acc: number, v: number, dtype: DType) => 
  * `includeSelf` is false; positions no index reaches keep x. An int32 mean floors, as PyTorch's.
  * The gradients are PyTorch's (scatter_reduce_backward), ties and zeros included: see the VJP.
  */
-export const scatterReduceOp = registerOp<ScatterReduceAttrs>({
+export const scatterReduceOp = registerBuiltinOp<ScatterReduceAttrs>({
   name: "scatterReduce",
   arity: 3,
   canonicalize([x], attrs) {

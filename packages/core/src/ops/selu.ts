@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { le } from "./compare";
 import { unaryOp } from "./elementwise";
@@ -11,7 +11,7 @@ const seluAlpha = 1.6732632423543772848170429916717;
 const seluScale = 1.0507009873554804934193349852946;
 
 /** scale · elu(x, alpha) with the self-normalizing constants of Klambauer et al. (PyTorch's values). */
-export const seluOp = registerOp({
+export const seluOp = registerBuiltinOp({
   ...unaryOp(
     "selu",
     `a > 0 ? ${seluScale} * a : ${seluScale * seluAlpha} * Math.expm1(a)`,

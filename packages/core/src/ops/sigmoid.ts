@@ -3,9 +3,9 @@ import type { Tensor } from "../ir/tensor";
 import { mul } from "./mul";
 import { sub } from "./sub";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const sigmoidOp = registerOp({
+export const sigmoidOp = registerBuiltinOp({
   ...unaryOp("sigmoid", "1 / (1 + Math.exp(-a))", (g, { output }) => [mul(g, mul(output, sub(1, output)))]),
   onnx: (b, [x]) => b.op("Sigmoid", [x]),
 });

@@ -1,10 +1,10 @@
 import { apply } from "../ir/graph";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 // sign has zero derivative wherever it has one; NaN stays NaN.
-export const signOp = registerOp({
+export const signOp = registerBuiltinOp({
   ...unaryOp("sign", "a > 0 ? 1 : a < 0 ? -1 : a", "nondifferentiable"),
   onnx: (b, [x]) => b.op("Sign", [x]),
 });

@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { add } from "./add";
 import { unaryOp } from "./elementwise";
@@ -8,7 +8,7 @@ import { sigmoid } from "./sigmoid";
 import { sub } from "./sub";
 
 /** x · sigmoid(x) (swish); derivatives.yaml: grad · s · (1 + x · (1 - s)). */
-export const siluOp = registerOp({
+export const siluOp = registerBuiltinOp({
   ...unaryOp(
     "silu",
     "a / (1 + Math.exp(-a))",

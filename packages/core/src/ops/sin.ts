@@ -1,11 +1,11 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { cos } from "./cos";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
-export const sinOp = registerOp({
+export const sinOp = registerBuiltinOp({
   ...unaryOp("sin", "Math.sin(a)", (g, { inputs: [x] }) => [mul(g, cos(x))]),
   onnx: (b, [x]) => b.op("Sin", [x]),
 });

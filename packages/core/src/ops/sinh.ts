@@ -1,11 +1,11 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { cosh } from "./cosh";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
-export const sinhOp = registerOp({
+export const sinhOp = registerBuiltinOp({
   ...unaryOp("sinh", "Math.sinh(a)", (g, { inputs: [x] }) => [mul(g, cosh(x))]),
   onnx: (b, [x]) => b.op("Sinh", [x]),
 });

@@ -1,7 +1,8 @@
 import { OpError } from "../basics/errors";
 import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { registerOp, type ViewRule } from "../ir/registry";
+import { type ViewRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { viewKernel } from "./ruleKernels";
@@ -20,7 +21,7 @@ const view: ViewRule<SliceAttrs> = (input, { dim, start, step }, out) => ({
  * `x[..., start:end:step, ...]` along one dim. Bounds follow Python slicing: negative ones count
  * from the end, out-of-range ones are clamped; `start` defaults to 0, `end` to the size, `step` to 1.
  */
-export const sliceOp = registerOp<SliceAttrs>({
+export const sliceOp = registerBuiltinOp<SliceAttrs>({
   name: "slice",
   arity: 1,
   canonicalize([x], attrs) {

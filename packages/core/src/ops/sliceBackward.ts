@@ -3,7 +3,8 @@ import { OpError } from "../basics/errors";
 import { stridesOf } from "../basics/shape";
 import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { type PlacementRule, registerOp } from "../ir/registry";
+import { type PlacementRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { onnxReshape } from "./reshape";
@@ -21,7 +22,7 @@ const placement: PlacementRule<SliceBackwardAttrs> = ([g], { dim, start, step },
 };
 
 /** The gradient of slice: `g` placed at the sliced positions of a zero tensor whose `dim` has `size`. */
-export const sliceBackwardOp = registerOp<SliceBackwardAttrs>({
+export const sliceBackwardOp = registerBuiltinOp<SliceBackwardAttrs>({
   name: "sliceBackward",
   arity: 1,
   canonicalize([g], attrs) {

@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { gt } from "./compare";
 import { unaryOp } from "./elementwise";
@@ -8,7 +8,7 @@ import { sigmoid } from "./sigmoid";
 import { where } from "./where";
 
 /** log(1 + e^(beta·x)) / beta, and x itself where beta·x > threshold (PyTorch's switch to the linear function). */
-export const softplusOp = registerOp({
+export const softplusOp = registerBuiltinOp({
   ...unaryOp<{ readonly beta: number; readonly threshold: number }>(
     "softplus",
     "a * beta > threshold ? a : Math.log1p(Math.exp(a * beta)) / beta",

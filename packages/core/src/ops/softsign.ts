@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { abs } from "./abs";
 import { add } from "./add";
@@ -8,7 +8,7 @@ import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
 /** x / (1 + |x|). */
-export const softsignOp = registerOp({
+export const softsignOp = registerBuiltinOp({
   ...unaryOp(
     "softsign",
     "a / (1 + Math.abs(a))",

@@ -3,9 +3,9 @@ import type { Tensor } from "../ir/tensor";
 import { div } from "./div";
 import { mul } from "./mul";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const sqrtOp = registerOp({
+export const sqrtOp = registerBuiltinOp({
   ...unaryOp("sqrt", "Math.sqrt(a)", (g, { output }) => [div(g, mul(output, 2))]),
   onnx: (b, [x]) => b.op("Sqrt", [x]),
 });

@@ -5,7 +5,7 @@ import type { Tensor, TensorLike } from "../ir/tensor";
 import { binaryOp } from "./elementwise";
 import { neg } from "./neg";
 import { sameDTypeOperands } from "./operands";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
 const subtraction = binaryOp("sub", "a - b", (g, { inputs: [a, b], needs }) => [
   unbroadcast(g, a.shape),
@@ -13,7 +13,7 @@ const subtraction = binaryOp("sub", "a - b", (g, { inputs: [a, b], needs }) => [
 ]);
 
 /** a - b; of two bools it is refused, as PyTorch refuses it (its difference is no bool). */
-export const subOp = registerOp({
+export const subOp = registerBuiltinOp({
   ...subtraction,
   infer(inputs, attrs) {
     if (inputs[0].dtype === "bool") {

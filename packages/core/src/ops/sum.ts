@@ -1,5 +1,5 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { expand } from "./expand";
 import { batchReduction, canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
@@ -8,7 +8,7 @@ import { reductionKernel } from "./ruleKernels";
 
 const rule = reductionRule(0, "acc + v");
 
-export const sumOp = registerOp<ReduceAttrs>({
+export const sumOp = registerBuiltinOp<ReduceAttrs>({
   name: "sum",
   arity: 1,
   canonicalize: canonicalizeReduction("sum"),

@@ -1,12 +1,12 @@
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { add } from "./add";
 import { unaryOp } from "./elementwise";
 import { mul } from "./mul";
 
 /** derivatives.yaml: grad · (1 + result²). */
-export const tanOp = registerOp({
+export const tanOp = registerBuiltinOp({
   ...unaryOp("tan", "Math.tan(a)", (g, { output }) => [mul(g, add(mul(output, output), 1))]),
   onnx: (b, [x]) => b.op("Tan", [x]),
 });

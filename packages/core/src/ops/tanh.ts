@@ -3,9 +3,9 @@ import type { Tensor } from "../ir/tensor";
 import { mul } from "./mul";
 import { sub } from "./sub";
 import { unaryOp } from "./elementwise";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 
-export const tanhOp = registerOp({
+export const tanhOp = registerBuiltinOp({
   ...unaryOp("tanh", "Math.tanh(a)", (g, { output }) => [mul(g, sub(1, mul(output, output)))]),
   onnx: (b, [x]) => b.op("Tanh", [x]),
 });

@@ -1,6 +1,7 @@
 import { checkAttrNames, dimAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
-import { type OpDef, registerOp, type ViewRule } from "../ir/registry";
+import { type ViewRule } from "../ir/registry";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { viewKernel } from "./ruleKernels";
@@ -16,7 +17,7 @@ const swapped = <T>(values: readonly T[], { dim0, dim1 }: TransposeAttrs): T[] =
 const view: ViewRule<TransposeAttrs> = (input, attrs, out) => ({ offset: input.offset, shape: out.shape, strides: swapped(input.strides, attrs) });
 
 /** Swaps two dims. A primitive of its own (not a permute) so the compiler can read `x Wᵀ` in place. */
-export const transposeOp: OpDef<TransposeAttrs> = registerOp<TransposeAttrs>({
+export const transposeOp: BuiltinOpDef<TransposeAttrs> = registerBuiltinOp<TransposeAttrs>({
   name: "transpose",
   arity: 1,
   // The swap is symmetric, so the canonical form lists the smaller dim first.

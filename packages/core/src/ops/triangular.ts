@@ -3,8 +3,9 @@ import { OpError } from "../basics/errors";
 import { sizeOf } from "../basics/shape";
 import { checkAttrNames, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { type OpDef, registerOp, type TensorMeta } from "../ir/registry";
+import type { TensorMeta } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 
 type TriangleAttrs = { readonly diagonal: number };
 
@@ -14,9 +15,9 @@ type TriangleAttrs = { readonly diagonal: number };
  * positive ones lie above it. Diagonals past the matrix's corners keep everything or nothing,
  * so the canonical one is clamped to the nearest that still says which.
  */
-function triangle(name: "tril" | "triu"): OpDef<TriangleAttrs> {
+function triangle(name: "tril" | "triu"): BuiltinOpDef<TriangleAttrs> {
   const upper = name === "triu";
-  const op: OpDef<TriangleAttrs> = registerOp<TriangleAttrs>({
+  const op: BuiltinOpDef<TriangleAttrs> = registerBuiltinOp<TriangleAttrs>({
     name,
     arity: 1,
     canonicalize([x], attrs) {

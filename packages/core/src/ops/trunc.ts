@@ -1,6 +1,6 @@
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { unaryOp } from "./elementwise";
 
@@ -10,7 +10,7 @@ export function truncOnnx(b: OnnxBuilder, [x]: readonly OnnxTensor[]): OnnxValue
   return b.op("Mul", [b.op("Sign", [x]), b.op("Floor", [b.op("Abs", [x])])]);
 }
 
-export const truncOp = registerOp({
+export const truncOp = registerBuiltinOp({
   ...unaryOp("trunc", "Math.trunc(a)", () => [null]),
   onnx: truncOnnx,
 });

@@ -1,18 +1,18 @@
 import { apply } from "../ir/graph";
 import type { OnnxBuilder, OnnxMapping, OnnxTensor, OnnxValue } from "../ir/onnx";
-import { type OpDef, registerOp } from "../ir/registry";
 import type { Tensor } from "../ir/tensor";
 import { batchReduction, canonicalizeReduction, type ReduceAttrs, reducedShape, reductionRule } from "./reduction";
 import { reductionKernel } from "./ruleKernels";
+import { type BuiltinOpDef, registerBuiltinOp } from "./builtinOp";
 
 /**
  * any / all over dims (all when omitted), of a tensor of any dtype: whether some (every) element
  * is nonzero, NaN counting as nonzero; the result is bool, as PyTorch's. The empty any is false,
  * the empty all true.
  */
-function truthReduction(name: string, identity: 0 | 1, combine: string, onnx: OnnxMapping<ReduceAttrs>): OpDef<ReduceAttrs> {
+function truthReduction(name: string, identity: 0 | 1, combine: string, onnx: OnnxMapping<ReduceAttrs>): BuiltinOpDef<ReduceAttrs> {
   const rule = reductionRule(identity, combine);
-  return registerOp<ReduceAttrs>({
+  return registerBuiltinOp<ReduceAttrs>({
     name,
     arity: 1,
     canonicalize: canonicalizeReduction(name),

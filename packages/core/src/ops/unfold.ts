@@ -3,7 +3,8 @@ import { normalizeDim } from "../basics/shape";
 import { checkTensor } from "../ir/args";
 import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp, type ViewRule } from "../ir/registry";
+import { type ViewRule } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { reshape } from "./reshape";
@@ -33,7 +34,7 @@ const view: ViewRule<UnfoldAttrs> = (input, { dim, step }, out) => ({
  * windows take the place of `dim` and their elements form a new last dim. A window of the input
  * (windows overlap when step < size), as in PyTorch.
  */
-export const unfoldOp = registerOp<UnfoldAttrs>({
+export const unfoldOp = registerBuiltinOp<UnfoldAttrs>({
   name: "unfold",
   arity: 1,
   canonicalize([x], attrs) {

@@ -3,7 +3,7 @@ import { OpError } from "../basics/errors";
 import { formatShape, linesAlong, sizeOf } from "../basics/shape";
 import { checkAttrNames, dimAttr, integerAttr } from "../ir/attrs";
 import { apply } from "../ir/graph";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import type { Tensor } from "../ir/tensor";
 import { afterBatch } from "./batching";
 import { onnxReshape } from "./reshape";
@@ -17,7 +17,7 @@ type UnfoldBackwardAttrs = UnfoldAttrs & { readonly length: number };
  * window was read, so elements in several windows get the sum. Overlapping windows make it a
  * sum rather than a placement, so it runs its own kernel.
  */
-export const unfoldBackwardOp = registerOp<UnfoldBackwardAttrs>({
+export const unfoldBackwardOp = registerBuiltinOp<UnfoldBackwardAttrs>({
   name: "unfoldBackward",
   arity: 1,
   canonicalize([g], attrs) {

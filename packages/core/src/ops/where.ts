@@ -6,13 +6,13 @@ import { broadcastShapes } from "../basics/shape";
 import { Tensor, type TensorLike } from "../ir/tensor";
 import { checkSameDType } from "./elementwise";
 import { asTensor, sameDTypeOperands } from "./operands";
-import { registerOp } from "../ir/registry";
+import { registerBuiltinOp } from "./builtinOp";
 import { elementwiseKernel } from "./ruleKernels";
 
 const rule = { expr: "a !== 0 ? b : c" };
 
 /** where(cond, x, y): x where cond is nonzero, else y; all three broadcast together. */
-export const whereOp = registerOp({
+export const whereOp = registerBuiltinOp({
   name: "where",
   arity: 3,
   canonicalize: noAttributes("where"),
