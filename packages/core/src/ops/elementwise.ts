@@ -6,7 +6,7 @@ import type { ElementwiseRule, OpDef, TensorMeta, Vjp } from "../ir/registry";
 import { elementwiseKernel } from "./ruleKernels";
 
 /** An op built from its formula: elementwise, so its forward-mode and batching rules are derived. */
-export type ElementwiseOpDef<A extends Attrs> = OpDef<A> & { readonly elementwise: ElementwiseRule };
+type ElementwiseOpDef<A extends Attrs> = OpDef<A> & { readonly elementwise: ElementwiseRule };
 
 const asRule = (formula: string | ElementwiseRule): ElementwiseRule => (typeof formula === "string" ? { expr: formula } : formula);
 
