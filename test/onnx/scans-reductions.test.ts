@@ -74,4 +74,12 @@ describe("argsort in ONNX Runtime", () => {
     await expectOnnxAgrees("argsort", [values([], "float32")], { dim: 0, descending: true });
     await expectOnnxAgrees("argsort", [values([0, 3], "float32")], { dim: 0 });
   });
+
+  it("exports an empty input without TopK, which ONNX Runtime can crash on (the whole process) when it is empty", async () => {
+    for (let round = 0; round < 5; round++) {
+      for (const [shape, dim] of [[[3, 0], 1], [[0], 0], [[2, 0, 3], 2], [[0, 4], 1]] as const) {
+        await expectOnnxAgrees("argsort", [values(shape, "float32")], { dim, descending: round % 2 === 1 });
+      }
+    }
+  });
 });

@@ -56,6 +56,8 @@ export const argsortOp = registerBuiltinOp<SortAttrs>({
    */
   onnx: (b, [x], { dim, descending }) =>
     onnxScan(b, [x], { dim, reverse: false }, ([line], { shape }) => {
+      // ONNX Runtime's TopK can crash the process on an empty input; an empty result is the input's shape in int32.
+      if (shape.includes(0)) return b.cast(line, "int32");
       let key = b.cast(line, isFloat(x.dtype) ? "float64" : "int32");
       if (isFloat(x.dtype)) {
         const infinity = b.scalar(Infinity, "float64");
