@@ -122,13 +122,8 @@ export function customVjp(
   return customFunction(where, fn, opName, () => wrapperOp(opName, sourcesVjp));
 }
 
-/** What a custom JVP rule is given besides the arguments' tangents. */
-export interface CustomJvpContext {
-  /** The arguments fn was called with. */
-  readonly inputs: readonly Tensor[];
-  /** fn's output. */
-  readonly output: Tensor;
-}
+/** What a custom JVP rule is given besides the arguments' tangents: what a custom VJP is given. */
+export type CustomJvpContext = CustomVjpContext;
 
 /**
  * JAX's `custom_jvp` (PyTorch: `autograd.Function.jvp`): a function whose value is fn's and whose

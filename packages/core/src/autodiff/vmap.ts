@@ -12,8 +12,7 @@ import { applyCanonical, topologicalOrder } from "../ir/graph";
 import { type AnyOpDef, type BatchContext, registerOp } from "../ir/registry";
 import { currentScope, withExactScope } from "../ir/scope";
 import { Tensor } from "../ir/tensor";
-import { moveDim, sampleOf, stackSamples, withBatch } from "../ops/batching";
-import { reshape } from "../ops/reshape";
+import { moveDim, sampleOf, stackSamples, withBatch, withSampleRank } from "../ops/batching";
 
 const where = "func.vmap";
 
@@ -44,14 +43,8 @@ function sampleStandIn(x: Tensor, dim: number): Tensor {
  * An elementwise op for the batch: batched operands get size-1 dims after the batch up to the
  * output's rank, so that they broadcast as their samples did; the others broadcast as they are.
  */
-function broadcastBatch({ inputs, batched, size, node, rebuild }: BatchContext<Attrs>): Tensor {
-  const rank = node.shape.length;
-  const aligned = inputs.map((x, i) => {
-    const sampleRank = x.shape.length - 1;
-    if (!batched[i] || sampleRank === rank) return x;
-    return reshape(x, [size, ...Array<number>(rank - sampleRank).fill(1), ...x.shape.slice(1)]);
-  });
-  return rebuild(aligned, node.attrs);
+function broadcastBatch({ inputs, batched, node, rebuild }: BatchContext<Attrs>): Tensor {
+  return rebuild(inputs.map((x, i) => (batched[i] ? withSampleRank(x, node.shape.length) : x)), node.attrs);
 }
 
 /** The op applied to each sample and the results stacked: exact for any op, one node per sample. */

@@ -30,6 +30,16 @@ export function withBatch(x: Tensor, batched: boolean, size: number): Tensor {
   return batched ? x : expand(x, [size, ...x.shape]);
 }
 
+/**
+ * A batched `x` with size-1 dims after the batch, so that its sample has `rank` dims and
+ * broadcasts against other samples from the right as it did unbatched (a view; `x` itself when
+ * its sample already has them).
+ */
+export function withSampleRank(x: Tensor, rank: number): Tensor {
+  const sampleRank = x.shape.length - 1;
+  return sampleRank >= rank ? x : reshape(x, [x.shape[0], ...Array<number>(rank - sampleRank).fill(1), ...x.shape.slice(1)]);
+}
+
 /** `x` with dim `from` moved to position `to`, the other dims in order. */
 export function moveDim(x: Tensor, from: number, to: number): Tensor {
   if (from === to) return x;

@@ -5,8 +5,8 @@ import { checkAttrNames, integerListAttr } from "../ir/attrs";
 import { applyCanonical, canonicalAttrs } from "../ir/graph";
 import { type ViewRule } from "../ir/registry";
 import { registerBuiltinOp } from "./builtinOp";
+import { withSampleRank } from "./batching";
 import type { Tensor } from "../ir/tensor";
-import { reshape } from "./reshape";
 import { viewKernel } from "./ruleKernels";
 import { unbroadcast } from "./unbroadcast";
 
@@ -46,12 +46,8 @@ export const expandOp = registerBuiltinOp<ExpandAttrs>({
   kernel: viewKernel(view),
   vjp: (g, { inputs: [x] }) => [unbroadcast(g, x.shape)],
   jvp: "linear",
-  batch({ inputs: [x], size, node, rebuild }) {
-    // The sample's new leading dims come after the batch: size-1 dims there broadcast to them.
-    const newDims = node.shape.length - (x.shape.length - 1);
-    const aligned = reshape(x, [size, ...Array<number>(newDims).fill(1), ...x.shape.slice(1)]);
-    return rebuild([aligned], { shape: [size, ...node.shape] });
-  },
+  // The sample's new leading dims come after the batch: size-1 dims there broadcast to them.
+  batch: ({ inputs: [x], size, node, rebuild }) => rebuild([withSampleRank(x, node.shape.length)], { shape: [size, ...node.shape] }),
   view,
   // ONNX's Expand broadcasts both ways: a 1 keeps the input's size, so only the broadcast dims are
   // fixed and a dim the input already has (a dynamic batch) follows it.

@@ -9,7 +9,7 @@ import type { OnnxBuilder, OnnxTensor, OnnxValue } from "../ir/onnx";
 import type { BatchContext, Jvp, JvpContext, TensorMeta, Value } from "../ir/registry";
 import { Tensor } from "../ir/tensor";
 import { readWindow } from "../kernels/strided";
-import { afterBatch, moveDim, withBatch } from "./batching";
+import { afterBatch, moveDim, withBatch, withSampleRank } from "./batching";
 import { expand } from "./expand";
 import { permute } from "./permute";
 import { reshape } from "./reshape";
@@ -355,7 +355,7 @@ export function batchedAdvanced(
   } else {
     const withBatchDim = (j: number) => (j === 0 ? "batch" : indexDim(j - 1));
     const aligned = indices.map((index, k) =>
-      indexBatched[k] ? reshape(index, [size, ...Array<number>(rank - sampleShapes[k].length).fill(1), ...sampleShapes[k]]) : index,
+      indexBatched[k] ? withSampleRank(index, rank) : index,
     );
     if (xBatched) {
       const samples = constantNode(Int32Array.from({ length: size }, (_, b) => b), [size, ...Array<number>(rank).fill(1)], "int32");

@@ -7,6 +7,7 @@ import { noAttributes } from "../ir/attrs";
 import { checkTensor } from "../ir/args";
 import { apply } from "../ir/graph";
 import { registerBuiltinOp } from "./builtinOp";
+import { withSampleRank } from "./batching";
 import type { Tensor } from "../ir/tensor";
 import { batchedGemm, type FloatArray } from "../kernels/matmul";
 import { checkSameDType } from "./elementwise";
@@ -67,8 +68,7 @@ export const matmulOp = registerBuiltinOp({
     // Batch dims broadcast from the right: a batched operand gets size-1 dims after the batch up to the
     // output's batch rank, so the batch lines up with the other's and the sample dims with theirs.
     const rank = node.shape.length;
-    const aligned = inputs.map((x, i) => (batched[i] && x.shape.length - 1 < rank ? reshape(x, [size, ...Array<number>(rank - x.shape.length + 1).fill(1), ...x.shape.slice(1)]) : x));
-    return rebuild(aligned, node.attrs);
+    return rebuild(inputs.map((x, i) => (batched[i] ? withSampleRank(x, rank) : x)), node.attrs);
   },
   matrixProduct: true,
   onnx: (b, [x, y]) => b.op("MatMul", [x, y]),
