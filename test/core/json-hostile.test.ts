@@ -299,7 +299,8 @@ function mutate(file: Json, { kind, at, pick }: Mutation): void {
 /** What a file's data entry means for its dtype, as plain JS computes it. */
 function expectedValue(v: unknown, dtype: DType): number {
   const n = v === "NaN" ? NaN : v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : v === "-0" ? -0 : (v as number);
-  return dtype === "float32" ? Math.fround(n) : dtype === "int32" ? n | 0 : n;
+  // A bool stores 0 or 1: a -0 in the file is false, stored as 0.
+  return dtype === "float32" ? Math.fround(n) : dtype === "int32" ? n | 0 : dtype === "bool" ? (n === 0 ? 0 : 1) : n;
 }
 
 const sameBits = (a: number, b: number) => Object.is(a, b) || (a !== a && b !== b);
